@@ -1,0 +1,51 @@
+# `make run` starts the whole app locally; `make test` is what CI runs.
+# Both create the virtual environment and install what they need first.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INFRA_VENV := .venv-infra
+PORT_SCHEDULER ?= 8080
+PORT_HTTP ?= 7071
+PORT_DASHBOARD ?= 8082
+
+.PHONY: install run scheduler test lint format bench clean infra-tools
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# Infrastructure scanners live in their own venv: their pins must not move the app's.
+infra-tools: $(INFRA_VENV)/.installed
+
+$(INFRA_VENV)/.installed: infra/requirements-tools.txt
+	test -x $(INFRA_VENV)/bin/python || $(PYTHON) -m venv $(INFRA_VENV)
+	$(INFRA_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(INFRA_VENV)/bin/python -m pip install --quiet -r infra/requirements-tools.txt
+	touch $@
+
+run: install
+	$(PY) -m localstack run --scheduler-port $(PORT_SCHEDULER) --http-port $(PORT_HTTP) --dashboard-port $(PORT_DASHBOARD)
+
+scheduler: install
+	$(PY) -m localstack scheduler --port $(PORT_SCHEDULER)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+test: install infra-tools lint
+	$(PY) -m pytest
+
+bench: install
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) $(INFRA_VENV) .pytest_cache .ruff_cache

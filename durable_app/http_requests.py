@@ -1,0 +1,177 @@
+"""Parse and validate what the HTTP triggers receive.
+
+Every rejection is a :class:`BadRequest` naming the field at fault, which the triggers turn into a 400 (or
+413) JSON answer. Validation happens before anything reaches the scheduler, so bad input never creates,
+changes or corrupts durable state.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+import azure.functions as func
+
+MAX_BODY_BYTES = 1024 * 1024
+"""Request bodies above this size answer 413."""
+
+MAX_FAN_OUT_ITEMS = 5000
+"""The largest fan-out one request may start; larger jobs should be split into several orchestrations."""
+
+DEFAULT_FAN_OUT_COUNT = 10
+"""Items 1..10 when a fan-out request names neither items nor a count, as the seed's client does."""
+
+SIGNAL_OPERATIONS = ("add", "subtract", "reset")
+"""Counter operations a client may signal; ``get`` is a read (``GET /counters/{key}``)."""
+
+_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,99}$")
+_ID_RULE = "1-100 characters: letters, digits, '-', '_', '.', ':' (starting with a letter or digit)"
+
+
+class BadRequest(Exception):
+    """Input the API refuses; ``field`` names the part of the request at fault."""
+
+    def __init__(self, field: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+        self.status = status
+
+
+def json_body(req: func.HttpRequest) -> Any:
+    """The decoded JSON body, or ``None`` when the body is empty."""
+    raw = req.get_body() or b""
+    if len(raw) > MAX_BODY_BYTES:
+        raise BadRequest("body", f"request body is larger than {MAX_BODY_BYTES} bytes", status=413)
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise BadRequest("body", f"body is not valid JSON: {error}") from None
+
+
+def identifier(value: Any, field: str) -> str:
+    """An instance id, entity key or event name: URL-safe characters DTS accepts everywhere."""
+    if not isinstance(value, str) or not _ID_PATTERN.fullmatch(value):
+        raise BadRequest(field, f"{field} must be {_ID_RULE}, got {value!r}")
+    return value
+
+
+def optional_identifier(value: Any, field: str) -> str | None:
+    return None if value in (None, "") else identifier(value, field)
+
+
+def fan_out_items(body: Any, params: Any) -> list[int | float]:
+    """The work items: a JSON array, ``{"items": [...]}``, ``{"count": n}`` or ``?count=n`` (items 1..n)."""
+    if isinstance(body, list):
+        return _items(body, "items")
+    if body is None:
+        return _count_items(params.get("count"), "count")
+    if not isinstance(body, dict):
+        raise BadRequest("body", "body must be a JSON array of numbers or an object with 'items' or 'count'")
+    unknown = sorted(set(body) - {"items", "count"})
+    if unknown:
+        raise BadRequest(unknown[0], f"unknown field '{unknown[0]}'; expected 'items' or 'count'")
+    if "items" in body and "count" in body:
+        raise BadRequest("items", "give either 'items' or 'count', not both")
+    if "items" in body:
+        return _items(body["items"], "items")
+    return _count_items(body.get("count"), "count")
+
+
+def _items(value: Any, field: str) -> list[int | float]:
+    if not isinstance(value, list):
+        raise BadRequest(field, f"{field} must be a JSON array of numbers")
+    if len(value) > MAX_FAN_OUT_ITEMS:
+        raise BadRequest(field, f"{field} has {len(value)} entries; the maximum is {MAX_FAN_OUT_ITEMS}")
+    for index, item in enumerate(value):
+        if isinstance(item, bool) or not isinstance(item, int | float) or not math.isfinite(item):
+            raise BadRequest(f"{field}[{index}]", f"{field}[{index}] must be a finite number, got {item!r}")
+    return value
+
+
+def _count_items(value: Any, field: str) -> list[int | float]:
+    count = DEFAULT_FAN_OUT_COUNT if value is None else _integer(value, field)
+    if not 0 <= count <= MAX_FAN_OUT_ITEMS:
+        raise BadRequest(field, f"{field} must be between 0 and {MAX_FAN_OUT_ITEMS}, got {count}")
+    return list(range(1, count + 1))
+
+
+def entity_key_input(body: Any, params: Any) -> str:
+    """``counter_workflow``'s input: ``{"entity_key": ...}``, a JSON string, or ``?entity_key=``."""
+    if isinstance(body, dict):
+        unknown = sorted(set(body) - {"entity_key"})
+        if unknown:
+            raise BadRequest(unknown[0], f"unknown field '{unknown[0]}'; expected 'entity_key'")
+        value = body.get("entity_key")
+    elif isinstance(body, str) or body is None:
+        value = body if body is not None else params.get("entity_key")
+    else:
+        raise BadRequest("body", "body must be {\"entity_key\": \"...\"} or a JSON string")
+    if value is None:
+        raise BadRequest("entity_key", "entity_key is required")
+    return identifier(value, "entity_key")
+
+
+def signal_operation(value: Any) -> str:
+    if value not in SIGNAL_OPERATIONS:
+        raise BadRequest(
+            "operation", f"operation must be one of {', '.join(SIGNAL_OPERATIONS)}, got {value!r}"
+        )
+    return value
+
+
+def signal_amount(operation: str, body: Any, params: Any) -> int | None:
+    """The amount for ``add``/``subtract``: a JSON integer body, ``{"amount": n}`` or ``?amount=n``."""
+    if isinstance(body, dict):
+        unknown = sorted(set(body) - {"amount"})
+        if unknown:
+            raise BadRequest(unknown[0], f"unknown field '{unknown[0]}'; expected 'amount'")
+        value = body.get("amount")
+    else:
+        value = body if body is not None else params.get("amount")
+    if operation == "reset":
+        if value is not None:
+            raise BadRequest("amount", "reset takes no amount")
+        return None
+    if value is None:
+        raise BadRequest("amount", f"{operation} needs an integer amount")
+    amount = _integer(value, "amount")
+    if abs(amount) > 2**53:
+        raise BadRequest("amount", "amount must be between -2^53 and 2^53")
+    return amount
+
+
+def flag(params: Any, name: str) -> bool:
+    """A boolean query parameter such as ``?history=true``."""
+    raw = (params.get(name) or "").strip().lower()
+    if raw in ("", "false", "0", "no"):
+        return False
+    if raw in ("true", "1", "yes"):
+        return True
+    raise BadRequest(name, f"{name} must be true or false, got {raw!r}")
+
+
+def reason(params: Any, body: Any) -> str | None:
+    """An optional human reason for terminate/suspend/resume: ``?reason=`` or ``{"reason": ...}``."""
+    value = body.get("reason") if isinstance(body, dict) else params.get("reason")
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > 1000:
+        raise BadRequest("reason", "reason must be a string of at most 1000 characters")
+    return value
+
+
+def _integer(value: Any, field: str) -> int:
+    """An integer from JSON (not a bool or float) or from a query string."""
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            raise BadRequest(field, f"{field} must be an integer, got {value!r}") from None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadRequest(field, f"{field} must be an integer, got {value!r}")
+    return value

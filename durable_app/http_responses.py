@@ -1,0 +1,130 @@
+"""The HTTP answers, in the shapes Durable Functions users already know.
+
+Starting an orchestration answers 202 with a ``Location`` header and the management URLs
+(``statusQueryGetUri`` and friends); status answers 202 while running and 200 once done.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import azure.functions as func
+from durabletask.client import OrchestrationState, OrchestrationStatus
+
+from durable_app.host_config import route_prefix
+
+RETRY_AFTER_SECONDS = 1
+
+RUNTIME_STATUS: dict[OrchestrationStatus, str] = {
+    OrchestrationStatus.PENDING: "Pending",
+    OrchestrationStatus.RUNNING: "Running",
+    OrchestrationStatus.COMPLETED: "Completed",
+    OrchestrationStatus.FAILED: "Failed",
+    OrchestrationStatus.TERMINATED: "Terminated",
+    OrchestrationStatus.CONTINUED_AS_NEW: "ContinuedAsNew",
+    OrchestrationStatus.SUSPENDED: "Suspended",
+}
+TERMINAL = {OrchestrationStatus.COMPLETED, OrchestrationStatus.FAILED, OrchestrationStatus.TERMINATED}
+STATUS_BY_NAME = {name.lower(): status for status, name in RUNTIME_STATUS.items()}
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> func.HttpResponse:
+    return func.HttpResponse(
+        json.dumps(body, default=_json_default),
+        status_code=status,
+        headers=headers,
+        mimetype="application/json",
+    )
+
+
+def error_response(status: int, field: str | None, message: str) -> func.HttpResponse:
+    """The one error shape: ``{"error": <message>, "field": <field or null>}``."""
+    return json_response({"error": message, "field": field}, status=status)
+
+
+def api_base_url(req: func.HttpRequest) -> str:
+    """``scheme://host[:port]/<routePrefix>`` of the request, so links work behind any host name."""
+    parts = urlsplit(req.url)
+    prefix = route_prefix()
+    return f"{parts.scheme}://{parts.netloc}" + (f"/{prefix}" if prefix else "")
+
+
+def management_urls(req: func.HttpRequest, instance_id: str) -> dict[str, str]:
+    """The Durable Functions ``HttpManagementPayload`` for ``instance_id``."""
+    instance = f"{api_base_url(req)}/instances/{quote(instance_id, safe='')}"
+    return {
+        "id": instance_id,
+        "statusQueryGetUri": instance,
+        "sendEventPostUri": f"{instance}/raiseEvent/{{eventName}}",
+        "terminatePostUri": f"{instance}/terminate?reason={{text}}",
+        "suspendPostUri": f"{instance}/suspend?reason={{text}}",
+        "resumePostUri": f"{instance}/resume?reason={{text}}",
+        "purgeHistoryDeleteUri": instance,
+    }
+
+
+def started_response(req: func.HttpRequest, instance_id: str) -> func.HttpResponse:
+    """202 Accepted, pointing at the new instance's status URL."""
+    urls = management_urls(req, instance_id)
+    headers = {"Location": urls["statusQueryGetUri"], "Retry-After": str(RETRY_AFTER_SECONDS)}
+    return json_response(urls, status=202, headers=headers)
+
+
+def status_body(state: OrchestrationState) -> dict[str, Any]:
+    """An instance's status in the Durable Functions shape."""
+    failure = state.failure_details
+    return {
+        "name": state.name,
+        "instanceId": state.instance_id,
+        "runtimeStatus": RUNTIME_STATUS.get(state.runtime_status, str(state.runtime_status)),
+        "input": _decoded(state.serialized_input),
+        "output": _decoded(state.serialized_output),
+        "customStatus": _decoded(state.serialized_custom_status),
+        "createdTime": utc_iso(state.created_at),
+        "lastUpdatedTime": utc_iso(state.last_updated_at),
+        "failureDetails": None
+        if failure is None
+        else {"errorType": failure.error_type, "errorMessage": failure.message, "stackTrace": failure.stack_trace},
+    }
+
+
+def status_response(req: func.HttpRequest, body: dict[str, Any], state: OrchestrationState) -> func.HttpResponse:
+    """200 once the instance is done; 202 with ``Location`` and ``Retry-After`` while it is not."""
+    if state.runtime_status in TERMINAL:
+        return json_response(body)
+    headers = {
+        "Location": management_urls(req, state.instance_id)["statusQueryGetUri"],
+        "Retry-After": str(RETRY_AFTER_SECONDS),
+    }
+    return json_response(body, status=202, headers=headers)
+
+
+def history_body(events: list[Any]) -> list[dict[str, Any]]:
+    """History events as JSON objects, each tagged with its event type."""
+    return [{"eventType": type(event).__name__.removesuffix("Event"), **event.to_dict()} for event in events]
+
+
+def utc_iso(moment: datetime) -> str:
+    """ISO 8601 with an explicit UTC offset; the SDK returns scheduler timestamps as naive UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.isoformat()
+
+
+def _decoded(serialized: str | None) -> Any:
+    """Payloads are JSON text on the wire; answer with the value, not a string of JSON."""
+    if serialized is None:
+        return None
+    try:
+        return json.loads(serialized)
+    except json.JSONDecodeError:
+        return serialized
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return utc_iso(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")

@@ -1,0 +1,46 @@
+"""One async DTS client per process (and per event loop) for the HTTP triggers.
+
+gRPC channels are expensive and multiplex many calls, so triggers share one client instead of opening a
+channel per request. An ``grpc.aio`` channel is bound to the event loop that created it, so the cache is
+keyed by loop: the Functions worker has one, tests and tools may have several.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import weakref
+
+from durabletask.azuremanaged.client import AsyncDurableTaskSchedulerClient
+
+from durable_app.credentials import async_credential
+from durable_app.sdk_logging import sdk_logger
+from durable_app.settings import AppSettings
+
+_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncDurableTaskSchedulerClient] = (
+    weakref.WeakKeyDictionary()
+)
+_lock = threading.Lock()
+
+
+def create_client(settings: AppSettings) -> AsyncDurableTaskSchedulerClient:
+    """A new async client for the configured scheduler and task hub."""
+    connection = settings.connection
+    return AsyncDurableTaskSchedulerClient(
+        host_address=connection.host_address,
+        taskhub=connection.taskhub,
+        token_credential=async_credential(connection),
+        secure_channel=connection.secure_channel,
+        logger=sdk_logger("client", settings.sdk_log_level),
+    )
+
+
+def shared_client(settings: AppSettings) -> AsyncDurableTaskSchedulerClient:
+    """The running loop's client, created on first use."""
+    loop = asyncio.get_running_loop()
+    with _lock:
+        client = _clients.get(loop)
+        if client is None:
+            client = create_client(settings)
+            _clients[loop] = client
+        return client

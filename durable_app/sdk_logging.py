@@ -1,0 +1,17 @@
+"""Loggers handed to the ``durabletask`` SDK.
+
+The SDK logs every client call and work item at INFO, which drowns the app's own logs (and Application
+Insights ingestion) under load, so its loggers sit under one parent whose level is an app setting.
+"""
+
+from __future__ import annotations
+
+import logging
+
+SDK_LOGGER_NAME = "durabletask"
+
+
+def sdk_logger(component: str, level: int) -> logging.Logger:
+    """A child of the ``durabletask`` logger for ``component``; the parent carries ``level``."""
+    logging.getLogger(SDK_LOGGER_NAME).setLevel(level)
+    return logging.getLogger(f"{SDK_LOGGER_NAME}.{component}")

@@ -1,0 +1,135 @@
+"""The DTS worker hosted inside the Functions Python worker process.
+
+Importing ``function_app.py`` is the only startup hook Functions offers, and it runs once per Python worker
+process, so :func:`start_hosted_worker` is idempotent and per process. Functions has no shutdown hook and
+``TaskHubGrpcWorker.stop()`` can block on unfinished work, so stopping is bounded and registered with
+``atexit``: unfinished work items are redelivered by the scheduler to the next worker.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+from dataclasses import dataclass
+
+from durabletask.azuremanaged.worker import DurableTaskSchedulerWorker
+from durabletask.worker import ConcurrencyOptions
+
+from durable_app.connection_monitor import ConnectionMonitor, ConnectionState
+from durable_app.credentials import sync_credential
+from durable_app.registry import register_all
+from durable_app.sdk_logging import sdk_logger
+from durable_app.settings import AppSettings
+
+logger = logging.getLogger(__name__)
+
+STOP_TIMEOUT_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class WorkerStatus:
+    """What the health endpoint reports about the hosted worker."""
+
+    enabled: bool
+    running: bool
+    connection: ConnectionState | None
+
+    @property
+    def healthy(self) -> bool:
+        """A disabled worker (client-only deployment) is not a fault; a disconnected one is."""
+        if not self.enabled:
+            return True
+        return self.running and self.connection is not None and self.connection.connected
+
+
+class HostedWorker:
+    """One ``DurableTaskSchedulerWorker`` with a bounded, repeat-safe stop."""
+
+    def __init__(self, settings: AppSettings) -> None:
+        self.monitor = ConnectionMonitor()
+        concurrency = settings.concurrency
+        self._worker = DurableTaskSchedulerWorker(
+            host_address=settings.connection.host_address,
+            taskhub=settings.connection.taskhub,
+            token_credential=sync_credential(settings.connection),
+            secure_channel=settings.connection.secure_channel,
+            interceptors=[self.monitor],
+            concurrency_options=ConcurrencyOptions(
+                maximum_concurrent_activity_work_items=concurrency.concurrent_activities,
+                maximum_concurrent_orchestration_work_items=concurrency.concurrent_orchestrations,
+                maximum_concurrent_entity_work_items=concurrency.concurrent_entities,
+                maximum_thread_pool_workers=concurrency.thread_pool_workers,
+            ),
+            logger=sdk_logger("worker", settings.sdk_log_level),
+        )
+        self.registered = register_all(self._worker)
+        self._running = False
+        self._lock = threading.Lock()
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    def start(self) -> None:
+        """Start the worker's run loop as a daemon thread.
+
+        ``TaskHubGrpcWorker.start()`` creates a non-daemon thread, which would make the interpreter wait
+        for it before running ``atexit`` handlers, i.e. forever. Threads inherit daemon status from their
+        creator, so starting it from a short-lived daemon thread makes the run loop a daemon too.
+        """
+        with self._lock:
+            if self._running:
+                return
+            starter = threading.Thread(target=self._worker.start, name="dts-worker-start", daemon=True)
+            starter.start()
+            starter.join()
+            self._running = True
+
+    def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> bool:
+        """Stop within ``timeout`` seconds; return whether the worker finished stopping in time."""
+        with self._lock:
+            if not self._running:
+                return True
+            self._running = False
+        stopper = threading.Thread(target=self._worker.stop, name="dts-worker-stop", daemon=True)
+        stopper.start()
+        stopper.join(timeout)
+        if stopper.is_alive():
+            logger.warning("DTS worker did not stop within %.0fs; unfinished work will be redelivered", timeout)
+            return False
+        return True
+
+    def status(self) -> WorkerStatus:
+        return WorkerStatus(enabled=True, running=self._running, connection=self.monitor.state)
+
+
+_hosted: HostedWorker | None = None
+_hosted_lock = threading.Lock()
+
+
+def start_hosted_worker(settings: AppSettings) -> HostedWorker | None:
+    """Start this process's worker once; ``None`` when ``DTS_WORKER_ENABLED`` is off."""
+    global _hosted
+    if not settings.worker_enabled:
+        logger.info("DTS worker disabled by DTS_WORKER_ENABLED; this process is a client only")
+        return None
+    with _hosted_lock:
+        if _hosted is None:
+            _hosted = HostedWorker(settings)
+            _hosted.start()
+            atexit.register(_hosted.stop)
+            logger.info(
+                "DTS worker started for %s hosting %s",
+                settings.connection.redacted(),
+                ", ".join(_hosted.registered),
+            )
+        return _hosted
+
+
+def hosted_worker_status() -> WorkerStatus:
+    """The status of this process's worker, or a disabled status where none was started."""
+    worker = _hosted
+    if worker is None:
+        return WorkerStatus(enabled=False, running=False, connection=None)
+    return worker.status()

@@ -1,0 +1,223 @@
+"""HTTP triggers (the client side) and the hosted DTS worker (the worker side) of one Function App.
+
+Triggers are thin: they validate input (``durable_app.http_requests``), make one or two scheduler calls
+with the process's shared client, and answer in Durable Functions' shapes (``durable_app.http_responses``).
+Importing this module starts this process's DTS worker unless ``DTS_WORKER_ENABLED`` is false.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+
+import azure.functions as func
+from durabletask.client import EntityQuery, OrchestrationState, OrchestrationStatus
+from durabletask.entities import EntityInstanceId, EntityMetadata
+from durabletask.internal.orchestrator_service_pb2 import OrchestrationIdReusePolicy
+
+from durable_app import http_requests as inputs
+from durable_app.http_errors import ApiError, api_errors
+from durable_app.http_responses import (
+    TERMINAL,
+    history_body,
+    json_response,
+    started_response,
+    status_body,
+    status_response,
+    utc_iso,
+)
+from durable_app.scheduler_client import shared_client
+from durable_app.settings import AppSettings
+from durable_app.worker_host import hosted_worker_status, start_hosted_worker
+from entities.counter import counter
+from orchestrations.counter_workflow import counter_workflow
+from orchestrations.fan_out_fan_in import fan_out_fan_in_orchestrator
+
+logger = logging.getLogger(__name__)
+
+settings = AppSettings.from_env()
+start_hosted_worker(settings)
+
+app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
+
+REUSE_FINISHED_IDS = OrchestrationIdReusePolicy(
+    replaceableStatus=[status.value for status in TERMINAL]
+)
+"""A caller-chosen id may be reused once its instance has finished; while it runs, a second start is 409."""
+
+
+async def _start(req: func.HttpRequest, orchestrator: object, orchestration_input: object) -> func.HttpResponse:
+    instance_id = inputs.optional_identifier(req.route_params.get("instance_id"), "instance_id")
+    new_id = await shared_client(settings).schedule_new_orchestration(
+        orchestrator,  # type: ignore[arg-type]
+        input=orchestration_input,
+        instance_id=instance_id,
+        reuse_id_policy=REUSE_FINISHED_IDS,
+    )
+    logger.info("Started %s instance %s", getattr(orchestrator, "__name__", orchestrator), new_id)
+    return started_response(req, new_id)
+
+
+@app.route(route="orchestrators/fan_out_fan_in_orchestrator/{instance_id?}", methods=["POST"])
+@api_errors
+async def start_fan_out_fan_in(req: func.HttpRequest) -> func.HttpResponse:
+    """Start a fan-out over a JSON list of numbers, or over 1..count (default 10)."""
+    items = inputs.fan_out_items(inputs.json_body(req), req.params)
+    return await _start(req, fan_out_fan_in_orchestrator, items)
+
+
+@app.route(route="orchestrators/counter_workflow/{instance_id?}", methods=["POST"])
+@api_errors
+async def start_counter_workflow(req: func.HttpRequest) -> func.HttpResponse:
+    """Start ``counter_workflow`` for an entity key."""
+    entity_key = inputs.entity_key_input(inputs.json_body(req), req.params)
+    return await _start(req, counter_workflow, entity_key)
+
+
+async def _existing_state(instance_id: str, *, fetch_payloads: bool = False) -> OrchestrationState:
+    state = await shared_client(settings).get_orchestration_state(instance_id, fetch_payloads=fetch_payloads)
+    if state is None:
+        raise ApiError(404, f"no instance with id '{instance_id}'", "instance_id")
+    return state
+
+
+def _instance_id(req: func.HttpRequest) -> str:
+    return inputs.identifier(req.route_params.get("instance_id"), "instance_id")
+
+
+@app.route(route="instances/{instance_id}", methods=["GET"])
+@api_errors
+async def get_instance_status(req: func.HttpRequest) -> func.HttpResponse:
+    """Status, input, output and custom status; ``?history=true`` adds the history events."""
+    instance_id = _instance_id(req)
+    with_history = inputs.flag(req.params, "history")
+    state = await _existing_state(instance_id, fetch_payloads=True)
+    body = status_body(state)
+    if with_history:
+        body["historyEvents"] = history_body(await shared_client(settings).get_orchestration_history(instance_id))
+    return status_response(req, body, state)
+
+
+@app.route(route="instances/{instance_id}/terminate", methods=["POST"])
+@api_errors
+async def terminate_instance(req: func.HttpRequest) -> func.HttpResponse:
+    instance_id = _instance_id(req)
+    reason = inputs.reason(req.params, inputs.json_body(req))
+    state = await _existing_state(instance_id)
+    if state.runtime_status in TERMINAL:
+        raise ApiError(409, f"instance '{instance_id}' has already finished", "instance_id")
+    await shared_client(settings).terminate_orchestration(instance_id, output=reason)
+    return json_response({"id": instance_id, "action": "terminate"}, status=202)
+
+
+@app.route(route="instances/{instance_id}/suspend", methods=["POST"])
+@api_errors
+async def suspend_instance(req: func.HttpRequest) -> func.HttpResponse:
+    instance_id = _instance_id(req)
+    reason = inputs.reason(req.params, inputs.json_body(req))
+    state = await _existing_state(instance_id)
+    if state.runtime_status in TERMINAL:
+        raise ApiError(409, f"instance '{instance_id}' has already finished", "instance_id")
+    await shared_client(settings).suspend_orchestration(instance_id, reason=reason)
+    return json_response({"id": instance_id, "action": "suspend"}, status=202)
+
+
+@app.route(route="instances/{instance_id}/resume", methods=["POST"])
+@api_errors
+async def resume_instance(req: func.HttpRequest) -> func.HttpResponse:
+    instance_id = _instance_id(req)
+    reason = inputs.reason(req.params, inputs.json_body(req))
+    state = await _existing_state(instance_id)
+    if state.runtime_status is not OrchestrationStatus.SUSPENDED:
+        raise ApiError(409, f"instance '{instance_id}' is not suspended", "instance_id")
+    await shared_client(settings).resume_orchestration(instance_id, reason=reason)
+    return json_response({"id": instance_id, "action": "resume"}, status=202)
+
+
+@app.route(route="instances/{instance_id}/raiseEvent/{event_name}", methods=["POST"])
+@api_errors
+async def raise_event(req: func.HttpRequest) -> func.HttpResponse:
+    """Deliver an external event (any JSON body, or none) to a running instance."""
+    instance_id = _instance_id(req)
+    event_name = inputs.identifier(req.route_params.get("event_name"), "event_name")
+    data = inputs.json_body(req)
+    state = await _existing_state(instance_id)
+    if state.runtime_status in TERMINAL:
+        raise ApiError(409, f"instance '{instance_id}' has already finished", "instance_id")
+    await shared_client(settings).raise_orchestration_event(instance_id, event_name, data=data)
+    return json_response({"id": instance_id, "event": event_name}, status=202)
+
+
+@app.route(route="instances/{instance_id}", methods=["DELETE"])
+@api_errors
+async def purge_instance(req: func.HttpRequest) -> func.HttpResponse:
+    """Delete a finished instance's history; running instances must be terminated first."""
+    instance_id = _instance_id(req)
+    state = await _existing_state(instance_id)
+    if state.runtime_status not in TERMINAL:
+        raise ApiError(409, f"instance '{instance_id}' is still running; terminate it first", "instance_id")
+    result = await shared_client(settings).purge_orchestration(instance_id)
+    return json_response({"id": instance_id, "instancesDeleted": result.deleted_instance_count})
+
+
+def _counter_id(req: func.HttpRequest) -> EntityInstanceId:
+    return EntityInstanceId(counter.__name__, inputs.identifier(req.route_params.get("key"), "key"))
+
+
+@app.route(route="counters/{key}/{operation}", methods=["POST"])
+@api_errors
+async def signal_counter(req: func.HttpRequest) -> func.HttpResponse:
+    """Signal ``add``/``subtract`` (amount in the body or ``?amount=``) or ``reset``; 202 once queued."""
+    entity_id = _counter_id(req)
+    operation = inputs.signal_operation(req.route_params.get("operation"))
+    amount = inputs.signal_amount(operation, inputs.json_body(req), req.params)
+    await shared_client(settings).signal_entity(entity_id, operation, input=amount)
+    return json_response({"key": entity_id.key, "operation": operation, "amount": amount}, status=202)
+
+
+@app.route(route="counters/{key}", methods=["GET"])
+@api_errors
+async def get_counter(req: func.HttpRequest) -> func.HttpResponse:
+    """The counter's value; 404 for a counter that was never signalled."""
+    entity_id = _counter_id(req)
+    metadata = await shared_client(settings).get_entity(entity_id)
+    if metadata is None:
+        raise ApiError(404, f"no counter with key '{entity_id.key}'", "key")
+    return json_response(_counter_body(metadata))
+
+
+@app.route(route="counters", methods=["GET"])
+@api_errors
+async def list_counters(req: func.HttpRequest) -> func.HttpResponse:
+    """Every counter with its value, optionally only keys starting with ``?prefix=``."""
+    prefix = req.params.get("prefix") or ""
+    query = EntityQuery(instance_id_starts_with=f"@{counter.__name__}@{prefix}", include_state=True)
+    entities = await shared_client(settings).get_all_entities(query)
+    return json_response({"counters": [_counter_body(metadata) for metadata in entities]})
+
+
+def _counter_body(metadata: EntityMetadata) -> dict[str, object]:
+    return {
+        "key": metadata.id.key,
+        "value": metadata.get_state(int) or 0,
+        "lastModifiedTime": utc_iso(metadata.last_modified),
+    }
+
+
+@app.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+async def health(req: func.HttpRequest) -> func.HttpResponse:
+    """200 when this process's DTS worker is connected to the scheduler (or disabled); 503 otherwise."""
+    status = hosted_worker_status()
+    connection = status.connection
+    body = {
+        "status": "healthy" if status.healthy else "unhealthy",
+        "worker": {
+            "enabled": status.enabled,
+            "running": status.running,
+            "connected": bool(connection and connection.connected),
+            "since": utc_iso(datetime.fromtimestamp(connection.since, tz=timezone.utc)) if connection else None,
+            "lastError": connection.last_error if connection else None,
+        },
+        "scheduler": {"endpoint": settings.connection.endpoint, "taskHub": settings.connection.taskhub},
+    }
+    return json_response(body, status=200 if status.healthy else 503)

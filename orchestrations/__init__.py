@@ -1,0 +1,1 @@
+"""Orchestrators and their activities, named exactly as in the public DTS Python samples."""

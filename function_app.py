@@ -8,7 +8,7 @@ Importing this module starts this process's DTS worker unless ``DTS_WORKER_ENABL
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import azure.functions as func
 from durabletask.client import EntityQuery, OrchestrationState, OrchestrationStatus
@@ -40,9 +40,7 @@ start_hosted_worker(settings)
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 
-REUSE_FINISHED_IDS = OrchestrationIdReusePolicy(
-    replaceableStatus=[status.value for status in TERMINAL]
-)
+REUSE_FINISHED_IDS = OrchestrationIdReusePolicy(replaceableStatus=[status.value for status in TERMINAL])
 """A caller-chosen id may be reused once its instance has finished; while it runs, a second start is 409."""
 
 
@@ -215,7 +213,7 @@ async def health(req: func.HttpRequest) -> func.HttpResponse:
             "enabled": status.enabled,
             "running": status.running,
             "connected": bool(connection and connection.connected),
-            "since": utc_iso(datetime.fromtimestamp(connection.since, tz=timezone.utc)) if connection else None,
+            "since": utc_iso(datetime.fromtimestamp(connection.since, tz=UTC)) if connection else None,
             "lastError": connection.last_error if connection else None,
         },
         "scheduler": {"endpoint": settings.connection.endpoint, "taskHub": settings.connection.taskhub},

@@ -65,9 +65,7 @@ class ConnectionString:
     def redacted(self) -> str:
         """The string safe for logs: the client id is an identifier, not a secret, but is still elided."""
         client = ";ClientID=***" if self.client_id else ""
-        return (
-            f"Endpoint={self.endpoint};TaskHub={self.taskhub};Authentication={self.authentication.value}{client}"
-        )
+        return f"Endpoint={self.endpoint};TaskHub={self.taskhub};Authentication={self.authentication.value}{client}"
 
 
 def parse_connection_string(text: str) -> ConnectionString:

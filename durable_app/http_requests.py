@@ -110,7 +110,7 @@ def entity_key_input(body: Any, params: Any) -> str:
     elif isinstance(body, str) or body is None:
         value = body if body is not None else params.get("entity_key")
     else:
-        raise BadRequest("body", "body must be {\"entity_key\": \"...\"} or a JSON string")
+        raise BadRequest("body", 'body must be {"entity_key": "..."} or a JSON string')
     if value is None:
         raise BadRequest("entity_key", "entity_key is required")
     return identifier(value, "entity_key")
@@ -118,9 +118,7 @@ def entity_key_input(body: Any, params: Any) -> str:
 
 def signal_operation(value: Any) -> str:
     if value not in SIGNAL_OPERATIONS:
-        raise BadRequest(
-            "operation", f"operation must be one of {', '.join(SIGNAL_OPERATIONS)}, got {value!r}"
-        )
+        raise BadRequest("operation", f"operation must be one of {', '.join(SIGNAL_OPERATIONS)}, got {value!r}")
     return value
 
 

@@ -7,7 +7,7 @@ Starting an orchestration answers 202 with a ``Location`` header and the managem
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -110,7 +110,7 @@ def history_body(events: list[Any]) -> list[dict[str, Any]]:
 def utc_iso(moment: datetime) -> str:
     """ISO 8601 with an explicit UTC offset; the SDK returns scheduler timestamps as naive UTC."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.isoformat()
 
 

@@ -47,9 +47,7 @@ def fan_out_fan_in_orchestrator(ctx: task.OrchestrationContext, work_items: list
     items = work_items or []
     log.info("Starting fan out/fan in orchestration with %d items", len(items))
 
-    parallel_tasks = [
-        ctx.call_activity(process_work_item, input=item, retry_policy=WORK_ITEM_RETRY) for item in items
-    ]
+    parallel_tasks = [ctx.call_activity(process_work_item, input=item, retry_policy=WORK_ITEM_RETRY) for item in items]
     log.info("Waiting for %d parallel tasks to complete", len(parallel_tasks))
     results: list[WorkItemResult] = yield task.when_all(parallel_tasks)
 

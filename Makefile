@@ -28,10 +28,10 @@ $(INFRA_VENV)/.installed: infra/requirements-tools.txt
 	touch $@
 
 run: install
-	$(PY) -m localstack run --scheduler-port $(PORT_SCHEDULER) --http-port $(PORT_HTTP) --dashboard-port $(PORT_DASHBOARD)
+	$(PY) -m local_stack run --scheduler-port $(PORT_SCHEDULER) --http-port $(PORT_HTTP) --dashboard-port $(PORT_DASHBOARD)
 
 scheduler: install
-	$(PY) -m localstack scheduler --port $(PORT_SCHEDULER)
+	$(PY) -m local_stack scheduler --port $(PORT_SCHEDULER)
 
 lint: install
 	$(VENV)/bin/ruff check .

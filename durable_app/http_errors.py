@@ -50,7 +50,8 @@ def api_errors(handler: Handler) -> Handler:
             return error_response(error.status, error.field, error.message)
         except grpc.aio.AioRpcError as error:
             status = _GRPC_STATUS.get(error.code(), 502)
-            logger.warning("Scheduler call for %s %s failed: %s", req.method, req.url, error.details())
+            level = logging.WARNING if status >= 500 else logging.INFO
+            logger.log(level, "Scheduler call for %s %s failed: %s", req.method, req.url, error.details())
             return error_response(status, None, f"scheduler: {error.code().name}: {error.details()}")
 
     return wrapper

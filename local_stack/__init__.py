@@ -1,0 +1,5 @@
+"""Docker-free local stack: scheduler (gRPC, 8080), Functions host (HTTP, 7071) and dashboard (8082).
+
+Development and tests only; never deployed (see ``.funcignore``). In Azure, the managed Durable Task
+Scheduler and the Functions host play these parts.
+"""

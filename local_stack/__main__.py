@@ -1,0 +1,168 @@
+"""``python -m local_stack``: run the whole local stack, or one part of it.
+
+run         scheduler (gRPC) + Functions host (HTTP) + dashboard, as child processes
+scheduler   the scheduler alone (for ``func start`` users without the DTS emulator)
+host        the Functions host alone, against whatever scheduler the settings name
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from local_stack.ports import PortInUseError, ensure_free, wait_for_port
+
+LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    try:
+        return args.command(args)
+    except PortInUseError as error:
+        logging.getLogger("local_stack").error("%s", error)
+        return 2
+
+
+def run_scheduler(args: argparse.Namespace) -> int:
+    from local_stack.scheduler import serve
+
+    ensure_free(args.host, args.port, "The scheduler", "--port")
+    logging.getLogger("durabletask.testing").setLevel(logging.WARNING)
+    scheduler = serve(args.port, args.host)
+    print(f"Scheduler (DTS gRPC protocol) on http://{args.host}:{args.port}", flush=True)
+    _wait_for_signal()
+    scheduler.stop(grace=1)
+    return 0
+
+
+def run_host(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from durable_app.host_config import route_prefix
+    from local_stack.functions_host import create_asgi_app, load_function_app, load_local_settings
+
+    ensure_free(args.host, args.port, "The Functions host", "--port")
+    load_local_settings()
+    app = load_function_app()
+    asgi = create_asgi_app(app, route_prefix(), function_key=args.function_key or os.environ.get("LOCAL_FUNCTION_KEY"))
+    print(f"Functions host on http://{args.host}:{args.port}/{route_prefix()}", flush=True)
+    uvicorn.run(asgi, host=args.host, port=args.port, log_level="info", access_log=not args.quiet)
+    return 0
+
+
+def run_all(args: argparse.Namespace) -> int:
+    """Start every part as its own process, so restarting the app never loses scheduler state."""
+    host = args.host
+    ensure_free(host, args.scheduler_port, "The scheduler", "--scheduler-port")
+    ensure_free(host, args.http_port, "The Functions host", "--http-port")
+    if args.dashboard_port:
+        ensure_free(host, args.dashboard_port, "The dashboard", "--dashboard-port")
+    env = dict(os.environ)
+    taskhub = env.get("TASKHUB_NAME", "default")
+    endpoint = f"http://{host}:{args.scheduler_port}"
+    env["DURABLE_TASK_SCHEDULER_CONNECTION_STRING"] = f"Endpoint={endpoint};TaskHub={taskhub};Authentication=None"
+    python = [sys.executable, "-m", "local_stack"]
+    children = [_spawn([*python, "scheduler", "--host", host, "--port", str(args.scheduler_port)], env)]
+    if not wait_for_port(host, args.scheduler_port, 30):
+        return _stop(children, "the scheduler did not start")
+    children.append(_spawn([*python, "host", "--host", host, "--port", str(args.http_port)], env))
+    if args.dashboard_port:
+        dashboard = [*python, "dashboard", "--host", host, "--port", str(args.dashboard_port)]
+        children.append(_spawn([*dashboard, "--endpoint", endpoint, "--taskhub", taskhub], env))
+    if not wait_for_port(host, args.http_port, 60):
+        return _stop(children, "the Functions host did not start")
+    _print_banner(args, endpoint)
+    _wait_for_signal(children)
+    return _stop(children, None)
+
+
+def _print_banner(args: argparse.Namespace, endpoint: str) -> None:
+    lines = [
+        "",
+        "Local stack running (Ctrl-C stops everything):",
+        f"  Functions HTTP API  http://{args.host}:{args.http_port}/api   (health: /api/health)",
+        f"  Scheduler (gRPC)    {endpoint}",
+    ]
+    if args.dashboard_port:
+        lines.append(f"  Dashboard           http://{args.host}:{args.dashboard_port}")
+    print("\n".join([*lines, ""]), flush=True)
+
+
+def _spawn(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(command, env=env, cwd=Path(__file__).resolve().parent.parent)  # noqa: S603
+
+
+def _stop(children: list[subprocess.Popen[bytes]], failure: str | None) -> int:
+    for child in reversed(children):  # the app first, the scheduler last, so no work is cut off mid-call
+        if child.poll() is None:
+            child.send_signal(signal.SIGINT)
+        try:
+            child.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            child.kill()
+    if failure:
+        logging.getLogger("local_stack").error("Stopped: %s", failure)
+        return 1
+    return 0
+
+
+def _wait_for_signal(children: list[subprocess.Popen[bytes]] | None = None) -> None:
+    """Block until SIGINT/SIGTERM, or until any child process exits."""
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    while not stop.wait(0.5):
+        if children and any(child.poll() is not None for child in children):
+            logging.getLogger("local_stack").error("A local stack process exited; stopping the others")
+            return
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m local_stack", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(required=True)
+
+    run = commands.add_parser("run", help="scheduler + Functions host + dashboard")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--scheduler-port", type=int, default=8080)
+    run.add_argument("--http-port", type=int, default=7071)
+    run.add_argument("--dashboard-port", type=int, default=8082, help="0 disables the dashboard")
+    run.set_defaults(command=run_all)
+
+    scheduler = commands.add_parser("scheduler", help="the scheduler alone")
+    scheduler.add_argument("--host", default="127.0.0.1")
+    scheduler.add_argument("--port", type=int, default=8080)
+    scheduler.set_defaults(command=run_scheduler)
+
+    host = commands.add_parser("host", help="the Functions host alone")
+    host.add_argument("--host", default="127.0.0.1")
+    host.add_argument("--port", type=int, default=7071)
+    host.add_argument("--function-key", help="require this key on non-anonymous routes (or LOCAL_FUNCTION_KEY)")
+    host.add_argument("--quiet", action="store_true", help="no access log")
+    host.set_defaults(command=run_host)
+
+    dashboard = commands.add_parser("dashboard", help="the dashboard alone")
+    dashboard.add_argument("--host", default="127.0.0.1")
+    dashboard.add_argument("--port", type=int, default=8082)
+    dashboard.add_argument("--endpoint", default="http://localhost:8080")
+    dashboard.add_argument("--taskhub", default="default")
+    dashboard.set_defaults(command=run_dashboard)
+    return parser
+
+
+def run_dashboard(args: argparse.Namespace) -> int:
+    from local_stack.dashboard import serve as serve_dashboard
+
+    ensure_free(args.host, args.port, "The dashboard", "--port")
+    return serve_dashboard(host=args.host, port=args.port, endpoint=args.endpoint, taskhub=args.taskhub)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,144 @@
+"""A local Azure Functions host for the app's HTTP triggers, on uvicorn + starlette.
+
+It imports ``function_app.py`` exactly as the Functions Python worker does (so the hosted DTS worker starts
+the same way), reads each trigger's route, methods and auth level from ``app.get_functions()``, and calls
+the very same function objects with real ``func.HttpRequest`` objects under host.json's ``routePrefix``.
+App settings come from ``local.settings.json``'s ``Values`` unless already set in the environment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import importlib
+import inspect
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import azure.functions as func
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route as StarletteRoute
+
+from local_stack.routes import Route, RouteTable
+
+logger = logging.getLogger("local_stack.host")
+
+APP_ROOT = Path(__file__).resolve().parent.parent
+
+
+def load_local_settings(app_root: Path = APP_ROOT) -> list[str]:
+    """Export ``local.settings.json`` Values that the environment does not already set; return their names."""
+    path = app_root / "local.settings.json"
+    if not path.exists():
+        return []
+    values = json.loads(path.read_text(encoding="utf-8")).get("Values", {})
+    applied = [name for name in values if name not in os.environ]
+    for name in applied:
+        os.environ[name] = str(values[name])
+    return applied
+
+
+def load_function_app(app_root: Path = APP_ROOT, module: str = "function_app") -> func.FunctionApp:
+    """Import the app module (starting its hosted worker) and return its ``FunctionApp``."""
+    if str(app_root) not in sys.path:
+        sys.path.insert(0, str(app_root))
+    loaded = importlib.import_module(module)
+    apps = [value for value in vars(loaded).values() if isinstance(value, func.FunctionApp)]
+    if len(apps) != 1:
+        raise RuntimeError(f"{module}.py must define exactly one FunctionApp, found {len(apps)}")
+    return apps[0]
+
+
+def route_table(app: func.FunctionApp) -> RouteTable:
+    """One route per HTTP-triggered function; other trigger types are not served locally."""
+    routes = []
+    for function in app.get_functions():
+        trigger = function.get_trigger()
+        if not isinstance(trigger, func.decorators.http.HttpTrigger):
+            logger.warning("Skipping %s: only HTTP triggers are served locally", function.get_function_name())
+            continue
+        methods = frozenset(str(getattr(m, "value", m)).upper() for m in (trigger.methods or [])) or frozenset(
+            {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"}
+        )
+        template = trigger.route or function.get_function_name()
+        routes.append(Route.compile(template, methods, function))
+    return RouteTable(routes)
+
+
+def create_asgi_app(app: func.FunctionApp, route_prefix: str, function_key: str | None = None) -> Starlette:
+    """An ASGI app serving ``app``'s HTTP triggers under ``/<route_prefix>``.
+
+    With ``function_key``, routes whose auth level is not anonymous require it as ``?code=`` or the
+    ``x-functions-key`` header, as Azure does; without it every route is open, as under ``func start``.
+    """
+    table = route_table(app)
+    prefix = "/" + route_prefix.strip("/") if route_prefix.strip("/") else ""
+
+    async def dispatch(request: Request) -> Response:
+        path = request.url.path
+        if prefix and not (path == prefix or path.startswith(prefix + "/")):
+            return _error(404, "no function at this path")
+        route, params, path_matched = table.match(path[len(prefix) :] or "/", request.method)
+        if route is None:
+            return _error(405 if path_matched else 404, "method not allowed" if path_matched else "no function")
+        function = route.target
+        if function_key and not _authorised(request, function, function_key):
+            return _error(401, "a function key is required (?code= or x-functions-key)")
+        return await _invoke(function, request, params)
+
+    methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
+    return Starlette(routes=[StarletteRoute("/{path:path}", dispatch, methods=methods)])
+
+
+async def _invoke(function: Any, request: Request, route_params: dict[str, str]) -> Response:
+    body = await request.body()
+    http_request = func.HttpRequest(
+        method=request.method,
+        url=str(request.url),
+        headers=dict(request.headers),
+        params=dict(request.query_params),
+        route_params=route_params,
+        body=body,
+    )
+    user_function = function.get_user_function()
+    argument = function.get_trigger().name
+    started = time.perf_counter()
+    try:
+        if inspect.iscoroutinefunction(user_function):
+            result = await user_function(**{argument: http_request})
+        else:
+            result = await asyncio.to_thread(user_function, **{argument: http_request})
+    except Exception:
+        logger.exception("Function %s failed", function.get_function_name())
+        return _error(500, "the function raised an unhandled exception; see the host log")
+    logger.debug("%s %.1f ms", function.get_function_name(), (time.perf_counter() - started) * 1000)
+    return _to_starlette(result)
+
+
+def _to_starlette(result: Any) -> Response:
+    if isinstance(result, func.HttpResponse):
+        headers = {k: v for k, v in result.headers.items() if k.lower() != "content-type"}
+        media_type = result.mimetype + (f"; charset={result.charset}" if result.charset else "")
+        return Response(result.get_body(), status_code=result.status_code, headers=headers, media_type=media_type)
+    if result is None:
+        return Response(status_code=204)
+    return Response(str(result), media_type="text/plain")
+
+
+def _authorised(request: Request, function: Any, function_key: str) -> bool:
+    level = function.get_trigger().auth_level
+    if str(getattr(level, "value", level)).upper() == "ANONYMOUS":
+        return True
+    supplied = request.query_params.get("code") or request.headers.get("x-functions-key") or ""
+    return hmac.compare_digest(supplied.encode(), function_key.encode())
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message, "field": None}, status_code=status)

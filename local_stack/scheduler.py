@@ -1,0 +1,231 @@
+"""The local scheduler: ``durabletask``'s in-memory backend, served on loopback, with redelivery.
+
+``InMemoryOrchestrationBackend`` (durabletask 1.12) implements the sidecar gRPC protocol the DTS SDKs
+speak, but once it hands a work item to a worker's ``GetWorkItems`` stream it forgets it: if that worker
+dies, an orchestration stays "in flight" forever and a popped activity is lost. The real scheduler
+redelivers such work. :class:`LocalScheduler` adds that with one extension point, the stream itself:
+every work item it yields is *leased* to the stream until completed, and when a stream ends its unfinished
+leases go back on their queues. Completion tokens are renewed on redelivery, so a late answer from the
+dead worker is ignored as stale, and a second completion of the same activity is dropped.
+
+It relies on a few private fields of the backend; ``tests/integration/test_local_scheduler.py`` pins the
+durabletask version and checks those fields, so an upgrade that changes them fails loudly.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+from collections.abc import Iterator
+from concurrent import futures
+from dataclasses import dataclass, field
+
+import grpc
+from durabletask.internal import orchestrator_service_pb2 as pb
+from durabletask.internal import orchestrator_service_pb2_grpc as stubs
+from durabletask.testing.in_memory_backend import ActivityWorkItem, InMemoryOrchestrationBackend
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_HISTORY = 100_000
+"""Room for the largest fan-out the API accepts (two events per item) with a wide margin."""
+
+RPC_THREADS = 64
+"""gRPC server threads: each connected worker holds one for its stream; clients share the rest."""
+
+Lease = tuple[str, str, int]
+"""(kind, instance or entity id, task id): one unit of dispatched, unfinished work."""
+
+
+@dataclass
+class _Stream:
+    """One worker's ``GetWorkItems`` stream and the work it holds."""
+
+    number: int
+    closed: bool = False
+    leases: dict[Lease, pb.WorkItem] = field(default_factory=dict)
+
+
+class LocalScheduler(InMemoryOrchestrationBackend):
+    """In-memory DTS-protocol scheduler that redelivers work held by a worker whose stream ends."""
+
+    def __init__(self, port: int, host: str = "127.0.0.1", max_history_size: int = DEFAULT_MAX_HISTORY) -> None:
+        super().__init__(max_history_size=max_history_size, port=port)
+        self._host = host
+        self._stream_numbers = itertools.count(1)
+        self._holders: dict[Lease, _Stream] = {}
+        self.redelivered = 0
+
+    def start(self) -> str:
+        """Serve on ``host:port`` only (the base class listens on every interface)."""
+        self._shutdown_event.clear()
+        server = grpc.server(futures.ThreadPoolExecutor(max_workers=RPC_THREADS, thread_name_prefix="scheduler"))
+        stubs.add_TaskHubSidecarServiceServicer_to_server(self, server)
+        address = f"{self._host}:{self._port}"
+        if server.add_insecure_port(address) == 0:
+            raise OSError(f"cannot listen on {address}: port in use")
+        server.start()
+        self._server = server
+        logger.info("Local scheduler listening on %s", address)
+        return address
+
+    def GetWorkItems(self, request: pb.GetWorkItemsRequest, context: grpc.ServicerContext) -> Iterator[pb.WorkItem]:
+        stream = _Stream(next(self._stream_numbers))
+        context.add_callback(lambda: self._close_stream(stream))
+        logger.info("Worker stream %d connected", stream.number)
+        try:
+            for item in super().GetWorkItems(request, context):
+                if not self._lease(stream, item):
+                    return
+                yield item
+        finally:
+            self._close_stream(stream)
+
+    def CompleteOrchestratorTask(self, request: pb.OrchestratorResponse, context: grpc.ServicerContext):
+        with self._lock:
+            self._release(("orchestration", request.instanceId, 0), request.completionToken)
+            return super().CompleteOrchestratorTask(request, context)
+
+    def CompleteActivityTask(self, request: pb.ActivityResponse, context: grpc.ServicerContext):
+        with self._lock:
+            lease: Lease = ("activity", request.instanceId, request.taskId)
+            if not self._release(lease) and not self._unqueue_activity(request.instanceId, request.taskId):
+                logger.info("Dropping duplicate completion of %s task %d", request.instanceId, request.taskId)
+                return pb.CompleteTaskResponse()
+            return super().CompleteActivityTask(request, context)
+
+    def CompleteEntityTask(self, request: pb.EntityBatchResult, context: grpc.ServicerContext):
+        with self._lock:
+            for entity in self._entities.values():
+                if str(entity.completion_token) == request.completionToken:
+                    self._release(("entity", entity.instance_id, 0))
+                    break
+            return super().CompleteEntityTask(request, context)
+
+    def _lease(self, stream: _Stream, item: pb.WorkItem) -> bool:
+        """Record ``item`` as held by ``stream``; if the stream already ended, put it straight back."""
+        lease = _lease_of(item)
+        with self._lock:
+            if lease is None:
+                return True
+            if stream.closed:
+                self._requeue(item)
+                return False
+            stream.leases[lease] = item
+            self._holders[lease] = stream
+            return True
+
+    def _release(self, lease: Lease, completion_token: str | None = None) -> bool:
+        """Forget a completed lease; ``False`` when nobody held it. Caller holds the lock.
+
+        With ``completion_token``, only the dispatch that token belongs to is released: a stale answer from a
+        dead worker must not release the lease of the worker the item was redelivered to.
+        """
+        stream = self._holders.get(lease)
+        if stream is None:
+            return False
+        if completion_token is not None and stream.leases[lease].completionToken != completion_token:
+            return False
+        del self._holders[lease]
+        del stream.leases[lease]
+        return True
+
+    def _close_stream(self, stream: _Stream) -> None:
+        """Put every unfinished work item of an ended stream back on its queue (idempotent)."""
+        with self._lock:
+            if stream.closed:
+                return
+            stream.closed = True
+            leases = list(stream.leases.items())
+            stream.leases.clear()
+            for lease, item in leases:
+                self._holders.pop(lease, None)
+                self._requeue(item)
+        if leases:
+            logger.warning("Worker stream %d ended holding %d work item(s); redelivering", stream.number, len(leases))
+        else:
+            logger.info("Worker stream %d ended", stream.number)
+
+    def _requeue(self, item: pb.WorkItem) -> None:
+        """Make a dispatched work item available again with a fresh completion token. Caller holds the lock."""
+        self.redelivered += 1
+        if item.HasField("orchestratorRequest"):
+            self._requeue_orchestration(item.orchestratorRequest.instanceId)
+        elif item.HasField("activityRequest"):
+            self._requeue_activity(item.activityRequest, int(item.completionToken))
+        elif item.HasField("entityRequestV2"):
+            self._requeue_entity(item.entityRequestV2.instanceId)
+        self._work_available.set()
+
+    def _requeue_orchestration(self, instance_id: str) -> None:
+        instance = self._instances.get(instance_id)
+        self._orchestration_in_flight.discard(instance_id)
+        if instance is None or self._is_terminal_status(instance.status):
+            return
+        instance.pending_events[:0] = instance.dispatched_events
+        instance.dispatched_events.clear()
+        instance.completion_token = self._new_completion_token()
+        self._enqueue_orchestration(instance_id)
+
+    def _requeue_activity(self, request: pb.ActivityRequest, completion_token: int) -> None:
+        instance_id = request.orchestrationInstance.instanceId
+        if instance_id not in self._instances:
+            return
+        self._activity_queue.appendleft(
+            ActivityWorkItem(
+                instance_id=instance_id,
+                name=request.name,
+                task_id=request.taskId,
+                input=request.input.value if request.HasField("input") else None,
+                completion_token=completion_token,
+                version=request.version.value if request.HasField("version") else None,
+            )
+        )
+
+    def _requeue_entity(self, entity_id: str) -> None:
+        entity = self._entities.get(entity_id)
+        self._entity_in_flight.discard(entity_id)
+        if entity is None:
+            return
+        entity.pending_operations[:0] = entity.dispatched_operations
+        entity.dispatched_operations.clear()
+        entity.completion_token = self._new_completion_token()
+        self._enqueue_entity(entity_id)
+
+    def _unqueue_activity(self, instance_id: str, task_id: int) -> bool:
+        """Accept a late completion of redelivered work that has not been handed out again."""
+        for queued in self._activity_queue:
+            if queued.instance_id == instance_id and queued.task_id == task_id:
+                self._activity_queue.remove(queued)
+                return True
+        return False
+
+    def _new_completion_token(self) -> int:
+        token = self._next_completion_token
+        self._next_completion_token += 1
+        return token
+
+
+def _lease_of(item: pb.WorkItem) -> Lease | None:
+    if item.HasField("orchestratorRequest"):
+        return ("orchestration", item.orchestratorRequest.instanceId, 0)
+    if item.HasField("activityRequest"):
+        request = item.activityRequest
+        return ("activity", request.orchestrationInstance.instanceId, request.taskId)
+    if item.HasField("entityRequestV2"):
+        return ("entity", item.entityRequestV2.instanceId, 0)
+    return None
+
+
+def serve(port: int, host: str = "127.0.0.1") -> LocalScheduler:
+    """Start a scheduler on ``host:port`` and return it (call ``stop()`` to shut it down)."""
+    scheduler = LocalScheduler(port=port, host=host)
+    scheduler.start()
+    return scheduler
+
+
+def wait_forever(scheduler: LocalScheduler, stop: threading.Event) -> None:
+    """Block until ``stop`` is set, then shut the scheduler down."""
+    stop.wait()
+    scheduler.stop(grace=1)

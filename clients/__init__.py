@@ -1,0 +1,1 @@
+"""Command-line clients mirroring the public DTS samples' ``client.py`` scripts."""

@@ -41,7 +41,7 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: install infra-tools lint
+test: install $(if $(wildcard infra/requirements-tools.txt),infra-tools) lint
 	$(PY) -m pytest
 
 bench: install

@@ -195,9 +195,10 @@ async def list_counters(req: func.HttpRequest) -> func.HttpResponse:
 
 
 def _counter_body(metadata: EntityMetadata) -> dict[str, object]:
+    """A counter whose first signal is still queued exists but has no state yet: its value is 0."""
     return {
         "key": metadata.id.key,
-        "value": metadata.get_state(int) or 0,
+        "value": (metadata.get_typed_state(int) if metadata.get_state() else None) or 0,
         "lastModifiedTime": utc_iso(metadata.last_modified),
     }
 

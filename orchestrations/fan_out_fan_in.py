@@ -48,8 +48,10 @@ def fan_out_fan_in_orchestrator(ctx: task.OrchestrationContext, work_items: list
     log.info("Starting fan out/fan in orchestration with %d items", len(items))
 
     parallel_tasks = [ctx.call_activity(process_work_item, input=item, retry_policy=WORK_ITEM_RETRY) for item in items]
-    log.info("Waiting for %d parallel tasks to complete", len(parallel_tasks))
-    results: list[WorkItemResult] = yield task.when_all(parallel_tasks)
+    results: list[WorkItemResult] = []
+    if parallel_tasks:  # when_all over no tasks never completes in durabletask 1.12
+        log.info("Waiting for %d parallel tasks to complete", len(parallel_tasks))
+        results = yield task.when_all(parallel_tasks)
 
     log.info("All parallel tasks completed, aggregating results")
     final_result: Aggregate = yield ctx.call_activity(aggregate_results, input=results)

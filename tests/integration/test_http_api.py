@@ -1,0 +1,290 @@
+"""Every HTTP trigger, called with real ``func.HttpRequest`` objects, against the real scheduler and worker."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from types import ModuleType
+from typing import Any
+
+import azure.functions as func
+import pytest
+
+BASE = "http://localhost:7071/api"
+
+
+def call(app: ModuleType, handler: str, method: str, path: str, body: Any = None, **kwargs: Any) -> func.HttpResponse:
+    raw = body if isinstance(body, bytes) else (b"" if body is None else json.dumps(body).encode())
+    request = func.HttpRequest(
+        method, f"{BASE}/{path}", body=raw, route_params=kwargs.get("route", {}), params=kwargs.get("params", {})
+    )
+    return asyncio.run(getattr(app, handler)(request))
+
+
+def payload(response: func.HttpResponse) -> Any:
+    return json.loads(response.get_body())
+
+
+def wait_done(app: ModuleType, instance_id: str, timeout: float = 20) -> func.HttpResponse:
+    deadline = time.monotonic() + timeout
+    while True:
+        response = call(
+            app, "get_instance_status", "GET", f"instances/{instance_id}", route={"instance_id": instance_id}
+        )
+        if response.status_code != 202 or time.monotonic() > deadline:
+            return response
+        time.sleep(0.05)
+
+
+def test_start_fan_out_answers_202_with_management_urls(app_module: ModuleType) -> None:
+    response = call(app_module, "start_fan_out_fan_in", "POST", "orchestrators/fan_out_fan_in_orchestrator", [1, 2, 3])
+    assert response.status_code == 202
+    body = payload(response)
+    instance = f"{BASE}/instances/{body['id']}"
+    assert response.headers["Location"] == instance
+    assert body["statusQueryGetUri"] == instance
+    assert body["sendEventPostUri"] == f"{instance}/raiseEvent/{{eventName}}"
+    assert body["terminatePostUri"].startswith(f"{instance}/terminate")
+    assert body["suspendPostUri"].startswith(f"{instance}/suspend")
+    assert body["resumePostUri"].startswith(f"{instance}/resume")
+    assert body["purgeHistoryDeleteUri"] == instance
+    done = wait_done(app_module, body["id"])
+    assert done.status_code == 200
+    assert payload(done)["output"] == {"total_items": 3, "sum": 14, "average": 14 / 3}
+
+
+@pytest.mark.parametrize(
+    ("body", "params", "expected_sum", "expected_count"),
+    [
+        (None, {}, 385, 10),
+        ({"count": 4}, {}, 30, 4),
+        (None, {"count": "3"}, 14, 3),
+        ({"items": [2.5, -1]}, {}, 7.25, 2),
+        ([], {}, 0, 0),
+    ],
+)
+def test_fan_out_input_forms(app_module: ModuleType, body: Any, params: dict, expected_sum: float, expected_count: int):
+    response = call(
+        app_module, "start_fan_out_fan_in", "POST", "orchestrators/fan_out_fan_in_orchestrator", body, params=params
+    )
+    assert response.status_code == 202, response.get_body()
+    output = payload(wait_done(app_module, payload(response)["id"]))["output"]
+    assert output["sum"] == expected_sum
+    assert output["total_items"] == expected_count
+
+
+def test_caller_chosen_id_conflicts_while_running_and_is_reusable_after(app_module: ModuleType, client) -> None:
+    instance_id = f"fixed-{uuid.uuid4().hex[:8]}"
+    route = {"instance_id": instance_id}
+    client.suspend_orchestration  # noqa: B018 - the direct client is ready
+    first = call(app_module, "start_fan_out_fan_in", "POST", "x", {"count": 2000}, route=route)
+    second = call(app_module, "start_fan_out_fan_in", "POST", "x", [1], route=route)
+    assert first.status_code == 202
+    assert second.status_code == 409
+    assert "already exists" in payload(second)["error"]
+    assert payload(wait_done(app_module, instance_id, timeout=60))["output"]["total_items"] == 2000
+    again = call(app_module, "start_fan_out_fan_in", "POST", "x", [5], route=route)
+    assert again.status_code == 202
+    assert payload(wait_done(app_module, instance_id))["output"]["sum"] == 25
+
+
+@pytest.mark.parametrize(
+    ("body", "params", "route", "field", "status"),
+    [
+        (b"{not json", {}, {}, "body", 400),
+        ({"count": "ten"}, {}, {}, "count", 400),
+        ({"count": 5001}, {}, {}, "count", 400),
+        ({"count": -1}, {}, {}, "count", 400),
+        (None, {"count": "x"}, {}, "count", 400),
+        ({"items": [1, "two"]}, {}, {}, "items[1]", 400),
+        ({"items": [True]}, {}, {}, "items[0]", 400),
+        (list(range(5001)), {}, {}, "items", 400),
+        ({"items": [1], "count": 1}, {}, {}, "items", 400),
+        ({"colour": 1}, {}, {}, "colour", 400),
+        ("text", {}, {}, "body", 400),
+        ([1], {}, {"instance_id": "bad id/with spaces"}, "instance_id", 400),
+        ([1], {}, {"instance_id": "x" * 101}, "instance_id", 400),
+        (b"[" + b"1," * 600_000 + b"1]", {}, {}, "body", 413),
+    ],
+)
+def test_fan_out_bad_input_is_400_naming_the_field(app_module, body, params, route, field, status) -> None:
+    response = call(app_module, "start_fan_out_fan_in", "POST", "x", body, params=params, route=route)
+    assert response.status_code == status
+    assert payload(response)["field"] == field
+    assert payload(response)["error"]
+
+
+def test_counter_workflow_returns_12_on_a_fresh_key(app_module: ModuleType) -> None:
+    key = f"fresh-{uuid.uuid4().hex[:8]}"
+    response = call(app_module, "start_counter_workflow", "POST", "orchestrators/counter_workflow", {"entity_key": key})
+    assert response.status_code == 202
+    assert payload(wait_done(app_module, payload(response)["id"]))["output"] == f"Counter '{key}' final value: 12"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"), [(None, "entity_key"), ({"entity_key": "a@b"}, "entity_key"), ({"key": "k"}, "key"), (5, "body")]
+)
+def test_counter_workflow_bad_input(app_module: ModuleType, body: Any, field: str) -> None:
+    response = call(app_module, "start_counter_workflow", "POST", "orchestrators/counter_workflow", body)
+    assert response.status_code == 400
+    assert payload(response)["field"] == field
+
+
+def signal(app: ModuleType, key: str, operation: str, body: Any = None, **params: str) -> func.HttpResponse:
+    route = {"key": key, "operation": operation}
+    return call(app, "signal_counter", "POST", f"counters/{key}/{operation}", body, route=route, params=params)
+
+
+def read_counter(app: ModuleType, key: str) -> func.HttpResponse:
+    return call(app, "get_counter", "GET", f"counters/{key}", route={"key": key})
+
+
+def eventually_value(app: ModuleType, key: str, expected: int, timeout: float = 10) -> int | None:
+    deadline = time.monotonic() + timeout
+    value = None
+    while time.monotonic() < deadline:
+        response = read_counter(app, key)
+        if response.status_code == 200:
+            value = payload(response)["value"]
+            if value == expected:
+                break
+        time.sleep(0.05)
+    return value
+
+
+def test_counter_signals_and_reads(app_module: ModuleType) -> None:
+    key = f"c-{uuid.uuid4().hex[:8]}"
+    assert read_counter(app_module, key).status_code == 404
+    assert signal(app_module, key, "add", 10).status_code == 202
+    assert signal(app_module, key, "add", {"amount": 5}).status_code == 202
+    assert signal(app_module, key, "subtract", None, amount="3").status_code == 202
+    assert eventually_value(app_module, key, 12) == 12
+    assert signal(app_module, key, "reset").status_code == 202
+    assert eventually_value(app_module, key, 0) == 0
+    listed = payload(call(app_module, "list_counters", "GET", "counters", params={"prefix": key}))["counters"]
+    assert [(c["key"], c["value"]) for c in listed] == [(key, 0)]
+
+
+@pytest.mark.parametrize(
+    ("operation", "body", "field"),
+    [
+        ("multiply", 2, "operation"),
+        ("get", None, "operation"),
+        ("add", None, "amount"),
+        ("add", "five", "amount"),
+        ("add", 1.5, "amount"),
+        ("add", True, "amount"),
+        ("add", 2**60, "amount"),
+        ("reset", 3, "amount"),
+        ("add", {"amount": 1, "extra": 2}, "extra"),
+    ],
+)
+def test_counter_bad_signals_are_400_and_change_nothing(app_module, operation, body, field) -> None:
+    key = f"bad-{uuid.uuid4().hex[:8]}"
+    signal(app_module, key, "add", 7)
+    response = signal(app_module, key, operation, body)
+    assert response.status_code == 400
+    assert payload(response)["field"] == field
+    assert eventually_value(app_module, key, 7) == 7
+
+
+def test_counter_key_with_rejected_characters_is_400(app_module: ModuleType) -> None:
+    response = signal(app_module, "a@b", "add", 1)
+    assert response.status_code == 400
+    assert payload(response)["field"] == "key"
+
+
+def test_unknown_instance_is_404(app_module: ModuleType) -> None:
+    for handler, method in [
+        ("get_instance_status", "GET"),
+        ("terminate_instance", "POST"),
+        ("suspend_instance", "POST"),
+        ("resume_instance", "POST"),
+        ("purge_instance", "DELETE"),
+    ]:
+        response = call(app_module, handler, method, "instances/nope", route={"instance_id": "nope-unknown"})
+        assert response.status_code == 404, handler
+        assert payload(response)["field"] == "instance_id"
+
+
+def test_suspend_resume_raise_event_terminate_and_purge(app_module: ModuleType, monkeypatch) -> None:
+    monkeypatch.setenv("WORK_ITEM_DELAY_MIN_SECONDS", "0.5")
+    monkeypatch.setenv("WORK_ITEM_DELAY_MAX_SECONDS", "0.5")
+    instance_id = f"life-{uuid.uuid4().hex[:8]}"
+    route = {"instance_id": instance_id}
+    assert call(app_module, "start_fan_out_fan_in", "POST", "x", {"count": 3}, route=route).status_code == 202
+
+    running = call(app_module, "get_instance_status", "GET", "x", route=route)
+    assert running.status_code == 202
+    assert running.headers["Retry-After"] == "1"
+    assert payload(running)["runtimeStatus"] in ("Pending", "Running")
+
+    assert call(app_module, "suspend_instance", "POST", "x", route=route).status_code == 202
+    assert _eventually_status(app_module, route, "Suspended")
+    assert call(app_module, "suspend_instance", "POST", "x", route=route).status_code == 202
+    event = call(app_module, "raise_event", "POST", "x", {"go": 1}, route={**route, "event_name": "Approval"})
+    assert event.status_code == 202
+    bad_event = call(app_module, "raise_event", "POST", "x", None, route={**route, "event_name": "has space"})
+    assert payload(bad_event)["field"] == "event_name"
+    assert call(app_module, "purge_instance", "DELETE", "x", route=route).status_code == 409
+    assert call(app_module, "resume_instance", "POST", "x", route=route).status_code == 202
+    assert (
+        call(app_module, "terminate_instance", "POST", "x", params={"reason": "test"}, route=route).status_code == 202
+    )
+    assert _eventually_status(app_module, route, "Terminated")
+    done = call(app_module, "get_instance_status", "GET", "x", route=route, params={"history": "true"})
+    assert done.status_code == 200
+    kinds = [event["eventType"] for event in payload(done)["historyEvents"]]
+    assert "ExecutionSuspended" in kinds and "ExecutionResumed" in kinds and "ExecutionTerminated" in kinds
+    assert call(app_module, "terminate_instance", "POST", "x", route=route).status_code == 409
+    assert call(app_module, "resume_instance", "POST", "x", route=route).status_code == 409
+
+    purged = call(app_module, "purge_instance", "DELETE", "x", route=route)
+    assert purged.status_code == 200
+    assert payload(purged)["instancesDeleted"] == 1
+    assert call(app_module, "get_instance_status", "GET", "x", route=route).status_code == 404
+
+
+def _eventually_status(app: ModuleType, route: dict[str, str], status: str, timeout: float = 10) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if payload(call(app, "get_instance_status", "GET", "x", route=route))["runtimeStatus"] == status:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_status_history_lists_each_activity(app_module: ModuleType) -> None:
+    started = payload(call(app_module, "start_fan_out_fan_in", "POST", "x", [3, 4]))
+    wait_done(app_module, started["id"])
+    response = call(
+        app_module, "get_instance_status", "GET", "x", route={"instance_id": started["id"]}, params={"history": "true"}
+    )
+    events = payload(response)["historyEvents"]
+    scheduled = [e for e in events if e["eventType"] == "TaskScheduled"]
+    assert sorted(e["name"] for e in scheduled) == ["aggregate_results", "process_work_item", "process_work_item"]
+    assert payload(response)["createdTime"].endswith("+00:00")
+    bad_flag = call(app_module, "get_instance_status", "GET", "x", route={"instance_id": "a"}, params={"history": "y"})
+    assert payload(bad_flag)["field"] == "history"
+
+
+def test_health_reports_the_connected_worker(app_module: ModuleType) -> None:
+    deadline = time.monotonic() + 10
+    while True:
+        response = call(app_module, "health", "GET", "health")
+        if response.status_code == 200 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    body = payload(response)
+    assert response.status_code == 200
+    assert body["status"] == "healthy"
+    assert body["worker"]["connected"] is True
+    assert body["scheduler"]["taskHub"] == "default"
+
+
+def test_every_trigger_but_health_needs_a_function_key(app_module: ModuleType) -> None:
+    levels = {f.get_function_name(): str(f.get_trigger().auth_level) for f in app_module.app.get_functions()}
+    assert levels.pop("health").endswith("ANONYMOUS")
+    assert levels and all(level.endswith("FUNCTION") for level in levels.values())

@@ -1,0 +1,62 @@
+import logging
+
+import pytest
+
+from durable_app.connection_string import Authentication
+from durable_app.settings import AppSettings, SettingsError, connection_from_env, non_negative_float
+
+
+def test_defaults_are_the_emulator() -> None:
+    settings = AppSettings.from_env({})
+    assert settings.connection.endpoint == "http://localhost:8080"
+    assert settings.connection.taskhub == "default"
+    assert settings.connection.authentication is Authentication.NONE
+    assert settings.worker_enabled is True
+    assert settings.concurrency.thread_pool_workers == 100
+    assert settings.sdk_log_level == logging.WARNING
+
+
+def test_connection_string_wins_and_taskhub_name_overrides_hub() -> None:
+    env = {
+        "DURABLE_TASK_SCHEDULER_CONNECTION_STRING": "Endpoint=https://s.durabletask.io;TaskHub=a;"
+        "Authentication=ManagedIdentity;ClientID=cid",
+        "TASKHUB_NAME": "b",
+        "ENDPOINT": "http://ignored:1",
+    }
+    connection = connection_from_env(env)
+    assert (connection.endpoint, connection.taskhub, connection.client_id) == ("https://s.durabletask.io", "b", "cid")
+
+
+def test_seed_variables_are_honoured() -> None:
+    local = connection_from_env({"ENDPOINT": "http://localhost:9090", "TASKHUB": "hub"})
+    assert (local.host_address, local.taskhub, local.authentication) == ("localhost:9090", "hub", Authentication.NONE)
+    remote = connection_from_env({"ENDPOINT": "https://s.durabletask.io"})
+    assert remote.authentication is Authentication.DEFAULT_AZURE
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"DURABLE_TASK_SCHEDULER_CONNECTION_STRING": "Endpoint=nope;TaskHub=x"}, "CONNECTION_STRING"),
+        ({"DTS_MAX_ACTIVITY_THREADS": "many"}, "DTS_MAX_ACTIVITY_THREADS"),
+        ({"DTS_MAX_CONCURRENT_ACTIVITIES": "0"}, "DTS_MAX_CONCURRENT_ACTIVITIES"),
+        ({"DTS_WORKER_ENABLED": "maybe"}, "DTS_WORKER_ENABLED"),
+        ({"DTS_SDK_LOG_LEVEL": "LOUD"}, "DTS_SDK_LOG_LEVEL"),
+    ],
+)
+def test_bad_settings_name_the_setting(env: dict[str, str], named: str) -> None:
+    with pytest.raises(SettingsError, match=named):
+        AppSettings.from_env(env)
+
+
+def test_worker_can_be_disabled_and_tuned() -> None:
+    settings = AppSettings.from_env({"DTS_WORKER_ENABLED": "false", "DTS_MAX_ACTIVITY_THREADS": "7"})
+    assert settings.worker_enabled is False
+    assert settings.concurrency.thread_pool_workers == 7
+
+
+def test_delay_allows_zero_and_rejects_negative() -> None:
+    assert non_negative_float({"D": "0"}, "D", 1.0) == 0.0
+    assert non_negative_float({}, "D", 1.5) == 1.5
+    with pytest.raises(SettingsError, match="D"):
+        non_negative_float({"D": "-1"}, "D", 1.0)

@@ -75,10 +75,9 @@ def test_fan_out_input_forms(app_module: ModuleType, body: Any, params: dict, ex
     assert output["total_items"] == expected_count
 
 
-def test_caller_chosen_id_conflicts_while_running_and_is_reusable_after(app_module: ModuleType, client) -> None:
+def test_caller_chosen_id_conflicts_while_running_and_is_reusable_after(app_module: ModuleType) -> None:
     instance_id = f"fixed-{uuid.uuid4().hex[:8]}"
     route = {"instance_id": instance_id}
-    client.suspend_orchestration  # noqa: B018 - the direct client is ready
     first = call(app_module, "start_fan_out_fan_in", "POST", "x", {"count": 2000}, route=route)
     second = call(app_module, "start_fan_out_fan_in", "POST", "x", [1], route=route)
     assert first.status_code == 202

@@ -57,14 +57,28 @@ class LocalScheduler(InMemoryOrchestrationBackend):
         self._holders: dict[Lease, _Stream] = {}
         self.redelivered = 0
 
+    @property
+    def port(self) -> int:
+        return self._port
+
+    def held_work_items(self) -> int:
+        """Work items dispatched to a live worker stream and not yet completed."""
+        with self._lock:
+            return len(self._holders)
+
     def start(self) -> str:
         """Serve on ``host:port`` only (the base class listens on every interface)."""
         self._shutdown_event.clear()
-        server = grpc.server(futures.ThreadPoolExecutor(max_workers=RPC_THREADS, thread_name_prefix="scheduler"))
+        server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=RPC_THREADS, thread_name_prefix="scheduler"),
+            options=[("grpc.so_reuseport", 0)],  # a second scheduler on the same port must fail, not share it
+        )
         stubs.add_TaskHubSidecarServiceServicer_to_server(self, server)
         address = f"{self._host}:{self._port}"
-        if server.add_insecure_port(address) == 0:
-            raise OSError(f"cannot listen on {address}: port in use")
+        try:
+            server.add_insecure_port(address)
+        except RuntimeError as error:
+            raise OSError(f"cannot listen on {address}: port in use") from error
         server.start()
         self._server = server
         logger.info("Local scheduler listening on %s", address)

@@ -28,7 +28,7 @@ def scheduler() -> Iterator[LocalScheduler]:
 
 @pytest.fixture(scope="session")
 def endpoint(scheduler: LocalScheduler) -> str:
-    return f"http://127.0.0.1:{scheduler._port}"
+    return f"http://127.0.0.1:{scheduler.port}"
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,118 @@
+"""The entity and orchestrations run for real by the hosted worker on the local scheduler (no SDK mocks)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+from durabletask.client import OrchestrationStatus
+from durabletask.entities import EntityInstanceId
+
+from durable_app.registry import ACTIVITIES, ENTITIES, ORCHESTRATORS, register_all
+
+
+def counter_value(client, key: str, expected: int, timeout: float = 10) -> int | None:
+    deadline = time.monotonic() + timeout
+    value = None
+    while time.monotonic() < deadline:
+        metadata = client.get_entity(EntityInstanceId("counter", key))
+        if metadata is not None and metadata.get_state():
+            value = metadata.get_typed_state(int)
+            if value == expected:
+                return value
+        time.sleep(0.05)
+    return value
+
+
+def test_counter_operations(client) -> None:
+    key = f"ops-{uuid.uuid4().hex[:8]}"
+    entity = EntityInstanceId("counter", key)
+    client.signal_entity(entity, "add", input=100)
+    client.signal_entity(entity, "subtract", input=25)
+    assert counter_value(client, key, 75) == 75
+    client.signal_entity(entity, "reset")
+    client.signal_entity(entity, "add", input=2)
+    assert counter_value(client, key, 2) == 2
+
+
+@pytest.mark.parametrize(("operation", "amount"), [("multiply", 3), ("add", "3"), ("add", 1.5), ("subtract", None)])
+def test_bad_operations_leave_the_state_untouched(client, operation: str, amount: object) -> None:
+    key = f"bad-{uuid.uuid4().hex[:8]}"
+    entity = EntityInstanceId("counter", key)
+    client.signal_entity(entity, "add", input=5)
+    client.signal_entity(entity, operation, input=amount)
+    client.signal_entity(entity, "add", input=1)
+    assert counter_value(client, key, 6) == 6
+
+
+def run(client, name: str, orchestration_input: object, timeout: float = 30):
+    instance_id = client.schedule_new_orchestration(name, input=orchestration_input)
+    state = client.wait_for_orchestration_completion(instance_id, timeout=timeout)
+    assert state is not None
+    return state
+
+
+def test_fan_out_output_is_the_sum_of_squares(client) -> None:
+    state = run(client, "fan_out_fan_in_orchestrator", list(range(1, 11)))
+    assert state.runtime_status is OrchestrationStatus.COMPLETED
+    assert state.get_output() == {"total_items": 10, "sum": 385, "average": 38.5}
+
+
+def test_empty_fan_out_completes_with_zeros(client) -> None:
+    state = run(client, "fan_out_fan_in_orchestrator", [])
+    assert state.get_output() == {"total_items": 0, "sum": 0, "average": 0}
+
+
+def test_fan_out_runs_work_items_in_parallel(client, monkeypatch) -> None:
+    """20 items of 0.5 s each: sequentially 10 s; in parallel about one delay."""
+    monkeypatch.setenv("WORK_ITEM_DELAY_MIN_SECONDS", "0.5")
+    monkeypatch.setenv("WORK_ITEM_DELAY_MAX_SECONDS", "0.5")
+    started = time.monotonic()
+    state = run(client, "fan_out_fan_in_orchestrator", list(range(20)))
+    elapsed = time.monotonic() - started
+    assert state.get_output()["sum"] == sum(i * i for i in range(20))
+    assert elapsed < 20 * 0.5 / 2, f"took {elapsed:.1f}s: work items did not overlap"
+
+
+def test_a_failing_work_item_fails_the_orchestration_naming_it(client) -> None:
+    state = run(client, "fan_out_fan_in_orchestrator", [1, "oops", 3], timeout=60)
+    assert state.runtime_status is OrchestrationStatus.FAILED
+    assert "oops" in state.failure_details.message
+
+
+def test_counter_workflow_result(client) -> None:
+    key = f"wf-{uuid.uuid4().hex[:8]}"
+    state = run(client, "counter_workflow", key)
+    assert state.get_output() == f"Counter '{key}' final value: 12"
+    assert run(client, "counter_workflow", key).get_output() == f"Counter '{key}' final value: 24"
+
+
+class RecordingRegistrar:
+    def __init__(self) -> None:
+        self.kinds: dict[str, str] = {}
+
+    def add_orchestrator(self, fn) -> str:
+        self.kinds[fn.__name__] = "orchestrator"
+        return fn.__name__
+
+    def add_activity(self, fn) -> str:
+        self.kinds[fn.__name__] = "activity"
+        return fn.__name__
+
+    def add_entity(self, fn, name=None) -> str:
+        self.kinds[fn.__name__] = "entity"
+        return fn.__name__
+
+
+def test_registry_registers_the_sample_names() -> None:
+    registrar = RecordingRegistrar()
+    names = register_all(registrar)
+    assert registrar.kinds == {
+        "fan_out_fan_in_orchestrator": "orchestrator",
+        "counter_workflow": "orchestrator",
+        "process_work_item": "activity",
+        "aggregate_results": "activity",
+        "counter": "entity",
+    }
+    assert len(names) == len(ORCHESTRATORS) + len(ACTIVITIES) + len(ENTITIES)

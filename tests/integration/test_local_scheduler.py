@@ -1,0 +1,157 @@
+"""The local scheduler's redelivery extension, and the backend internals it relies on."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from importlib.metadata import version
+from pathlib import Path
+
+import grpc
+import pytest
+from durabletask.client import OrchestrationStatus, TaskHubGrpcClient
+from durabletask.internal import orchestrator_service_pb2 as pb
+from durabletask.internal import orchestrator_service_pb2_grpc as stubs
+from durabletask.testing import in_memory_backend
+
+from local_stack.ports import free_port
+from local_stack.scheduler import LocalScheduler
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_durabletask_version_is_the_one_the_extension_was_built_on() -> None:
+    """Upgrading durabletask must come with a review of LocalScheduler; this pin makes that impossible to miss."""
+    assert version("durabletask") == "1.12.0"
+
+
+def test_backend_internals_relied_on_still_exist() -> None:
+    backend = in_memory_backend.InMemoryOrchestrationBackend(port=free_port())
+    for name in (
+        "_lock",
+        "_instances",
+        "_entities",
+        "_activity_queue",
+        "_orchestration_in_flight",
+        "_entity_in_flight",
+        "_next_completion_token",
+        "_work_available",
+        "_shutdown_event",
+        "_port",
+        "_server",
+    ):
+        assert hasattr(backend, name), name
+    for method in ("_enqueue_orchestration", "_enqueue_entity", "_is_terminal_status", "GetWorkItems"):
+        assert callable(getattr(backend, method)), method
+    fields = {f.name for f in dataclasses.fields(in_memory_backend.OrchestrationInstance)}
+    assert {"pending_events", "dispatched_events", "completion_token", "status"} <= fields
+    fields = {f.name for f in dataclasses.fields(in_memory_backend.EntityState)}
+    assert {"pending_operations", "dispatched_operations", "completion_token"} <= fields
+    fields = [f.name for f in dataclasses.fields(in_memory_backend.ActivityWorkItem)]
+    assert fields == ["instance_id", "name", "task_id", "input", "completion_token", "version"]
+
+
+@pytest.fixture
+def own_scheduler() -> Iterator[LocalScheduler]:
+    scheduler = LocalScheduler(port=free_port())
+    scheduler.start()
+    yield scheduler
+    scheduler.stop(grace=0)
+
+
+def test_a_taken_port_is_a_clear_error(own_scheduler: LocalScheduler) -> None:
+    with pytest.raises(OSError, match="in use"):
+        LocalScheduler(port=own_scheduler.port).start()
+
+
+def start_worker(port: int, delay: float) -> subprocess.Popen[str]:
+    env = {**os.environ, "WORK_ITEM_DELAY_MIN_SECONDS": str(delay), "WORK_ITEM_DELAY_MAX_SECONDS": str(delay)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.helpers.worker_process", str(port)], cwd=ROOT, env=env, text=True
+    )
+
+
+def wait_until(predicate, timeout: float = 20) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_activities_of_a_killed_worker_are_redelivered(own_scheduler: LocalScheduler) -> None:
+    client = TaskHubGrpcClient(host_address=f"localhost:{own_scheduler.port}")
+    doomed = start_worker(own_scheduler.port, delay=5)
+    try:
+        instance_id = client.schedule_new_orchestration("fan_out_fan_in_orchestrator", input=[1, 2, 3, 4])
+        assert wait_until(lambda: own_scheduler.held_work_items() >= 4), "activities never reached the worker"
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait(10)
+        assert wait_until(lambda: own_scheduler.held_work_items() == 0)
+        assert own_scheduler.redelivered >= 4
+        rescuer = start_worker(own_scheduler.port, delay=0)
+        try:
+            state = client.wait_for_orchestration_completion(instance_id, timeout=30)
+        finally:
+            rescuer.terminate()
+            rescuer.wait(15)
+        assert state is not None and state.runtime_status is OrchestrationStatus.COMPLETED
+        assert state.get_output() == {"total_items": 4, "sum": 30, "average": 7.5}
+    finally:
+        if doomed.poll() is None:
+            doomed.kill()
+        client.close()
+
+
+def test_an_orchestration_held_by_a_dropped_stream_is_redelivered(own_scheduler: LocalScheduler) -> None:
+    client = TaskHubGrpcClient(host_address=f"localhost:{own_scheduler.port}")
+    instance_id = client.schedule_new_orchestration("fan_out_fan_in_orchestrator", input=[5])
+    channel = grpc.insecure_channel(f"localhost:{own_scheduler.port}")
+    stream = stubs.TaskHubSidecarServiceStub(channel).GetWorkItems(pb.GetWorkItemsRequest())
+    item = next(stream)
+    assert item.orchestratorRequest.instanceId == instance_id
+    assert own_scheduler.held_work_items() == 1
+    stream.cancel()
+    channel.close()
+    assert wait_until(lambda: own_scheduler.held_work_items() == 0)
+    worker = start_worker(own_scheduler.port, delay=0)
+    try:
+        state = client.wait_for_orchestration_completion(instance_id, timeout=30)
+    finally:
+        worker.terminate()
+        worker.wait(15)
+        client.close()
+    assert state is not None and state.get_output() == {"total_items": 1, "sum": 25, "average": 25.0}
+
+
+def test_a_stale_completion_from_the_dropped_stream_is_ignored(own_scheduler: LocalScheduler) -> None:
+    client = TaskHubGrpcClient(host_address=f"localhost:{own_scheduler.port}")
+    instance_id = client.schedule_new_orchestration("fan_out_fan_in_orchestrator", input=[5])
+    channel = grpc.insecure_channel(f"localhost:{own_scheduler.port}")
+    stub = stubs.TaskHubSidecarServiceStub(channel)
+    stream = stub.GetWorkItems(pb.GetWorkItemsRequest())
+    item = next(stream)
+    stream.cancel()
+    assert wait_until(lambda: own_scheduler.held_work_items() == 0)
+    stale = pb.OrchestratorResponse(
+        instanceId=instance_id,
+        completionToken=item.completionToken,
+        actions=[
+            pb.OrchestratorAction(
+                completeOrchestration=pb.CompleteOrchestrationAction(
+                    orchestrationStatus=pb.ORCHESTRATION_STATUS_COMPLETED
+                )
+            )
+        ],
+    )
+    stub.CompleteOrchestratorTask(stale)
+    state = client.get_orchestration_state(instance_id)
+    assert state is not None and state.runtime_status is OrchestrationStatus.PENDING
+    channel.close()
+    client.close()

@@ -8,7 +8,7 @@ PORT_SCHEDULER ?= 8080
 PORT_HTTP ?= 7071
 PORT_DASHBOARD ?= 8082
 
-.PHONY: install run scheduler test lint format bench clean infra-tools
+.PHONY: install run scheduler test lint format bench clean infra-tools browser-tools bench-tools
 
 install: $(VENV)/.installed
 
@@ -27,6 +27,22 @@ $(INFRA_VENV)/.installed: infra/requirements-tools.txt
 	$(INFRA_VENV)/bin/python -m pip install --quiet -r infra/requirements-tools.txt
 	touch $@
 
+# Dashboard browser tests: Debian's chromium (needs root + apt) and Playwright's Python package.
+# Without chromium the browser tests skip with a printed reason; .ci/run requires them to run.
+browser-tools: $(VENV)/.browser-installed
+
+$(VENV)/.browser-installed: requirements-browser.txt $(VENV)/.installed
+	test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+		|| echo "chromium could not be installed; the dashboard browser tests will be skipped"
+	$(PY) -m pip install --quiet -r requirements-browser.txt
+	test -x /usr/bin/chromium && touch $@ || true
+
+bench-tools: $(VENV)/.bench-installed
+
+$(VENV)/.bench-installed: requirements-bench.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet -r requirements-bench.txt
+	touch $@
+
 run: install
 	$(PY) -m local_stack run --scheduler-port $(PORT_SCHEDULER) --http-port $(PORT_HTTP) --dashboard-port $(PORT_DASHBOARD)
 
@@ -41,10 +57,10 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: install $(if $(wildcard infra/requirements-tools.txt),infra-tools) lint
+test: install browser-tools $(if $(wildcard infra/requirements-tools.txt),infra-tools) lint
 	$(PY) -m pytest
 
-bench: install
+bench: bench-tools
 	$(PY) -m bench
 
 clean:

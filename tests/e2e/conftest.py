@@ -1,0 +1,35 @@
+"""The whole local stack as subprocesses, shared by the end-to-end tests of one module."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.helpers.stack import LocalStack
+
+SCHEDULER_MODES: dict[str, list[str]] = {"memory": []}
+"""Every scheduler mode the end-to-end suite runs against, with the arguments that select it."""
+
+INSTANT_WORK = {"WORK_ITEM_DELAY_MIN_SECONDS": "0", "WORK_ITEM_DELAY_MAX_SECONDS": "0"}
+
+
+@pytest.fixture(scope="module", params=list(SCHEDULER_MODES))
+def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    log_dir = tmp_path_factory.mktemp(f"stack-{request.param}")
+    arguments = [argument.replace("{tmp}", str(log_dir)) for argument in SCHEDULER_MODES[request.param]]
+    local = LocalStack(log_dir=Path(log_dir), env=dict(INSTANT_WORK), scheduler_args=arguments)
+    try:
+        local.start()
+        local.wait_healthy()
+        yield local
+    finally:
+        local.stop()
+
+
+@pytest.fixture
+def api(stack: LocalStack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=stack.base_url, timeout=30) as http:
+        yield http

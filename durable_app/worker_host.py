@@ -2,13 +2,12 @@
 
 Importing ``function_app.py`` is the only startup hook Functions offers, and it runs once per Python worker
 process, so :func:`start_hosted_worker` is idempotent and per process. Functions has no shutdown hook and
-``TaskHubGrpcWorker.stop()`` can block on unfinished work, so stopping is bounded and registered with
-``atexit``: unfinished work items are redelivered by the scheduler to the next worker.
+``TaskHubGrpcWorker.stop()`` can block on unfinished work, so stopping is bounded and runs at interpreter
+exit: unfinished work items are redelivered by the scheduler to the next worker.
 """
 
 from __future__ import annotations
 
-import atexit
 import logging
 import threading
 from dataclasses import dataclass
@@ -118,13 +117,24 @@ def start_hosted_worker(settings: AppSettings) -> HostedWorker | None:
         if _hosted is None:
             _hosted = HostedWorker(settings)
             _hosted.start()
-            atexit.register(_hosted.stop)
+            _stop_at_exit(_hosted)
             logger.info(
                 "DTS worker started for %s hosting %s",
                 settings.connection.redacted(),
                 ", ".join(_hosted.registered),
             )
         return _hosted
+
+
+def _stop_at_exit(worker: HostedWorker) -> None:
+    """Stop the worker before the interpreter waits for thread pools, not after.
+
+    The SDK parks one of its executor threads in a blocking queue read that only ``stop()`` releases, and at
+    exit the interpreter joins executor threads *before* running ``atexit`` handlers: an ``atexit`` stop would
+    never run. ``threading._register_atexit`` hooks run first, in reverse order of registration, which is what
+    ``concurrent.futures`` itself relies on.
+    """
+    threading._register_atexit(worker.stop)
 
 
 def hosted_worker_status() -> WorkerStatus:

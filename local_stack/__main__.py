@@ -19,6 +19,7 @@ from pathlib import Path
 from local_stack.ports import PortInUseError, ensure_free, wait_for_port
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+STOP_TIMEOUT_SECONDS = 15
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,8 +54,16 @@ def run_host(args: argparse.Namespace) -> int:
     load_local_settings()
     app = load_function_app()
     asgi = create_asgi_app(app, route_prefix(), function_key=args.function_key or os.environ.get("LOCAL_FUNCTION_KEY"))
+    config = uvicorn.Config(asgi, host=args.host, port=args.port, log_level="info", access_log=not args.quiet)
+    server = uvicorn.Server(config)
+    # Served from a thread so this thread owns SIGINT/SIGTERM: uvicorn then installs no handlers of its own and
+    # a stop is a clean return instead of a re-raised KeyboardInterrupt.
+    serving = threading.Thread(target=server.run, name="uvicorn")
+    serving.start()
     print(f"Functions host on http://{args.host}:{args.port}/{route_prefix()}", flush=True)
-    uvicorn.run(asgi, host=args.host, port=args.port, log_level="info", access_log=not args.quiet)
+    _wait_for_signal(threads=[serving])
+    server.should_exit = True
+    serving.join(timeout=30)
     return 0
 
 
@@ -97,7 +106,9 @@ def _print_banner(args: argparse.Namespace, endpoint: str) -> None:
 
 
 def _spawn(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(command, env=env, cwd=Path(__file__).resolve().parent.parent)  # noqa: S603
+    """A child in its own session: a terminal's Ctrl-C reaches only this process, which stops them in order."""
+    root = Path(__file__).resolve().parent.parent
+    return subprocess.Popen(command, env=env, cwd=root, start_new_session=True)  # noqa: S603
 
 
 def _stop(children: list[subprocess.Popen[bytes]], failure: str | None) -> int:
@@ -105,23 +116,28 @@ def _stop(children: list[subprocess.Popen[bytes]], failure: str | None) -> int:
         if child.poll() is None:
             child.send_signal(signal.SIGINT)
         try:
-            child.wait(timeout=15)
+            child.wait(timeout=STOP_TIMEOUT_SECONDS)
         except subprocess.TimeoutExpired:
             child.kill()
+            failure = failure or f"{' '.join(child.args[3:5])} did not stop within {STOP_TIMEOUT_SECONDS} s; killed"
     if failure:
         logging.getLogger("local_stack").error("Stopped: %s", failure)
         return 1
     return 0
 
 
-def _wait_for_signal(children: list[subprocess.Popen[bytes]] | None = None) -> None:
-    """Block until SIGINT/SIGTERM, or until any child process exits."""
+def _wait_for_signal(
+    children: list[subprocess.Popen[bytes]] | None = None, threads: list[threading.Thread] | None = None
+) -> None:
+    """Block until SIGINT/SIGTERM, or until any child process or serving thread ends."""
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     while not stop.wait(0.5):
         if children and any(child.poll() is not None for child in children):
             logging.getLogger("local_stack").error("A local stack process exited; stopping the others")
+            return
+        if threads and not all(thread.is_alive() for thread in threads):
             return
 
 

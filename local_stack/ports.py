@@ -11,8 +11,13 @@ class PortInUseError(OSError):
 
 
 def ensure_free(host: str, port: int, what: str, option: str) -> None:
-    """Fail fast with a clear message instead of a server's bind traceback."""
+    """Fail fast with a clear message instead of a server's bind traceback.
+
+    The probe binds as the servers do (``SO_REUSEADDR``), so connections a crashed server left in TIME_WAIT
+    do not count as "in use": only a live listener does.
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError:

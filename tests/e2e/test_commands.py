@@ -1,0 +1,96 @@
+"""``python -m local_stack`` as a user runs it: the whole stack in one command, Ctrl-C, ports already taken."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from local_stack.ports import free_port, wait_for_port
+from tests.e2e.test_local_stack import start_fan_out, wait_for_output
+from tests.helpers.stack import ROOT
+
+pytestmark = pytest.mark.timeout(300)
+
+
+@pytest.fixture
+def listener() -> Iterator[int]:
+    """A port something else is already listening on."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        yield taken.getsockname()[1]
+
+
+def local_stack(*arguments: str, **popen: object) -> subprocess.Popen[str]:
+    env = {**os.environ, "WORK_ITEM_DELAY_MIN_SECONDS": "0", "WORK_ITEM_DELAY_MAX_SECONDS": "0"}
+    return subprocess.Popen([sys.executable, "-m", "local_stack", *arguments], cwd=ROOT, env=env, text=True, **popen)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "option"),
+    [
+        (["scheduler", "--port", "{port}"], "--port"),
+        (["host", "--port", "{port}"], "--port"),
+        (["run", "--scheduler-port", "{port}", "--http-port", "0", "--dashboard-port", "0"], "--scheduler-port"),
+        (["run", "--scheduler-port", "{free}", "--http-port", "{port}", "--dashboard-port", "0"], "--http-port"),
+    ],
+)
+def test_a_port_in_use_is_a_clear_error(listener: int, arguments: list[str], option: str) -> None:
+    filled = [argument.format(port=listener, free=free_port()) for argument in arguments]
+    process = local_stack(*filled, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == 2, output
+    assert f"127.0.0.1:{listener}: the port is in use" in output
+    assert f"pass {option} <port>" in output
+    assert "Traceback" not in output
+
+
+def test_run_serves_the_app_and_ctrl_c_stops_every_process() -> None:
+    scheduler_port, http_port = free_port(), free_port()
+    arguments = ["--scheduler-port", str(scheduler_port), "--http-port", str(http_port), "--dashboard-port", "0"]
+    process = local_stack("run", *arguments, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        banner = read_until(process, "Scheduler (gRPC)")
+        assert f"http://127.0.0.1:{http_port}/api" in banner
+        with httpx.Client(base_url=f"http://127.0.0.1:{http_port}/api", timeout=30) as api:
+            wait_healthy(api)
+            started = start_fan_out(api, [1, 2, 3])
+            assert wait_for_output(api, started["statusQueryGetUri"])["output"]["sum"] == 14
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=60)
+        assert process.returncode == 0
+        assert not wait_for_port("127.0.0.1", http_port, 0.5)
+        assert not wait_for_port("127.0.0.1", scheduler_port, 0.5)
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+def read_until(process: subprocess.Popen[str], marker: str, timeout: float = 90) -> str:
+    """The output so far, once ``marker`` appears in it."""
+    assert process.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line and process.poll() is not None:
+            break
+        lines.append(line)
+        if marker in line:
+            return "".join(lines)
+    raise AssertionError(f"{marker!r} never printed:\n{''.join(lines)}")
+
+
+def wait_healthy(api: httpx.Client, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while api.get("/health").status_code != 200:
+        assert time.monotonic() < deadline, "the hosted worker never connected"
+        time.sleep(0.2)

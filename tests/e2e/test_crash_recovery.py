@@ -1,0 +1,127 @@
+"""Work that takes time: instance management while it runs, and the Function App killed in the middle of it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from durabletask.azuremanaged.client import DurableTaskSchedulerClient
+from durabletask.entities import EntityInstanceId
+from durabletask.history import ExecutionCompletedEvent, TaskScheduledEvent
+
+from tests.e2e.conftest import SCHEDULER_MODES
+from tests.e2e.test_local_stack import start_fan_out, sum_of_squares, wait_for_counter, wait_for_output
+from tests.helpers.stack import LocalStack
+
+pytestmark = pytest.mark.timeout(600)
+
+SLOW_WORK = {"WORK_ITEM_DELAY_MIN_SECONDS": "1", "WORK_ITEM_DELAY_MAX_SECONDS": "2"}
+
+
+@pytest.fixture(scope="module", params=list(SCHEDULER_MODES))
+def slow_stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    log_dir = tmp_path_factory.mktemp(f"slow-stack-{request.param}")
+    arguments = [argument.replace("{tmp}", str(log_dir)) for argument in SCHEDULER_MODES[request.param]]
+    local = LocalStack(log_dir=Path(log_dir), env=dict(SLOW_WORK), scheduler_args=arguments)
+    try:
+        local.start()
+        local.wait_healthy()
+        yield local
+    finally:
+        local.stop()
+
+
+@pytest.fixture
+def api(slow_stack: LocalStack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=slow_stack.base_url, timeout=30) as http:
+        yield http
+
+
+@pytest.fixture
+def direct(slow_stack: LocalStack) -> Iterator[DurableTaskSchedulerClient]:
+    with DurableTaskSchedulerClient(
+        host_address=slow_stack.endpoint.removeprefix("http://"),
+        taskhub=slow_stack.taskhub,
+        token_credential=None,
+        secure_channel=False,
+    ) as client:
+        yield client
+
+
+def test_status_terminate_and_purge(api: httpx.Client) -> None:
+    started = start_fan_out(api, {"count": 5})
+    running = api.get(started["statusQueryGetUri"])
+    assert running.status_code == 202
+    assert running.headers["Retry-After"]
+    assert running.json()["runtimeStatus"] in {"Pending", "Running"}
+
+    assert api.delete(started["purgeHistoryDeleteUri"]).status_code == 409  # never purge live work
+    assert api.post(started["terminatePostUri"], json={"reason": "e2e"}).status_code == 202
+    terminated = wait_for_output(api, started["statusQueryGetUri"])
+    assert terminated["runtimeStatus"] == "Terminated"
+    assert terminated["output"] == "e2e"
+
+    purged = api.delete(started["purgeHistoryDeleteUri"])
+    assert purged.status_code == 200
+    assert purged.json() == {"id": started["id"], "instancesDeleted": 1}
+    assert api.get(started["statusQueryGetUri"]).status_code == 404
+
+
+def test_suspend_and_resume_hold_and_release_the_work(api: httpx.Client) -> None:
+    started = start_fan_out(api, {"count": 3})
+    assert api.post(started["suspendPostUri"]).status_code == 202
+    wait_for_runtime_status(api, started["statusQueryGetUri"], "Suspended")
+    time.sleep(3)  # longer than any work item: a suspended instance must not finish meanwhile
+    held = api.get(started["statusQueryGetUri"])
+    assert (held.status_code, held.json()["runtimeStatus"]) == (202, "Suspended")
+    assert api.post(started["resumePostUri"]).status_code == 202
+    status = wait_for_output(api, started["statusQueryGetUri"])
+    assert status["output"] == {"total_items": 3, "sum": 14, "average": 14 / 3}
+
+
+def test_a_killed_function_app_loses_nothing(
+    slow_stack: LocalStack, api: httpx.Client, direct: DurableTaskSchedulerClient
+) -> None:
+    count = 40
+    started = start_fan_out(api, {"count": count})
+    acknowledged = [api.post("/counters/e2e-crash/add", json=1).status_code for _ in range(100)]
+    assert acknowledged == [202] * 100
+    wait_until_running_activities(direct, started["id"])
+
+    slow_stack.kill("host")
+    for _ in range(50):  # signals queued while no worker is connected are kept, not lost
+        direct.signal_entity(EntityInstanceId("counter", "e2e-crash"), "add", input=1)
+    slow_stack.start_host()
+    slow_stack.wait_healthy()
+
+    status = wait_for_output(api, started["statusQueryGetUri"], timeout=180)
+    assert status["runtimeStatus"] == "Completed"
+    total = sum_of_squares(count)
+    assert status["output"] == {"total_items": count, "sum": total, "average": total / count}
+    assert wait_for_counter(api, "e2e-crash", 150) == 150
+    time.sleep(1)  # a duplicate delivery would show up as an overshoot after the expected value
+    assert api.get("/counters/e2e-crash").json()["value"] == 150
+
+
+def wait_for_runtime_status(api: httpx.Client, status_url: str, expected: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if api.get(status_url).json()["runtimeStatus"] == expected:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{status_url} never reached {expected}")
+
+
+def wait_until_running_activities(direct: DurableTaskSchedulerClient, instance_id: str, timeout: float = 60) -> None:
+    """Wait until the orchestrator has scheduled its activities, so the kill lands mid fan-out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        history = direct.get_orchestration_history(instance_id)
+        if any(isinstance(event, TaskScheduledEvent) for event in history):
+            assert not any(isinstance(event, ExecutionCompletedEvent) for event in history)
+            return
+        time.sleep(0.05)
+    raise AssertionError("the fan-out never scheduled its activities")

@@ -9,6 +9,7 @@ App settings come from ``local.settings.json``'s ``Values`` unless already set i
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
 import importlib
 import inspect
@@ -56,10 +57,16 @@ def load_function_app(app_root: Path = APP_ROOT, module: str = "function_app") -
     return apps[0]
 
 
+@functools.cache
+def registered_functions(app: func.FunctionApp) -> tuple[func.Function, ...]:
+    """``app.get_functions()``, once: a second call re-validates the app and fails on its own names."""
+    return tuple(app.get_functions())
+
+
 def route_table(app: func.FunctionApp) -> RouteTable:
     """One route per HTTP-triggered function; other trigger types are not served locally."""
     routes = []
-    for function in app.get_functions():
+    for function in registered_functions(app):
         trigger = function.get_trigger()
         if not isinstance(trigger, func.decorators.http.HttpTrigger):
             logger.warning("Skipping %s: only HTTP triggers are served locally", function.get_function_name())

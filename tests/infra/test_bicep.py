@@ -1,0 +1,173 @@
+"""The Bicep templates, read from their parsed trees: resources, role assignments, app settings, hardening."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.infra.conftest import INFRA, resource_config, variable
+
+DURABLE_TASK_DATA_CONTRIBUTOR = "0ad04412-c4d5-4796-b79c-f76d14c8d402"
+STORAGE_BLOB_DATA_OWNER = "b7e6dc6d-f1e8-4753-8033-0f276bb0955b"
+MONITORING_METRICS_PUBLISHER = "3913510d-42f4-4e42-8a64-420c390055eb"
+
+MODULES = {
+    "identity": "modules/identity.bicep",
+    "monitoring": "modules/monitoring.bicep",
+    "storage": "modules/storage.bicep",
+    "scheduler": "modules/scheduler.bicep",
+    "functionApp": "modules/function-app.bicep",
+}
+
+
+def resource_types(bicep: dict[str, dict[str, Any]]) -> set[str]:
+    return {resource["type"] for tree in bicep.values() for resource in tree.get("resources", {}).values()}
+
+
+def test_every_file_parses_and_main_wires_every_module(bicep: dict[str, dict[str, Any]]) -> None:
+    assert set(bicep) == {"main.bicep", *MODULES.values()}
+    modules = bicep["main.bicep"]["modules"]
+    assert {name: module["detail"]["path"] for name, module in modules.items()} == MODULES
+    assert all(module["config"]["scope"] == "group" for module in modules.values())
+
+
+def test_the_resources_are_exactly_the_designed_set(bicep: dict[str, dict[str, Any]]) -> None:
+    assert resource_types(bicep) == {
+        "Microsoft.Resources/resourceGroups",
+        "Microsoft.ManagedIdentity/userAssignedIdentities",
+        "Microsoft.OperationalInsights/workspaces",
+        "Microsoft.Insights/components",
+        "Microsoft.Storage/storageAccounts",
+        "Microsoft.Storage/storageAccounts/blobServices",
+        "Microsoft.Storage/storageAccounts/blobServices/containers",
+        "Microsoft.DurableTask/schedulers",
+        "Microsoft.DurableTask/schedulers/taskHubs",
+        "Microsoft.Web/serverfarms",
+        "Microsoft.Web/sites",
+        "Microsoft.Web/sites/config",
+        "Microsoft.Authorization/roleAssignments",
+    }
+
+
+def role_assignments(bicep: dict[str, dict[str, Any]]) -> list[tuple[str, str, str, str, bool]]:
+    """(file, role definition id, scope resource type, principal, conditional) of every role assignment."""
+    found = []
+    for file, tree in bicep.items():
+        for resource in tree.get("resources", {}).values():
+            if resource["type"] != "Microsoft.Authorization/roleAssignments":
+                continue
+            config = resource_config(resource)
+            role_variable = config["properties"]["roleDefinitionId"]["function"]["parameters"]["resource_name_1"]
+            scope_type = tree["resources"][config["scope"]]["type"]
+            principal = config["properties"]["principalId"]
+            conditional = "condition" in resource["config"]
+            found.append((file, variable(tree, role_variable), scope_type, principal, conditional))
+    return found
+
+
+def test_role_assignments_are_the_narrowest_that_work(bicep: dict[str, dict[str, Any]]) -> None:
+    assert sorted(role_assignments(bicep)) == sorted(
+        [
+            ("modules/monitoring.bicep", MONITORING_METRICS_PUBLISHER, "Microsoft.Insights/components",
+             "identityPrincipalId", False),
+            ("modules/storage.bicep", STORAGE_BLOB_DATA_OWNER, "Microsoft.Storage/storageAccounts",
+             "identityPrincipalId", False),
+            ("modules/scheduler.bicep", DURABLE_TASK_DATA_CONTRIBUTOR, "Microsoft.DurableTask/schedulers",
+             "identityPrincipalId", False),
+            ("modules/scheduler.bicep", DURABLE_TASK_DATA_CONTRIBUTOR, "Microsoft.DurableTask/schedulers",
+             "userPrincipalId", True),
+        ]
+    )  # fmt: skip
+
+
+def test_app_settings_wire_the_scheduler_by_identity(bicep: dict[str, dict[str, Any]]) -> None:
+    app = bicep["modules/function-app.bicep"]
+    settings = variable(app, "commonSettings")
+    assert set(settings) == {
+        "AzureWebJobsStorage__accountName",
+        "AzureWebJobsStorage__credential",
+        "AzureWebJobsStorage__clientId",
+        "APPLICATIONINSIGHTS_CONNECTION_STRING",
+        "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+        "AZURE_CLIENT_ID",
+        "DURABLE_TASK_SCHEDULER_CONNECTION_STRING",
+        "TASKHUB_NAME",
+        "DTS_MAX_ACTIVITY_THREADS",
+        "DTS_MAX_CONCURRENT_ACTIVITIES",
+        "DTS_MAX_CONCURRENT_ORCHESTRATIONS",
+        "DTS_MAX_CONCURRENT_ENTITIES",
+        "PYTHON_ISOLATE_WORKER_DEPENDENCIES",
+    }
+    assert settings["DURABLE_TASK_SCHEDULER_CONNECTION_STRING"] == "connectionString"
+    assert variable(app, "connectionString") == (
+        "Endpoint=${schedulerEndpoint};TaskHub=${taskHubName};Authentication=ManagedIdentity;ClientID=${identityClientId}"
+    )
+    assert settings["AzureWebJobsStorage__credential"] == "managedidentity"
+    assert settings["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"] == "ClientId=${identityClientId};Authorization=AAD"
+    assert set(variable(app, "elasticPremiumSettings")) == {
+        "FUNCTIONS_EXTENSION_VERSION",
+        "FUNCTIONS_WORKER_RUNTIME",
+        "WEBSITE_RUN_FROM_PACKAGE",
+    }
+
+
+def test_no_key_or_secret_is_read_or_stored(bicep: dict[str, dict[str, Any]]) -> None:
+    text = json.dumps(bicep).lower()
+    for forbidden in ("listkeys", "accountkey", "instrumentationkey", "sharedaccesskey", "listsecrets"):
+        assert forbidden not in text
+    storage = resource_config(bicep["modules/storage.bicep"]["resources"]["account"])["properties"]
+    assert (storage["allowSharedKeyAccess"], storage["allowBlobPublicAccess"]) == (False, False)
+    insights = resource_config(bicep["modules/monitoring.bicep"]["resources"]["applicationInsights"])
+    assert insights["properties"]["DisableLocalAuth"] is True
+
+
+def test_the_site_is_locked_down_and_kept_warm(bicep: dict[str, dict[str, Any]]) -> None:
+    app = bicep["modules/function-app.bicep"]
+    site = resource_config(app["resources"]["site"])
+    assert site["identity"]["type"] == "UserAssigned"
+    assert site["properties"]["httpsOnly"] is True
+    site_config = site["properties"]["siteConfig"]
+    assert (site_config["minTlsVersion"], site_config["ftpsState"]) == ("1.2", "Disabled")
+    assert site_config["healthCheckPath"] == "/api/health"
+    flex = variable(app, "flexConfig")
+    assert flex["runtime"] == {"name": "python", "version": "3.11"}
+    assert flex["scaleAndConcurrency"]["alwaysReady"] == [{"name": "http", "instanceCount": "alwaysReadyInstances"}]
+    assert flex["deployment"]["storage"]["authentication"]["type"] == "UserAssignedIdentity"
+    ready = bicep["main.bicep"]["parameters"]["alwaysReadyInstances"]
+    assert {"type": "min_value", "argument": 1} in ready["decorators"]
+    assert ready["default"] == 1
+
+
+def test_the_scheduler_is_not_open_to_the_internet_by_default(bicep: dict[str, dict[str, Any]]) -> None:
+    main = bicep["main.bicep"]
+    allowed = main["parameters"]["schedulerAllowedIpRanges"]
+    assert allowed["default"] is None
+    assert {"type": "min_length", "argument": 1} in allowed["decorators"]
+    assert main["modules"]["scheduler"]["config"]["params"]["ipAllowlist"] == "allowedIpRanges"
+    parameters = json.loads((INFRA / "main.parameters.json").read_text())["parameters"]
+    assert parameters["schedulerAllowedIpRanges"] == {"value": "${DTS_ALLOWED_IP_RANGES}"}
+    assert "0.0.0.0/0" not in json.dumps(parameters)
+    scheduler = bicep["modules/scheduler.bicep"]
+    assert main["parameters"]["schedulerSku"]["default"] == "Consumption"
+    assert resource_config(scheduler["resources"]["scheduler"])["properties"]["ipAllowlist"] == "ipAllowlist"
+
+
+def test_parameters_file_names_only_declared_parameters(bicep: dict[str, dict[str, Any]]) -> None:
+    declared = bicep["main.bicep"]["parameters"]
+    parameters = json.loads((INFRA / "main.parameters.json").read_text())["parameters"]
+    assert set(parameters) <= set(declared)
+    required = {name for name, spec in declared.items() if spec["default"] is None}
+    assert required <= set(parameters)
+
+
+def test_outputs_give_azd_what_it_needs(bicep: dict[str, dict[str, Any]]) -> None:
+    assert {
+        "AZURE_LOCATION",
+        "AZURE_TENANT_ID",
+        "AZURE_RESOURCE_GROUP",
+        "AZURE_FUNCTION_APP_NAME",
+        "AZURE_FUNCTION_APP_URL",
+        "DTS_ENDPOINT",
+        "DTS_TASKHUB_NAME",
+        "DTS_DASHBOARD_URL",
+    } <= set(bicep["main.bicep"]["outputs"])

@@ -20,6 +20,7 @@ import threading
 from collections.abc import Iterator
 from concurrent import futures
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import grpc
 from durabletask.internal import orchestrator_service_pb2 as pb
@@ -99,7 +100,9 @@ class LocalScheduler(InMemoryOrchestrationBackend):
     def CompleteOrchestratorTask(self, request: pb.OrchestratorResponse, context: grpc.ServicerContext):
         with self._lock:
             self._release(("orchestration", request.instanceId, 0), request.completionToken)
-            return super().CompleteOrchestratorTask(request, context)
+            response = super().CompleteOrchestratorTask(request, context)
+            self._stamp(request.instanceId)
+            return response
 
     def CompleteActivityTask(self, request: pb.ActivityResponse, context: grpc.ServicerContext):
         with self._lock:
@@ -107,7 +110,9 @@ class LocalScheduler(InMemoryOrchestrationBackend):
             if not self._release(lease) and not self._unqueue_activity(request.instanceId, request.taskId):
                 logger.info("Dropping duplicate completion of %s task %d", request.instanceId, request.taskId)
                 return pb.CompleteTaskResponse()
-            return super().CompleteActivityTask(request, context)
+            response = super().CompleteActivityTask(request, context)
+            self._stamp(request.instanceId)
+            return response
 
     def CompleteEntityTask(self, request: pb.EntityBatchResult, context: grpc.ServicerContext):
         with self._lock:
@@ -116,6 +121,22 @@ class LocalScheduler(InMemoryOrchestrationBackend):
                     self._release(("entity", entity.instance_id, 0))
                     break
             return super().CompleteEntityTask(request, context)
+
+    def _stamp(self, instance_id: str) -> None:
+        """Give new history events the time they happened: the backend leaves every timestamp at zero.
+
+        Called as an orchestrator step or an activity result is recorded, so a task's scheduled and completed
+        events carry the moments the dashboard's timeline and durations are built from.
+        """
+        instance = self._instances.get(instance_id)
+        if instance is None:
+            return
+        now = datetime.now(UTC)
+        for events in (instance.history, instance.pending_events):
+            for event in reversed(events):  # new events are appended: stop at the first one already stamped
+                if event.timestamp.seconds or event.timestamp.nanos:
+                    break
+                event.timestamp.FromDatetime(now)
 
     def _lease(self, stream: _Stream, item: pb.WorkItem) -> bool:
         """Record ``item`` as held by ``stream``; if the stream already ended, put it straight back."""

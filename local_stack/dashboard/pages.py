@@ -1,0 +1,154 @@
+"""HTML for the dashboard's pages: plain server-rendered tables, escaped, with one small script for refresh."""
+
+from __future__ import annotations
+
+import html
+import json
+from datetime import datetime
+from urllib.parse import urlencode
+
+from local_stack.dashboard.reader import STATUSES, EntityRow, InstanceDetail, InstanceRow, Page
+from local_stack.dashboard.timeline import Step
+
+ACTIONS = ("terminate", "suspend", "resume", "restart", "purge")
+
+
+def layout(title: str, body: str, *, endpoint: str, taskhub: str, refresh: bool = False) -> str:
+    """The frame every page shares; ``refresh`` makes the script reload ``#live`` every 2 s."""
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{_e(title)} - local DTS dashboard</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="/static/dashboard.css"></head>
+<body data-refresh="{"on" if refresh else "off"}">
+<header><strong>Durable Task dashboard</strong>
+<nav><a href="/">Orchestrations</a> <a href="/entities">Entities</a></nav>
+<span class="hub">{_e(endpoint)} &middot; task hub <code>{_e(taskhub)}</code></span>
+<label class="auto"><input type="checkbox" id="auto-refresh" checked> auto-refresh</label></header>
+<main><h1>{_e(title)}</h1>{body}</main>
+<script src="/static/dashboard.js"></script></body></html>"""
+
+
+def banner(message: str) -> str:
+    return f'<div class="banner" role="alert">{_e(message)}</div>'
+
+
+def instance_filters(statuses: list[str], name: str, created_from: str, created_to: str, page_size: int) -> str:
+    options = "".join(
+        f'<label><input type="checkbox" name="status" value="{s}"{" checked" if s in statuses else ""}> {s}</label>'
+        for s in STATUSES
+    )
+    return f"""<form class="filters" method="get" action="/">
+<fieldset><legend>Status</legend>{options}</fieldset>
+<label>Name starts with <input name="name" value="{_e(name)}"></label>
+<label>Created from <input type="datetime-local" name="created_from" value="{_e(created_from)}"></label>
+<label>to <input type="datetime-local" name="created_to" value="{_e(created_to)}"></label>
+<label>Per page <input type="number" name="page_size" min="1" max="500" value="{page_size}"></label>
+<button type="submit">Filter</button></form>"""
+
+
+def instance_table(page: Page, query: dict[str, list[str] | str]) -> str:
+    rows = "".join(_instance_row(row) for row in page.rows) or '<tr><td colspan="5">No orchestrations.</td></tr>'
+    more = ""
+    if page.next_token:
+        more = f'<a class="next" href="/?{_query({**query, "token": page.next_token})}">Next page &rarr;</a>'
+    return f"""<div id="live"><table class="instances"><thead><tr><th>Instance</th><th>Name</th><th>Status</th>
+<th>Created</th><th>Updated</th></tr></thead><tbody>{rows}</tbody></table>{more}</div>"""
+
+
+def instance_page(detail: InstanceDetail) -> str:
+    row = detail.row
+    facts = [
+        ("Name", _e(row.name)),
+        ("Status", _status(row.status)),
+        ("Created", _time(row.created)),
+        ("Updated", _time(row.updated)),
+        ("Input", _json(detail.input)),
+        ("Output", _json(detail.output)),
+        ("Custom status", _json(detail.custom_status)),
+    ]
+    if detail.failure:
+        facts.append(("Failure", f'<pre class="failure">{_e(detail.failure)}</pre>'))
+    facts_html = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in facts)
+    steps = "".join(_step_row(step) for step in detail.steps)
+    return f"""<div id="live"><table class="facts">{facts_html}</table>
+<h2>History</h2><table class="timeline"><thead><tr><th>Kind</th><th>Name</th><th>Status</th><th>Started</th>
+<th>Duration</th><th>Input</th><th>Output</th></tr></thead><tbody>{steps}</tbody></table></div>
+{_actions(row.instance_id)}"""
+
+
+def entity_table(page: Page, prefix: str, page_size: int) -> str:
+    rows = "".join(_entity_row(row) for row in page.rows) or '<tr><td colspan="5">No entities.</td></tr>'
+    more = ""
+    if page.next_token:
+        more = f'<a class="next" href="/entities?{_query({"prefix": prefix, "page_size": str(page_size), "token": page.next_token})}">Next page &rarr;</a>'  # noqa: E501
+    return f"""<form class="filters" method="get" action="/entities">
+<label>Entity id starts with <input name="prefix" value="{_e(prefix)}" placeholder="@counter@"></label>
+<button type="submit">Filter</button></form>
+<div id="live"><table class="entities"><thead><tr><th>Entity</th><th>Key</th><th>State</th><th>Last modified</th>
+<th>Backlog</th></tr></thead><tbody>{rows}</tbody></table>{more}</div>"""
+
+
+def _instance_row(row: InstanceRow) -> str:
+    link = f'<a href="/instances/{_e(row.instance_id)}">{_e(row.instance_id)}</a>'
+    return (
+        f'<tr data-instance="{_e(row.instance_id)}"><td>{link}</td><td>{_e(row.name)}</td>'
+        f"<td>{_status(row.status)}</td><td>{_time(row.created)}</td><td>{_time(row.updated)}</td></tr>"
+    )
+
+
+def _entity_row(row: EntityRow) -> str:
+    return (
+        f'<tr data-entity="{_e(row.entity_id)}"><td>{_e(row.name)}</td><td>{_e(row.key)}</td>'
+        f'<td class="state">{_e(row.state or "")}</td><td>{_time(row.last_modified)}</td><td>{row.backlog}</td></tr>'
+    )
+
+
+def _step_row(step: Step) -> str:
+    duration = "" if step.duration_ms is None else f"{step.duration_ms:.0f} ms"
+    return (
+        f'<tr class="step {step.kind.replace(" ", "-")}"><td>{_e(step.kind)}</td><td>{_e(step.name)}</td>'
+        f"<td>{_status(step.status)}</td><td>{_time(step.started, precise=True)}</td><td>{duration}</td>"
+        f"<td>{_json(step.input)}</td><td>{_json(step.output)}</td></tr>"
+    )
+
+
+def _actions(instance_id: str) -> str:
+    target = f"/instances/{_e(instance_id)}"
+    buttons = "".join(
+        f'<form method="post" action="{target}/{action}"><input type="hidden" name="reason" value="dashboard">'
+        f'<button type="submit" name="action" value="{action}">{action.title()}</button></form>'
+        for action in ACTIONS
+    )
+    raise_event = (
+        f'<form method="post" action="{target}/raise-event"><input name="event" placeholder="event name" required>'
+        '<input name="data" placeholder="JSON data (optional)"><button type="submit">Raise event</button></form>'
+    )
+    return f'<h2>Actions</h2><div class="actions">{buttons}{raise_event}</div>'
+
+
+def _status(status: str) -> str:
+    return f'<span class="status {status.lower()}">{_e(status)}</span>'
+
+
+def _time(moment: datetime | None, precise: bool = False) -> str:
+    if moment is None:
+        return ""
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] if precise else moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _json(text: str | None) -> str:
+    if text is None:
+        return ""
+    try:
+        pretty = json.dumps(json.loads(text), indent=1)
+    except ValueError:
+        pretty = text
+    return f"<pre>{_e(pretty)}</pre>"
+
+
+def _query(values: dict[str, list[str] | str]) -> str:
+    return urlencode([(k, item) for k, v in values.items() for item in ([v] if isinstance(v, str) else v) if item])
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)

@@ -1,0 +1,211 @@
+"""What the dashboard knows about a task hub, read over the public DTS gRPC API (so the emulator works too).
+
+Lists are fetched one page at a time with the scheduler's own continuation tokens: the dashboard never loads
+a whole task hub, whatever its size.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlparse
+
+import grpc
+from durabletask.azuremanaged.client import DurableTaskSchedulerClient
+from durabletask.client import OrchestrationStatus
+from durabletask.internal import orchestrator_service_pb2 as pb
+from durabletask.internal import orchestrator_service_pb2_grpc as stubs
+from google.protobuf import wrappers_pb2
+
+from local_stack.dashboard.timeline import Step, timeline
+
+STATUSES = {status.name.title().replace("_", ""): status for status in OrchestrationStatus}
+"""Display names (``Running``, ``ContinuedAsNew``...) to SDK statuses."""
+
+TERMINAL = {"Completed", "Failed", "Terminated"}
+
+
+@dataclass(frozen=True)
+class InstanceRow:
+    instance_id: str
+    name: str
+    status: str
+    created: datetime | None
+    updated: datetime | None
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Any]
+    next_token: str | None
+
+
+@dataclass(frozen=True)
+class InstanceDetail:
+    row: InstanceRow
+    input: str | None
+    output: str | None
+    custom_status: str | None
+    failure: str | None
+    steps: list[Step]
+
+
+@dataclass(frozen=True)
+class EntityRow:
+    entity_id: str
+    name: str
+    key: str
+    state: str | None
+    last_modified: datetime | None
+    backlog: int
+    locked_by: str | None
+
+
+class SchedulerReader:
+    """Queries, history and actions for one task hub on one DTS-protocol endpoint."""
+
+    def __init__(self, endpoint: str, taskhub: str, timeout: float = 10.0) -> None:
+        parsed = urlparse(endpoint)
+        if parsed.scheme not in {"http", "https"} or not parsed.hostname:
+            raise ValueError(f"endpoint must be http(s)://host:port, got {endpoint!r}")
+        secure = parsed.scheme == "https"
+        address = f"{parsed.hostname}:{parsed.port or (443 if secure else 80)}"
+        self.endpoint, self.taskhub, self._timeout = endpoint, taskhub, timeout
+        credentials = grpc.ssl_channel_credentials()
+        self._channel = grpc.secure_channel(address, credentials) if secure else grpc.insecure_channel(address)
+        self._stub = stubs.TaskHubSidecarServiceStub(self._channel)
+        self._metadata = [("taskhub", taskhub)]  # DTS and its emulator route requests by this header
+        self.client = DurableTaskSchedulerClient(
+            host_address=address, taskhub=taskhub, token_credential=None, secure_channel=secure
+        )
+
+    def instances(
+        self,
+        *,
+        statuses: list[str],
+        name_prefix: str,
+        created_from: datetime | None,
+        created_to: datetime | None,
+        page_size: int,
+        token: str | None,
+    ) -> Page:
+        """One page of instances, newest scheduler order; name filtering happens here, page by page."""
+        rows: list[InstanceRow] = []
+        while True:
+            query = pb.InstanceQuery(
+                runtimeStatus=[STATUSES[status].value for status in statuses],
+                maxInstanceCount=page_size,
+                fetchInputsAndOutputs=False,
+            )
+            if created_from:
+                query.createdTimeFrom.FromDatetime(created_from)
+            if created_to:
+                query.createdTimeTo.FromDatetime(created_to)
+            if token:
+                query.continuationToken.CopyFrom(wrappers_pb2.StringValue(value=token))
+            request = pb.QueryInstancesRequest(query=query)
+            response = self._stub.QueryInstances(request, timeout=self._timeout, metadata=self._metadata)
+            rows += [_row(state) for state in response.orchestrationState if state.name.startswith(name_prefix)]
+            token = response.continuationToken.value if response.HasField("continuationToken") else None
+            if not token or len(rows) >= page_size or not name_prefix:
+                return Page(rows, token or None)
+
+    def instance(self, instance_id: str) -> InstanceDetail | None:
+        state = self.client.get_orchestration_state(instance_id, fetch_payloads=True)
+        if state is None:
+            return None
+        failure = state.failure_details
+        return InstanceDetail(
+            row=InstanceRow(
+                instance_id=state.instance_id,
+                name=state.name,
+                status=_status_name(state.runtime_status),
+                created=state.created_at,
+                updated=state.last_updated_at,
+            ),
+            input=state.serialized_input,
+            output=state.serialized_output,
+            custom_status=state.serialized_custom_status,
+            failure=f"{failure.error_type}: {failure.message}" if failure else None,
+            steps=timeline(self.client.get_orchestration_history(instance_id)),
+        )
+
+    def entities(self, *, prefix: str, page_size: int, token: str | None) -> Page:
+        page = wrappers_pb2.Int32Value(value=page_size)
+        query = pb.EntityQuery(includeState=True, includeTransient=False, pageSize=page)
+        if prefix:
+            query.instanceIdStartsWith.CopyFrom(wrappers_pb2.StringValue(value=prefix))
+        if token:
+            query.continuationToken.CopyFrom(wrappers_pb2.StringValue(value=token))
+        request = pb.QueryEntitiesRequest(query=query)
+        response = self._stub.QueryEntities(request, timeout=self._timeout, metadata=self._metadata)
+        rows = [_entity_row(entity) for entity in response.entities]
+        next_token = response.continuationToken.value if response.HasField("continuationToken") else None
+        return Page(rows, next_token or None)
+
+    def act(self, instance_id: str, action: str, *, reason: str | None, event: str | None, data: Any) -> str:
+        """Run one management action; return the instance id to show next (a restart may create a new one)."""
+        if action == "terminate":
+            self.client.terminate_orchestration(instance_id, output=reason)
+        elif action == "suspend":
+            self.client.suspend_orchestration(instance_id, reason=reason)
+        elif action == "resume":
+            self.client.resume_orchestration(instance_id, reason=reason)
+        elif action == "raise-event":
+            self.client.raise_orchestration_event(instance_id, event or "", data=data)
+        elif action == "purge":
+            self.client.purge_orchestration(instance_id)
+        elif action == "restart":
+            return self.client.restart_orchestration(instance_id, restart_with_new_instance_id=True)
+        else:
+            raise ValueError(action)
+        return instance_id
+
+    def close(self) -> None:
+        self.client.close()
+        self._channel.close()
+
+
+def _status_name(status: OrchestrationStatus) -> str:
+    return status.name.title().replace("_", "")
+
+
+def _row(state: pb.OrchestrationState) -> InstanceRow:
+    return InstanceRow(
+        instance_id=state.instanceId,
+        name=state.name,
+        status=_status_name(OrchestrationStatus(state.orchestrationStatus)),
+        created=_time(state, "createdTimestamp"),
+        updated=_time(state, "lastUpdatedTimestamp"),
+    )
+
+
+def _entity_row(entity: pb.EntityMetadata) -> EntityRow:
+    name, _, key = entity.instanceId.removeprefix("@").partition("@")
+    state = entity.serializedState.value if entity.HasField("serializedState") else None
+    return EntityRow(
+        entity_id=entity.instanceId,
+        name=name,
+        key=key,
+        state=_compact_json(state),
+        last_modified=_time(entity, "lastModifiedTime"),
+        backlog=entity.backlogQueueSize,
+        locked_by=entity.lockedBy.value if entity.HasField("lockedBy") else None,
+    )
+
+
+def _time(message: Any, field: str) -> datetime | None:
+    if not message.HasField(field):
+        return None
+    return getattr(message, field).ToDatetime().replace(tzinfo=None)
+
+
+def _compact_json(text: str | None) -> str | None:
+    if text is None:
+        return None
+    try:
+        return json.dumps(json.loads(text), separators=(",", ":"))
+    except ValueError:
+        return text

@@ -1,0 +1,84 @@
+"""The dashboard in a real browser: Debian's headless Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.dashboard.conftest import Shown, finished
+from tests.helpers.stack import ROOT, LocalStack
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+
+
+def _missing() -> str | None:
+    if not Path(CHROMIUM).exists():
+        return f"{CHROMIUM} is missing (Debian package chromium; `make browser-tools` installs it)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is missing (`make browser-tools` installs requirements-browser.txt)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    reason = _missing()
+    if reason:
+        if os.environ.get("REQUIRE_BROWSER_TESTS") == "1":
+            pytest.fail(f"browser tests are required here but cannot run: {reason}")
+        print(f"\nSkipping the dashboard browser tests: {reason}")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+def test_the_work_appears_with_its_history_and_entity(browser, stack: LocalStack, shown: Shown) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(stack.dashboard_url)
+    fan_out_row = page.locator(f'tr[data-instance="{shown.fan_out_id}"]')
+    assert fan_out_row.locator("td").nth(2).inner_text() == "Completed"
+    assert page.locator(f'tr[data-instance="{shown.workflow_id}"] td').nth(1).inner_text() == "counter_workflow"
+
+    page.click(f"text={shown.fan_out_id}")
+    page.wait_for_url(f"**/instances/{shown.fan_out_id}")
+    activities = page.locator("tr.step.activity")
+    assert activities.count() == 4
+    assert activities.nth(3).locator("td").nth(1).inner_text() == "aggregate_results"
+    assert '"sum": 14' in activities.nth(3).locator("td").nth(6).inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard-instance.png"), full_page=True)
+
+    page.click("text=Entities")
+    counter = page.locator(f'tr[data-entity="@counter@{shown.counter_key}"] td.state')
+    assert counter.inner_text() == "12"
+    page.screenshot(path=str(ARTIFACTS / "dashboard-entities.png"), full_page=True)
+    page.close()
+
+
+def test_actions_from_the_page(browser, stack: LocalStack) -> None:  # type: ignore[no-untyped-def]
+    with httpx.Client(base_url=stack.base_url, timeout=30) as api:
+        running = api.post("/orchestrators/fan_out_fan_in_orchestrator", json=[5, 6]).json()["id"]
+        page = browser.new_page()
+        page.goto(f"{stack.dashboard_url}/instances/{running}")
+        assert page.locator("table.facts .status").inner_text() in {"Pending", "Running"}
+        page.click("button:has-text('Terminate')")
+        page.wait_for_url(f"**/instances/{running}")
+        page.wait_for_function("document.querySelector('table.facts .status').innerText === 'Terminated'")
+        assert api.get(f"/instances/{running}").json()["runtimeStatus"] == "Terminated"
+
+        page.click("button:has-text('Restart')")
+        page.wait_for_url("**/instances/**")
+        restarted = page.url.rsplit("/", 1)[1]
+        assert restarted != running
+        assert finished(api, f"/instances/{restarted}")["output"] == {"total_items": 2, "sum": 61, "average": 30.5}
+        page.close()

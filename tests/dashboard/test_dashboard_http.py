@@ -1,0 +1,131 @@
+"""The dashboard's pages over plain HTTP: lists, paging, history, entities, actions and bad input."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import httpx
+import pytest
+from durabletask.azuremanaged.client import DurableTaskSchedulerClient
+
+from local_stack.ports import free_port, wait_for_port
+from tests.dashboard.conftest import Shown, finished
+from tests.helpers.stack import ROOT, LocalStack
+
+
+@pytest.fixture
+def dashboard(stack: LocalStack) -> httpx.Client:
+    with httpx.Client(base_url=stack.dashboard_url, timeout=30) as http:
+        yield http
+
+
+def cells(page: str, row_marker: str) -> list[str]:
+    """The text of each cell in the table row whose opening tag contains ``row_marker``."""
+    row = page[page.index(row_marker) :]
+    row = row[: row.index("</tr>")]
+    return [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+
+
+def test_instances_are_listed_with_status_and_name(dashboard: httpx.Client, shown: Shown) -> None:
+    page = dashboard.get("/").text
+    assert cells(page, f'data-instance="{shown.fan_out_id}"')[1:3] == ["fan_out_fan_in_orchestrator", "Completed"]
+    assert cells(page, f'data-instance="{shown.workflow_id}"')[1:3] == ["counter_workflow", "Completed"]
+    only_workflows = dashboard.get("/", params={"name": "counter_", "status": "Completed"}).text
+    assert shown.workflow_id in only_workflows
+    assert shown.fan_out_id not in only_workflows
+    assert shown.fan_out_id not in dashboard.get("/", params={"status": "Failed"}).text
+
+
+def test_history_shows_each_activity_with_its_output_and_timing(dashboard: httpx.Client, shown: Shown) -> None:
+    page = dashboard.get(f"/instances/{shown.fan_out_id}").text
+    activities = re.findall(r'<tr class="step activity">(.*?)</tr>', page, re.S)
+    names = [re.sub(r"<[^>]+>", "", re.findall(r"<td>(.*?)</td>", row, re.S)[1]) for row in activities]
+    assert names == ["process_work_item"] * 3 + ["aggregate_results"]
+    assert all("Completed" in row and re.search(r"\d+ ms", row) for row in activities)
+    assert "1970-01-01" not in page  # the scheduler records when each event happened
+    for item in (1, 2, 3):
+        assert f"&quot;result&quot;: {item * item}" in page
+    assert "&quot;sum&quot;: 14" in page
+
+
+def test_the_counter_workflow_shows_entity_signals_and_the_call(dashboard: httpx.Client, shown: Shown) -> None:
+    page = dashboard.get(f"/instances/{shown.workflow_id}").text
+    signals = re.findall(r'<tr class="step entity-signal">(.*?)</tr>', page, re.S)
+    assert len(signals) == 3
+    assert "Counter &#x27;dash-counter&#x27; final value: 12" in page
+
+
+def test_entities_show_the_counter_value(dashboard: httpx.Client, shown: Shown) -> None:
+    page = dashboard.get("/entities", params={"prefix": "@counter@dash"}).text
+    row = cells(page, f'data-entity="@counter@{shown.counter_key}"')
+    assert row[:3] == ["counter", shown.counter_key, "12"]
+    assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", row[3])
+
+
+def test_paging_walks_every_instance_once(stack: LocalStack, dashboard: httpx.Client) -> None:
+    with DurableTaskSchedulerClient(
+        host_address=stack.endpoint.removeprefix("http://"), taskhub="default", token_credential=None,
+        secure_channel=False,
+    ) as client:  # fmt: skip
+        started = {client.schedule_new_orchestration("counter_workflow", input=f"page-{n}") for n in range(250)}
+    seen: list[str] = []
+    url, pages = "/?page_size=100", 0
+    while url:
+        page = dashboard.get(url).text
+        seen += re.findall(r'data-instance="([^"]+)"', page)
+        pages += 1
+        following = re.search(r'<a class="next" href="([^"]+)"', page)
+        url = following.group(1).replace("&amp;", "&") if following else ""
+    assert len(seen) == len(set(seen))
+    assert started <= set(seen)
+    assert pages >= 3
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/?page_size=0", "page_size"),
+        ("/?page_size=lots", "page_size"),
+        ("/?status=Sleeping", "status"),
+        ("/?created_from=yesterday", "created_from"),
+        ("/entities?page_size=501", "page_size"),
+    ],
+)
+def test_bad_parameters_answer_400_naming_them(dashboard: httpx.Client, path: str, field: str) -> None:
+    response = dashboard.get(path)
+    assert response.status_code == 400
+    assert response.json()["field"] == field
+
+
+def test_actions_manage_the_instance(stack: LocalStack, dashboard: httpx.Client, shown: Shown) -> None:
+    restarted = dashboard.post(f"/instances/{shown.workflow_id}/restart", follow_redirects=False)
+    assert restarted.status_code == 303
+    new_id = restarted.headers["location"].rsplit("/", 1)[1]
+    assert new_id != shown.workflow_id
+    with httpx.Client(base_url=stack.base_url, timeout=30) as api:
+        output = finished(api, f"/instances/{new_id}")["output"]
+        assert output == "Counter 'dash-counter' final value: 24"  # the same workflow ran again on the same key
+        purged = dashboard.post(f"/instances/{new_id}/purge", follow_redirects=False)
+        assert (purged.status_code, purged.headers["location"]) == (303, "/")
+        assert api.get(f"/instances/{new_id}").status_code == 404
+    assert dashboard.get(f"/instances/{new_id}").status_code == 404
+    assert dashboard.post(f"/instances/{shown.fan_out_id}/explode").json()["field"] == "action"
+    assert dashboard.post(f"/instances/{shown.fan_out_id}/raise-event", data={"event": ""}).json()["field"] == "event"
+
+
+def test_an_unreachable_scheduler_shows_a_banner() -> None:
+    port, nothing = free_port(), free_port()
+    command = [sys.executable, "-m", "local_stack", "dashboard", "--port", str(port), "--endpoint",
+               f"http://127.0.0.1:{nothing}"]  # fmt: skip
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        assert wait_for_port("127.0.0.1", port, 60)
+        response = httpx.get(f"http://127.0.0.1:{port}/", timeout=60)
+        assert response.status_code == 503
+        assert 'class="banner"' in response.text
+        assert f"127.0.0.1:{nothing}" in response.text
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -12,6 +12,8 @@ from typing import Any
 import azure.functions as func
 import pytest
 
+from local_stack.functions_host import registered_functions
+
 BASE = "http://localhost:7071/api"
 
 
@@ -284,6 +286,6 @@ def test_health_reports_the_connected_worker(app_module: ModuleType) -> None:
 
 
 def test_every_trigger_but_health_needs_a_function_key(app_module: ModuleType) -> None:
-    levels = {f.get_function_name(): str(f.get_trigger().auth_level) for f in app_module.app.get_functions()}
+    levels = {f.get_function_name(): str(f.get_trigger().auth_level) for f in registered_functions(app_module.app)}
     assert levels.pop("health").endswith("ANONYMOUS")
     assert levels and all(level.endswith("FUNCTION") for level in levels.values())

@@ -7,7 +7,7 @@ import logging
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 import grpc
 from starlette.applications import Starlette
@@ -25,6 +25,13 @@ STATIC = Path(__file__).resolve().parent / "static"
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 INSTANCE_ACTIONS = {*pages.ACTIONS, "raise-event"}
+UNREACHABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
+REFUSED = {
+    grpc.StatusCode.NOT_FOUND: 404,
+    grpc.StatusCode.FAILED_PRECONDITION: 409,
+    grpc.StatusCode.INVALID_ARGUMENT: 400,
+}
+"""HTTP statuses for requests the scheduler answered with a refusal; any other refusal is a 502."""
 
 
 class BadParameter(ValueError):
@@ -61,7 +68,7 @@ def create_app(reader: SchedulerReader) -> Starlette:
             token=params.get("token") or None,
         )
         query = {k: params.getlist(k) for k in ("status", "name", "created_from", "created_to", "page_size")}
-        table = pages.instance_table(result, query)
+        table = pages.instance_table(result, query, first_page=not params.get("token"))
         filters = pages.instance_filters(
             statuses, name, params.get("created_from", ""), params.get("created_to", ""), page_size
         )
@@ -72,7 +79,7 @@ def create_app(reader: SchedulerReader) -> Starlette:
         detail = reader.instance(instance_id)
         if detail is None:
             message = pages.banner(f"No orchestration instance {instance_id!r} in this task hub.")
-            return page(request, "Not found", message, live=message, refresh=False, status=404)
+            return page(request, "Not found", message, live=pages.live(message), refresh=False, status=404)
         body = pages.instance_page(detail)
         live = body[: body.index("<h2>Actions</h2>")]
         running = detail.row.status not in TERMINAL
@@ -104,16 +111,20 @@ def create_app(reader: SchedulerReader) -> Starlette:
         assert isinstance(error, BadParameter)
         return JSONResponse({"error": str(error), "field": error.name}, status_code=400)
 
-    async def unavailable(request: Request, error: Exception) -> Response:
+    async def scheduler_error(request: Request, error: Exception) -> Response:
+        """A banner, never a traceback: unreachable (polled until it answers again) or a refused request."""
         assert isinstance(error, grpc.RpcError)
-        code = error.code()  # type: ignore[attr-defined]
-        message = f"The scheduler at {reader.endpoint} (task hub {reader.taskhub}) did not answer: {code.name}."
-        if code == grpc.StatusCode.FAILED_PRECONDITION:
-            message = f"The scheduler refused the action: {error.details()}"  # type: ignore[attr-defined]
-        logger.warning("%s", message)
-        status = 409 if code == grpc.StatusCode.FAILED_PRECONDITION else 503
-        return page(request, "Scheduler unavailable", pages.banner(message), live=pages.banner(message), refresh=True,
-                    status=status)  # fmt: skip
+        code: grpc.StatusCode = error.code()  # type: ignore[attr-defined]
+        if code in UNREACHABLE:
+            message = f"The scheduler at {reader.endpoint} (task hub {reader.taskhub}) did not answer: {code.name}."
+            logger.warning("%s", message)
+            shown = pages.live(pages.banner(message))
+            return page(request, "Scheduler unavailable", shown, live=shown, refresh=True, status=503)
+        message = f"The scheduler refused: {error.details()} ({code.name})."  # type: ignore[attr-defined]
+        instance_id = request.path_params.get("instance_id")
+        back = f' <a href="/instances/{quote(instance_id)}">Back to the instance</a>' if instance_id else ""
+        shown = pages.live(pages.banner(message) + back)
+        return page(request, "Refused", shown, live=shown, refresh=False, status=REFUSED.get(code, 502))
 
     routes = [
         Route("/", instances),
@@ -122,7 +133,7 @@ def create_app(reader: SchedulerReader) -> Starlette:
         Route("/entities", entities),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    handlers = {BadParameter: bad_parameter, grpc.RpcError: unavailable}
+    handlers = {BadParameter: bad_parameter, grpc.RpcError: scheduler_error}
     return Starlette(routes=routes, exception_handlers=handlers)
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import html
 import json
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
-from local_stack.dashboard.reader import STATUSES, EntityRow, InstanceDetail, InstanceRow, Page
-from local_stack.dashboard.timeline import Step
+from local_stack.dashboard.reader import STATUSES, TERMINAL, EntityRow, InstanceDetail, InstanceRow, Page
+from local_stack.dashboard.timeline import Span, Step, spans
 
 ACTIONS = ("terminate", "suspend", "resume", "restart", "purge")
 
@@ -32,6 +32,11 @@ def banner(message: str) -> str:
     return f'<div class="banner" role="alert">{_e(message)}</div>'
 
 
+def live(content: str) -> str:
+    """``content`` as the region the refresh script replaces, so a later answer can replace it again."""
+    return f'<div id="live">{content}</div>'
+
+
 def instance_filters(statuses: list[str], name: str, created_from: str, created_to: str, page_size: int) -> str:
     options = "".join(
         f'<label><input type="checkbox" name="status" value="{s}"{" checked" if s in statuses else ""}> {s}</label>'
@@ -40,19 +45,22 @@ def instance_filters(statuses: list[str], name: str, created_from: str, created_
     return f"""<form class="filters" method="get" action="/">
 <fieldset><legend>Status</legend>{options}</fieldset>
 <label>Name starts with <input name="name" value="{_e(name)}"></label>
-<label>Created from <input type="datetime-local" name="created_from" value="{_e(created_from)}"></label>
-<label>to <input type="datetime-local" name="created_to" value="{_e(created_to)}"></label>
+<label>Created from (UTC) <input type="datetime-local" step="1" name="created_from" value="{_e(created_from)}"></label>
+<label>to <input type="datetime-local" step="1" name="created_to" value="{_e(created_to)}"></label>
 <label>Per page <input type="number" name="page_size" min="1" max="500" value="{page_size}"></label>
-<button type="submit">Filter</button></form>"""
+<button type="submit">Filter</button> <a href="/">Clear</a></form>
+<p class="recent">Created in the last {_recent_links(page_size)}</p>"""
 
 
-def instance_table(page: Page, query: dict[str, list[str] | str]) -> str:
+def instance_table(page: Page, query: dict[str, list[str] | str], *, first_page: bool) -> str:
+    """The live region of the list: one page of rows and the links to walk the scheduler's pages."""
     rows = "".join(_instance_row(row) for row in page.rows) or '<tr><td colspan="5">No orchestrations.</td></tr>'
-    more = ""
+    links = [] if first_page else [f'<a class="first" href="/?{_query(query)}">&larr; First page</a>']
     if page.next_token:
-        more = f'<a class="next" href="/?{_query({**query, "token": page.next_token})}">Next page &rarr;</a>'
+        links.append(f'<a class="next" href="/?{_query({**query, "token": page.next_token})}">Next page &rarr;</a>')
     return f"""<div id="live"><table class="instances"><thead><tr><th>Instance</th><th>Name</th><th>Status</th>
-<th>Created</th><th>Updated</th></tr></thead><tbody>{rows}</tbody></table>{more}</div>"""
+<th>Created</th><th>Updated</th></tr></thead><tbody>{rows}</tbody></table>
+<nav class="pages">{len(page.rows)} shown {" ".join(links)}</nav></div>"""
 
 
 def instance_page(detail: InstanceDetail) -> str:
@@ -69,10 +77,13 @@ def instance_page(detail: InstanceDetail) -> str:
     if detail.failure:
         facts.append(("Failure", f'<pre class="failure">{_e(detail.failure)}</pre>'))
     facts_html = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in facts)
-    steps = "".join(_step_row(step) for step in detail.steps)
-    return f"""<div id="live"><table class="facts">{facts_html}</table>
+    placed = spans(detail.steps, datetime.now(UTC))
+    steps = "".join(_step_row(step, span) for step, span in zip(detail.steps, placed, strict=True))
+    final = ' data-final="1"' if row.status in TERMINAL else ""
+    return f"""<div id="live"{final}><table class="facts">{facts_html}</table>
 <h2>History</h2><table class="timeline"><thead><tr><th>Kind</th><th>Name</th><th>Status</th><th>Started</th>
-<th>Duration</th><th>Input</th><th>Output</th></tr></thead><tbody>{steps}</tbody></table></div>
+<th>Ended</th><th>Duration</th><th class="bar">Timeline</th><th>Input</th><th>Output</th></tr></thead>
+<tbody>{steps}</tbody></table></div>
 {_actions(row.instance_id)}"""
 
 
@@ -86,6 +97,16 @@ def entity_table(page: Page, prefix: str, page_size: int) -> str:
 <button type="submit">Filter</button></form>
 <div id="live"><table class="entities"><thead><tr><th>Entity</th><th>Key</th><th>State</th><th>Last modified</th>
 <th>Backlog</th></tr></thead><tbody>{rows}</tbody></table>{more}</div>"""
+
+
+def _recent_links(page_size: int) -> str:
+    """Links to the newest work: the scheduler pages oldest first, so a time filter is the way to the end."""
+    now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    windows = {"5 minutes": timedelta(minutes=5), "hour": timedelta(hours=1), "day": timedelta(days=1)}
+    return " &middot; ".join(
+        f'<a href="/?{_query({"created_from": (now - delta).isoformat(), "page_size": str(page_size)})}">{label}</a>'
+        for label, delta in windows.items()
+    )
 
 
 def _instance_row(row: InstanceRow) -> str:
@@ -103,12 +124,19 @@ def _entity_row(row: EntityRow) -> str:
     )
 
 
-def _step_row(step: Step) -> str:
+def _step_row(step: Step, span: Span) -> str:
     duration = "" if step.duration_ms is None else f"{step.duration_ms:.0f} ms"
+    bar = (
+        f'<div class="track"><div class="span {step.status.lower()}" '
+        f'style="margin-left:{span.offset:.2%};width:{span.width:.2%}"></div></div>'
+    )
     return (
-        f'<tr class="step {step.kind.replace(" ", "-")}"><td>{_e(step.kind)}</td><td>{_e(step.name)}</td>'
-        f"<td>{_status(step.status)}</td><td>{_time(step.started, precise=True)}</td><td>{duration}</td>"
-        f"<td>{_json(step.input)}</td><td>{_json(step.output)}</td></tr>"
+        f'<tr class="step {step.kind.replace(" ", "-")}"><td class="kind">{_e(step.kind)}</td>'
+        f'<td class="name">{_e(step.name)}</td><td>{_status(step.status)}</td>'
+        f'<td class="started">{_time(step.started, precise=True)}</td>'
+        f'<td class="ended">{_time(step.ended, precise=True)}</td><td class="duration">{duration}</td>'
+        f'<td class="bar">{bar}</td><td class="input">{_json(step.input)}</td>'
+        f'<td class="output">{_json(step.output)}</td></tr>'
     )
 
 

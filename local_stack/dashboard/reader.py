@@ -14,9 +14,10 @@ from urllib.parse import urlparse
 
 import grpc
 from durabletask.azuremanaged.client import DurableTaskSchedulerClient
-from durabletask.client import OrchestrationStatus
+from durabletask.client import OrchestrationQuery, OrchestrationStatus
 from durabletask.internal import orchestrator_service_pb2 as pb
 from durabletask.internal import orchestrator_service_pb2_grpc as stubs
+from durabletask.internal.client_helpers import build_query_instances_req
 from google.protobuf import wrappers_pb2
 
 from local_stack.dashboard.timeline import Step, timeline
@@ -25,6 +26,9 @@ STATUSES = {status.name.title().replace("_", ""): status for status in Orchestra
 """Display names (``Running``, ``ContinuedAsNew``...) to SDK statuses."""
 
 TERMINAL = {"Completed", "Failed", "Terminated"}
+
+SCAN_PAGES = 20
+"""Scheduler pages one list request may read while looking for names that match the filter."""
 
 
 @dataclass(frozen=True)
@@ -91,26 +95,26 @@ class SchedulerReader:
         page_size: int,
         token: str | None,
     ) -> Page:
-        """One page of instances, newest scheduler order; name filtering happens here, page by page."""
+        """One page of instances in the scheduler's order (the local scheduler's: oldest first).
+
+        The protocol filters by status and creation time; names are matched here, page by page, reading at most
+        ``SCAN_PAGES`` scheduler pages per call so a rare name never turns one request into a scan of the hub.
+        """
+        query = OrchestrationQuery(
+            created_time_from=created_from,
+            created_time_to=created_to,
+            runtime_status=[STATUSES[status] for status in statuses],
+            max_instance_count=page_size,
+        )
         rows: list[InstanceRow] = []
-        while True:
-            query = pb.InstanceQuery(
-                runtimeStatus=[STATUSES[status].value for status in statuses],
-                maxInstanceCount=page_size,
-                fetchInputsAndOutputs=False,
-            )
-            if created_from:
-                query.createdTimeFrom.FromDatetime(created_from)
-            if created_to:
-                query.createdTimeTo.FromDatetime(created_to)
-            if token:
-                query.continuationToken.CopyFrom(wrappers_pb2.StringValue(value=token))
-            request = pb.QueryInstancesRequest(query=query)
+        for _ in range(SCAN_PAGES):
+            request = build_query_instances_req(query, wrappers_pb2.StringValue(value=token) if token else None)
             response = self._stub.QueryInstances(request, timeout=self._timeout, metadata=self._metadata)
             rows += [_row(state) for state in response.orchestrationState if state.name.startswith(name_prefix)]
             token = response.continuationToken.value if response.HasField("continuationToken") else None
             if not token or len(rows) >= page_size or not name_prefix:
-                return Page(rows, token or None)
+                break
+        return Page(rows, token or None)
 
     def instance(self, instance_id: str) -> InstanceDetail | None:
         state = self.client.get_orchestration_state(instance_id, fetch_payloads=True)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from durabletask import history as h
+from durabletask import task
 from durabletask.client import OrchestrationStatus
 
 
@@ -26,10 +27,21 @@ class Step:
         return None if self.ended is None else (self.ended - self.started).total_seconds() * 1000
 
 
+@dataclass(frozen=True)
+class Span:
+    """Where a step sits on the orchestration's time axis, as fractions of the whole (for the bar chart)."""
+
+    offset: float
+    width: float
+
+
 def timeline(events: list[h.HistoryEvent]) -> list[Step]:
-    """Pair each scheduled task or timer with its outcome; keep the rest as single-moment steps, in order."""
+    """Pair each scheduled task, timer or entity call with its outcome; keep the rest as moments, in order.
+
+    Tasks and timers are paired by the scheduling event's id, entity calls by their request id.
+    """
     steps: list[Step] = []
-    pending: dict[int, Step] = {}
+    pending: dict[int | str, Step] = {}
     for event in events:
         step = _step(event, pending)
         if step is not None:
@@ -37,24 +49,37 @@ def timeline(events: list[h.HistoryEvent]) -> list[Step]:
     return steps
 
 
-def _step(event: h.HistoryEvent, pending: dict[int, Step]) -> Step | None:
+def spans(steps: list[Step], now: datetime) -> list[Span]:
+    """Each step's place between the first step's start and the last moment seen (``now`` for open steps)."""
+    if not steps:
+        return []
+    start = min(step.started for step in steps)
+    end = max(step.ended or now for step in steps)
+    whole = (end - start).total_seconds() or 1.0
+    return [
+        Span(
+            offset=(step.started - start).total_seconds() / whole,
+            width=((step.ended or now) - step.started).total_seconds() / whole,
+        )
+        for step in steps
+    ]
+
+
+def _step(event: h.HistoryEvent, pending: dict[int | str, Step]) -> Step | None:
     at = event.timestamp
     if isinstance(event, h.ExecutionStartedEvent):
         return Step("orchestration", event.name, at, at, "Started", input=event.input)
     if isinstance(event, h.TaskScheduledEvent):
-        pending[event.event_id] = Step("activity", event.name, at, input=event.input)
-        return pending[event.event_id]
+        return _open(pending, event.event_id, Step("activity", event.name, at, input=event.input))
     if isinstance(event, h.SubOrchestrationInstanceCreatedEvent):
-        pending[event.event_id] = Step("sub-orchestration", event.name, at, input=event.input)
-        return pending[event.event_id]
+        name = f"{event.name} ({event.instance_id})"
+        return _open(pending, event.event_id, Step("sub-orchestration", name, at, input=event.input))
     if isinstance(event, h.TimerCreatedEvent):
-        pending[event.event_id] = Step("timer", f"until {event.fire_at:%H:%M:%S}", at)
-        return pending[event.event_id]
+        return _open(pending, event.event_id, Step("timer", f"until {event.fire_at:%H:%M:%S}", at))
     if isinstance(event, h.TaskCompletedEvent | h.SubOrchestrationInstanceCompletedEvent):
         return _finish(pending, event.task_scheduled_id, at, "Completed", event.result)
     if isinstance(event, h.TaskFailedEvent | h.SubOrchestrationInstanceFailedEvent):
-        details = event.failure_details
-        return _finish(pending, event.task_scheduled_id, at, "Failed", details and details.message)
+        return _finish(pending, event.task_scheduled_id, at, "Failed", _failure(event.failure_details))
     if isinstance(event, h.TimerFiredEvent):
         return _finish(pending, event.timer_id, at, "Fired", None)
     if isinstance(event, h.EventRaisedEvent):
@@ -65,34 +90,41 @@ def _step(event: h.HistoryEvent, pending: dict[int, Step]) -> Step | None:
         return Step("entity signal", f"{event.operation} -> {event.target_instance_id}", at, at, "Sent", event.input)
     if isinstance(event, h.EntityOperationCalledEvent):
         step = Step("entity call", f"{event.operation} -> {event.target_instance_id}", at, input=event.input)
-        pending[_request_key(event.request_id)] = step
-        return step
+        return _open(pending, event.request_id, step)
     if isinstance(event, h.EntityOperationCompletedEvent):
-        return _finish(pending, _request_key(event.request_id), at, "Completed", event.output)
+        return _finish(pending, event.request_id, at, "Completed", event.output)
+    if isinstance(event, h.EntityOperationFailedEvent):
+        return _finish(pending, event.request_id, at, "Failed", _failure(event.failure_details))
     if isinstance(event, h.ExecutionSuspendedEvent | h.ExecutionResumedEvent | h.ExecutionTerminatedEvent):
         label = type(event).__name__.removeprefix("Execution").removesuffix("Event")
         return Step("lifecycle", label, at, at, label, input=event.input)
+    if isinstance(event, h.ContinueAsNewEvent):
+        return Step("lifecycle", "ContinuedAsNew", at, at, "ContinuedAsNew", input=event.input)
     if isinstance(event, h.ExecutionCompletedEvent):
-        details = event.failure_details
-        output = event.result if details is None else f"{details.error_type}: {details.message}"
+        output = event.result if event.failure_details is None else _failure(event.failure_details)
         return Step("orchestration", "finished", at, at, _completion_status(event), output=output)
     return None
 
 
-def _finish(pending: dict[int, Step], key: int, at: datetime, status: str, output: str | None) -> None:
+def _open(pending: dict[int | str, Step], key: int | str, step: Step) -> Step:
+    pending[key] = step
+    return step
+
+
+def _finish(pending: dict[int | str, Step], key: int | str, at: datetime, status: str, output: str | None) -> None:
     """Close the step ``key`` opened; the outcome adds no row of its own."""
     step = pending.pop(key, None)
     if step is not None:
         step.ended, step.status, step.output = at, status, output
 
 
+def _failure(details: task.FailureDetails | None) -> str | None:
+    return None if details is None else f"{details.error_type}: {details.message}"
+
+
 def _sent_kind(target: str) -> str:
     """Entity operations from orchestrations travel as events to ``@name@key`` instances."""
     return "entity operation" if target.startswith("@") else "event sent"
-
-
-def _request_key(request_id: str) -> int:
-    return hash(("entity-request", request_id))
 
 
 def _completion_status(event: h.ExecutionCompletedEvent) -> str:

@@ -1,21 +1,25 @@
-// Reload the page's #live region every 2 s (no full reload, so forms keep their input) while enabled.
+// Reload the page's #live region every 2 s (no full reload, so forms keep their input) while enabled, until the
+// server marks the region final (a finished orchestration changes no more).
 (function () {
-  const live = document.getElementById("live");
   const toggle = document.getElementById("auto-refresh");
-  if (!live || document.body.dataset.refresh !== "on") {
+  const live = () => document.getElementById("live");
+  if (!live() || document.body.dataset.refresh !== "on") {
     if (toggle) toggle.parentElement.hidden = true;
     return;
   }
+  let timer = null;
   async function refresh() {
     if (!toggle.checked) return;
     try {
       const response = await fetch(window.location.href, { headers: { "X-Fragment": "live" } });
-      if (response.ok) {
-        document.getElementById("live").outerHTML = await response.text();
+      // Pages answer HTML even when the scheduler is down (a banner) or the instance is gone: show that too.
+      if ((response.headers.get("content-type") || "").startsWith("text/html")) {
+        live().outerHTML = await response.text();
+        if (live() && live().dataset.final === "1") clearInterval(timer);
       }
     } catch (error) {
       /* the next tick retries; the server shows a banner when the scheduler is down */
     }
   }
-  setInterval(refresh, 2000);
+  timer = setInterval(refresh, 2000);
 })();

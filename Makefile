@@ -57,7 +57,7 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: install browser-tools $(if $(wildcard infra/requirements-tools.txt),infra-tools) lint
+test: install browser-tools bench-tools $(if $(wildcard infra/requirements-tools.txt),infra-tools) lint
 	$(PY) -m pytest
 
 bench: bench-tools

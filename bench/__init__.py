@@ -1,0 +1,1 @@
+"""``make bench``: the app against the bare SDK on the local stack, measured side by side in one run."""

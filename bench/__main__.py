@@ -1,0 +1,52 @@
+"""``python -m bench [--quick] [--repeat N] [--out DIR]``: every scenario, then the report."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+from bench import report, scenarios
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: checks the benchmark code, not speed")
+    parser.add_argument("--repeat", type=int, default=3, help="interleaved runs per configuration (default 3)")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    logging.getLogger("durabletask").setLevel(logging.WARNING)  # the SDK logs every call at INFO
+    repeat = 1 if args.quick else args.repeat
+    sizes = [10, 50] if args.quick else [100, 1000, 5000]
+    started = time.perf_counter()
+    results = {
+        "command": "python -m bench" + (" --quick" if args.quick else f" --repeat {repeat}"),
+        "repeat": repeat,
+        "machine": report.machine(),
+        "fan_out_throughput": _step("fan-out throughput", scenarios.fan_out_throughput, sizes, repeat),
+        "io_bound_fan_out": _step("I/O-bound fan-out", scenarios.io_bound_fan_out, 10 if args.quick else 100, repeat),
+        "signal_rate": _step("signal rate", scenarios.signal_rate, 40 if args.quick else 1000, [1, 32], repeat),
+        "http_latency": _step("HTTP latency", scenarios.http_latency, 32, 2 if args.quick else 20),
+        "cold_start": _step("cold start", scenarios.cold_start, repeat),
+    }
+    results["total_seconds"] = time.perf_counter() - started
+    report.write(results, args.out)
+    print(report.markdown(results))
+    print(f"Written to {args.out}", flush=True)
+    return 0
+
+
+def _step(name: str, scenario, *arguments):  # type: ignore[no-untyped-def]
+    print(f"== {name}", flush=True)
+    started = time.perf_counter()
+    result = scenario(*arguments)
+    print(f"   done in {time.perf_counter() - started:.0f} s", flush=True)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

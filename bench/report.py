@@ -1,0 +1,110 @@
+"""Results as JSON, a Markdown table and PNG plots under ``bench/results/``."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+
+def machine() -> dict[str, Any]:
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if "model name" in line
+        ),
+        platform.processor(),
+    )
+    return {"cpu": model, "cores": os.cpu_count(), "python": platform.python_version(), "os": platform.platform()}
+
+
+def write(results: dict[str, Any], out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+    (out / "report.md").write_text(markdown(results))
+    _plot_throughput(results["fan_out_throughput"], out / "fan_out_throughput.png")
+    _plot_latency(results["http_latency"], out / "http_latency.png")
+
+
+def markdown(r: dict[str, Any]) -> str:
+    m = r["machine"]
+    lines = [
+        "# Benchmark report",
+        "",
+        f"Machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}. Command: `{r['command']}`.",
+        f"Medians of {r['repeat']} interleaved runs per configuration.",
+        "",
+        "| scenario | measure | result | target |",
+        "|---|---|---|---|",
+    ]
+    fan_out = r["fan_out_throughput"]
+    for n, ratio in fan_out["ratio_app_over_bare"].items():
+        app, bare = fan_out["activities_per_second"]["app"][n], fan_out["activities_per_second"]["bare"][n]
+        lines.append(
+            f"| 1. fan-out N={n} | activities/s app / bare | {app:.0f} / {bare:.0f} = **{ratio:.2f}x** | >= 0.9x |"
+        )
+    io = r["io_bound_fan_out"]
+    lines += [
+        f"| 2. I/O fan-out, {io['items']} items of 0.5-2 s | wall time app defaults / SDK defaults | "
+        f"{io['wall_s']['app_defaults']:.2f} s / {io['wall_s']['sdk_defaults']:.2f} s "
+        f"(**{io['speed_up_over_sdk_defaults']:.1f}x** faster) | |",
+        f"| 2. I/O fan-out | app wall / longest delay (2 s) | **{io['app_over_longest_delay']:.2f}x** | <= 1.5x |",
+    ]
+    signals = r["signal_rate"]
+    for senders, ratio in signals["ratio_http_over_direct"].items():
+        http = signals["signals_per_second"][f"http_{senders}"]
+        direct = signals["signals_per_second"][f"direct_{senders}"]
+        lines.append(
+            f"| 3. counter signals, {senders} sender(s) | signals/s HTTP / direct gRPC | "
+            f"{http:.0f} / {direct:.0f} = **{ratio:.2f}x** | >= 0.8x |"
+        )
+    latency = r["http_latency"]
+    for name, cut in latency["milliseconds"].items():
+        lines.append(
+            f"| 4. {name}, {latency['clients']} clients | p50 / p95 / p99 ms | "
+            f"{cut['p50']:.1f} / {cut['p95']:.1f} / {cut['p99']:.1f} | |"
+        )
+    cold = r["cold_start"]
+    lines += [
+        f"| 5. resources | peak RSS of the Function App, largest fan-out | "
+        f"{fan_out['peak_rss_mb_largest_fan_out']:.0f} MB | |",
+        f"| 5. cold start | process start to healthy / bare `import azure.functions` | "
+        f"{cold['app_to_healthy_s']:.2f} s / {cold['bare_import_s']:.2f} s = {cold['ratio']:.1f}x | |",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _plot_throughput(fan_out: dict[str, Any], path: Path) -> None:
+    figure, axes = plt.subplots(figsize=(6, 4))
+    for kind, per_n in fan_out["activities_per_second"].items():
+        sizes = sorted(per_n, key=int)
+        axes.plot([int(n) for n in sizes], [per_n[n] for n in sizes], marker="o", label=kind)
+    axes.set(xscale="log", xlabel="work items (N)", ylabel="activities / s", title="Fan-out throughput (zero delay)")
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def _plot_latency(latency: dict[str, Any], path: Path) -> None:
+    figure, axes = plt.subplots(figsize=(6, 4))
+    names = list(latency["milliseconds"])
+    width = 0.25
+    for offset, cut in enumerate(("p50", "p95", "p99")):
+        positions = [index + (offset - 1) * width for index in range(len(names))]
+        axes.bar(positions, [latency["milliseconds"][name][cut] for name in names], width, label=cut)
+    axes.set_xticks(range(len(names)), names)
+    axes.set(ylabel="ms", title=f"HTTP latency, {latency['clients']} concurrent clients")
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)

@@ -1,0 +1,36 @@
+"""The benchmark code itself, at tiny sizes: every scenario runs, checks its results and writes the report."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.stack import ROOT
+
+pytestmark = pytest.mark.timeout(600)
+
+
+def test_quick_bench_writes_a_complete_report(tmp_path: Path) -> None:
+    finished = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--out", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=580,
+    )
+    assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert set(results["fan_out_throughput"]["ratio_app_over_bare"]) == {"10", "50"}
+    assert all(rate > 0 for rate in results["fan_out_throughput"]["activities_per_second"]["app"].values())
+    assert set(results["signal_rate"]["ratio_http_over_direct"]) == {"1", "32"}
+    assert results["http_latency"]["milliseconds"]["signal_counter"]["count"] == 64
+    assert results["io_bound_fan_out"]["wall_s"]["app_defaults"] > 0
+    assert results["cold_start"]["app_to_healthy_s"] > 0
+    report = (tmp_path / "report.md").read_text()
+    assert report.count("| 1. fan-out N=") == 2
+    for plot in ("fan_out_throughput.png", "http_latency.png"):
+        assert (tmp_path / plot).read_bytes().startswith(b"\x89PNG")

@@ -48,14 +48,16 @@ def test_the_work_appears_with_its_history_and_entity(browser, stack: LocalStack
     fan_out_row = page.locator(f'tr[data-instance="{shown.fan_out_id}"]')
     assert fan_out_row.locator("td").nth(2).inner_text() == "Completed"
     assert page.locator(f'tr[data-instance="{shown.workflow_id}"] td').nth(1).inner_text() == "counter_workflow"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard-instances.png"), full_page=True)
 
     page.click(f"text={shown.fan_out_id}")
     page.wait_for_url(f"**/instances/{shown.fan_out_id}")
     activities = page.locator("tr.step.activity")
-    assert activities.count() == 4
-    assert activities.nth(3).locator("td").nth(1).inner_text() == "aggregate_results"
-    assert '"sum": 14' in activities.nth(3).locator("td").nth(6).inner_text()
-    ARTIFACTS.mkdir(exist_ok=True)
+    assert activities.locator("td.name").all_inner_texts() == ["process_work_item"] * 3 + ["aggregate_results"]
+    assert '"result": 9' in activities.nth(2).locator("td.output").inner_text()
+    assert '"sum": 14' in activities.nth(3).locator("td.output").inner_text()
+    assert activities.locator(".span.completed").count() == 4
     page.screenshot(path=str(ARTIFACTS / "dashboard-instance.png"), full_page=True)
 
     page.click("text=Entities")
@@ -68,13 +70,18 @@ def test_the_work_appears_with_its_history_and_entity(browser, stack: LocalStack
 def test_actions_from_the_page(browser, stack: LocalStack) -> None:  # type: ignore[no-untyped-def]
     with httpx.Client(base_url=stack.base_url, timeout=30) as api:
         running = api.post("/orchestrators/fan_out_fan_in_orchestrator", json=[5, 6]).json()["id"]
-        page = browser.new_page()
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(f"{stack.dashboard_url}/instances/{running}")
         assert page.locator("table.facts .status").inner_text() in {"Pending", "Running"}
-        page.click("button:has-text('Terminate')")
-        page.wait_for_url(f"**/instances/{running}")
-        page.wait_for_function("document.querySelector('table.facts .status').innerText === 'Terminated'")
-        assert api.get(f"/instances/{running}").json()["runtimeStatus"] == "Terminated"
+        for button, status in (("Suspend", "Suspended"), ("Resume", "Running"), ("Terminate", "Terminated")):
+            page.click(f"button:has-text('{button}')")
+            page.wait_for_url(f"**/instances/{running}")
+            shown = f"document.querySelector('table.facts .status').innerText === '{status}'"
+            page.wait_for_function(shown)  # the page refreshes itself until the scheduler has applied it
+            assert api.get(f"/instances/{running}").json()["runtimeStatus"] == status
+        lifecycle = page.locator("tr.step.lifecycle td.name").all_inner_texts()
+        assert lifecycle[:2] == ["Suspended", "Resumed"]
+        page.screenshot(path=str(ARTIFACTS / "dashboard-actions.png"), full_page=True)
 
         page.click("button:has-text('Restart')")
         page.wait_for_url("**/instances/**")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import html
+import json
 import re
 import subprocess
 import sys
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -24,8 +27,18 @@ def dashboard(stack: LocalStack) -> httpx.Client:
 def cells(page: str, row_marker: str) -> list[str]:
     """The text of each cell in the table row whose opening tag contains ``row_marker``."""
     row = page[page.index(row_marker) :]
-    row = row[: row.index("</tr>")]
-    return [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+    return _texts(row[: row.index("</tr>")])
+
+
+def steps(page: str, kind: str) -> list[dict[str, str]]:
+    """The history rows of one kind, each as its cells' text by column class (name, started, output...)."""
+    rows = re.findall(rf'<tr class="step {kind}">(.*?)</tr>', page, re.S)
+    return [dict(re.findall(r'<td class="([a-z]+)">(.*?)</td>', row, re.S)) | {"text": " ".join(_texts(row))}
+            for row in rows]  # fmt: skip
+
+
+def _texts(html: str) -> list[str]:
+    return [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", html, re.S)]
 
 
 def test_instances_are_listed_with_status_and_name(dashboard: httpx.Client, shown: Shown) -> None:
@@ -40,20 +53,28 @@ def test_instances_are_listed_with_status_and_name(dashboard: httpx.Client, show
 
 def test_history_shows_each_activity_with_its_output_and_timing(dashboard: httpx.Client, shown: Shown) -> None:
     page = dashboard.get(f"/instances/{shown.fan_out_id}").text
-    activities = re.findall(r'<tr class="step activity">(.*?)</tr>', page, re.S)
-    names = [re.sub(r"<[^>]+>", "", re.findall(r"<td>(.*?)</td>", row, re.S)[1]) for row in activities]
-    assert names == ["process_work_item"] * 3 + ["aggregate_results"]
-    assert all("Completed" in row and re.search(r"\d+ ms", row) for row in activities)
-    assert "1970-01-01" not in page  # the scheduler records when each event happened
-    for item in (1, 2, 3):
-        assert f"&quot;result&quot;: {item * item}" in page
-    assert "&quot;sum&quot;: 14" in page
+    activities = steps(page, "activity")
+    assert [row["name"] for row in activities] == ["process_work_item"] * 3 + ["aggregate_results"]
+    assert all("Completed" in row["text"] for row in activities)
+    for row in activities:  # scheduled and completed moments, and the time between them
+        assert row["started"] <= row["ended"]
+        assert re.fullmatch(r"\d+ ms", row["duration"])
+        assert row["started"].startswith(str(datetime.now(UTC).year))  # the scheduler stamps each event
+    outputs = [html.unescape(re.sub(r"<[^>]+>", "", row["output"])) for row in activities]
+    assert [json.loads(output) for output in outputs[:3]] == [{"item": n, "result": n * n} for n in (1, 2, 3)]
+    assert json.loads(outputs[3])["sum"] == 14
+    assert 'class="span completed"' in page
 
 
 def test_the_counter_workflow_shows_entity_signals_and_the_call(dashboard: httpx.Client, shown: Shown) -> None:
     page = dashboard.get(f"/instances/{shown.workflow_id}").text
-    signals = re.findall(r'<tr class="step entity-signal">(.*?)</tr>', page, re.S)
-    assert len(signals) == 3
+    signals = steps(page, "entity-signal")
+    assert [row["name"] for row in signals] == [
+        f"{op} -&gt; @counter@dash-counter" for op in ("add", "add", "subtract")
+    ]
+    (call,) = steps(page, "entity-call")
+    assert "Completed" in call["text"]
+    assert "12" in call["output"]
     assert "Counter &#x27;dash-counter&#x27; final value: 12" in page
 
 
@@ -65,22 +86,25 @@ def test_entities_show_the_counter_value(dashboard: httpx.Client, shown: Shown) 
 
 
 def test_paging_walks_every_instance_once(stack: LocalStack, dashboard: httpx.Client) -> None:
+    since = datetime.now(UTC).replace(tzinfo=None)
     with DurableTaskSchedulerClient(
         host_address=stack.endpoint.removeprefix("http://"), taskhub="default", token_credential=None,
         secure_channel=False,
     ) as client:  # fmt: skip
         started = {client.schedule_new_orchestration("counter_workflow", input=f"page-{n}") for n in range(250)}
     seen: list[str] = []
-    url, pages = "/?page_size=100", 0
+    url, sizes = f"/?page_size=100&name=counter_workflow&created_from={since.isoformat()}", []
     while url:
         page = dashboard.get(url).text
-        seen += re.findall(r'data-instance="([^"]+)"', page)
-        pages += 1
+        found = re.findall(r'data-instance="([^"]+)"', page)
+        seen += found
+        sizes.append(len(found))
         following = re.search(r'<a class="next" href="([^"]+)"', page)
-        url = following.group(1).replace("&amp;", "&") if following else ""
-    assert len(seen) == len(set(seen))
-    assert started <= set(seen)
-    assert pages >= 3
+        url = html.unescape(following.group(1)) if following else ""
+        assert ('class="first"' in page) == (len(sizes) > 1)
+    assert sizes == [100, 100, 50]
+    assert len(seen) == len(set(seen)) == 250
+    assert set(seen) == started
 
 
 @pytest.mark.parametrize(
@@ -91,6 +115,7 @@ def test_paging_walks_every_instance_once(stack: LocalStack, dashboard: httpx.Cl
         ("/?status=Sleeping", "status"),
         ("/?created_from=yesterday", "created_from"),
         ("/entities?page_size=501", "page_size"),
+        ("/?created_to=2026-13-01T00:00", "created_to"),
     ],
 )
 def test_bad_parameters_answer_400_naming_them(dashboard: httpx.Client, path: str, field: str) -> None:
@@ -113,6 +138,19 @@ def test_actions_manage_the_instance(stack: LocalStack, dashboard: httpx.Client,
     assert dashboard.get(f"/instances/{new_id}").status_code == 404
     assert dashboard.post(f"/instances/{shown.fan_out_id}/explode").json()["field"] == "action"
     assert dashboard.post(f"/instances/{shown.fan_out_id}/raise-event", data={"event": ""}).json()["field"] == "event"
+    gone = dashboard.post(f"/instances/{new_id}/restart")
+    assert (gone.status_code, 'class="banner"' in gone.text) == (404, True)
+
+
+def test_a_refused_action_answers_with_a_banner(stack: LocalStack, dashboard: httpx.Client) -> None:
+    with httpx.Client(base_url=stack.base_url, timeout=30) as api:
+        running = api.post("/orchestrators/fan_out_fan_in_orchestrator", json=[7]).json()["id"]
+        refused = dashboard.post(f"/instances/{running}/restart")  # only finished instances restart
+        assert refused.status_code == 409
+        assert 'class="banner"' in refused.text
+        assert f'href="/instances/{running}"' in refused.text
+        assert dashboard.post(f"/instances/{running}/terminate", follow_redirects=False).status_code == 303
+        assert finished(api, f"/instances/{running}")["runtimeStatus"] == "Terminated"
 
 
 def test_an_unreachable_scheduler_shows_a_banner() -> None:
@@ -126,6 +164,11 @@ def test_an_unreachable_scheduler_shows_a_banner() -> None:
         assert response.status_code == 503
         assert 'class="banner"' in response.text
         assert f"127.0.0.1:{nothing}" in response.text
+        assert 'data-refresh="on"' in response.text  # polled, so the page recovers when the scheduler is back
+        fragment = httpx.get(f"http://127.0.0.1:{port}/entities", headers={"x-fragment": "live"}, timeout=60)
+        assert fragment.status_code == 503
+        assert fragment.text.startswith('<div id="live">')
+        assert "did not answer" in fragment.text
     finally:
         process.terminate()
         process.wait(timeout=30)

@@ -46,20 +46,25 @@ def timeline(events: list[h.HistoryEvent]) -> list[Step]:
         step = _step(event, pending)
         if step is not None:
             steps.append(step)
+    if any(isinstance(event, h.ExecutionCompletedEvent | h.ContinueAsNewEvent) for event in events):
+        for step in pending.values():  # a terminated orchestration never records these outcomes
+            step.status = "Abandoned"
     return steps
 
 
 def spans(steps: list[Step], now: datetime) -> list[Span]:
-    """Each step's place between the first step's start and the last moment seen (``now`` for open steps)."""
+    """Each step's place between the first start and the last moment: ``now`` while a step still runs."""
     if not steps:
         return []
     start = min(step.started for step in steps)
-    end = max(step.ended or now for step in steps)
+    end = max(moment for step in steps for moment in (step.started, step.ended) if moment is not None)
+    if any(step.status == "Running" for step in steps):
+        end = max(end, now)
     whole = (end - start).total_seconds() or 1.0
     return [
         Span(
             offset=(step.started - start).total_seconds() / whole,
-            width=((step.ended or now) - step.started).total_seconds() / whole,
+            width=((step.ended or end) - step.started).total_seconds() / whole,
         )
         for step in steps
     ]

@@ -89,3 +89,20 @@ def test_spans_place_each_step_on_the_orchestration_time_axis() -> None:
     ]
     placed = spans(timeline(events), now=at(10))
     assert [(p.offset, p.width) for p in placed] == [(0.0, 0.0), (0.0, 0.5), (0.5, 0.5)]  # b still runs at 10 s
+
+
+def test_steps_a_finished_orchestration_left_open_are_abandoned() -> None:
+    events: list[h.HistoryEvent] = [
+        h.ExecutionStartedEvent(-1, at(0), name="o"),
+        h.TaskScheduledEvent(0, at(0), name="slow"),
+        h.ExecutionTerminatedEvent(-1, at(4), input='"stop"'),
+        h.ExecutionCompletedEvent(1, at(4), orchestration_status=OrchestrationStatus.TERMINATED.value),
+    ]
+    steps = timeline(events)
+    assert [(s.name, s.status) for s in steps] == [
+        ("o", "Started"),
+        ("slow", "Abandoned"),
+        ("Terminated", "Terminated"),
+        ("finished", "Terminated"),
+    ]
+    assert spans(steps, now=at(60))[1].width == 1.0  # drawn up to the end, not to the moment of looking

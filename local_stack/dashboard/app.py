@@ -103,7 +103,7 @@ def create_app(reader: SchedulerReader) -> Starlette:
         prefix = params.get("prefix", "")
         page_size = _page_size(params)
         result = reader.entities(prefix=prefix, page_size=page_size, token=params.get("token") or None)
-        body = pages.entity_table(result, prefix, page_size)
+        body = pages.entity_table(result, prefix, page_size, first_page=not params.get("token"))
         live = body[body.index('<div id="live">') :]
         return page(request, "Entities", body, live=live, refresh=True)
 

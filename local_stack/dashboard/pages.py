@@ -55,12 +55,12 @@ def instance_filters(statuses: list[str], name: str, created_from: str, created_
 def instance_table(page: Page, query: dict[str, list[str] | str], *, first_page: bool) -> str:
     """The live region of the list: one page of rows and the links to walk the scheduler's pages."""
     rows = "".join(_instance_row(row) for row in page.rows) or '<tr><td colspan="5">No orchestrations.</td></tr>'
-    links = [] if first_page else [f'<a class="first" href="/?{_query(query)}">&larr; First page</a>']
-    if page.next_token:
-        links.append(f'<a class="next" href="/?{_query({**query, "token": page.next_token})}">Next page &rarr;</a>')
+    note = ""
+    if query.get("name") and page.next_token:
+        note = "(names are matched here, a few scheduler pages at a time: the next page may hold more)"
     return f"""<div id="live"><table class="instances"><thead><tr><th>Instance</th><th>Name</th><th>Status</th>
 <th>Created</th><th>Updated</th></tr></thead><tbody>{rows}</tbody></table>
-<nav class="pages">{len(page.rows)} shown {" ".join(links)}</nav></div>"""
+{_pager("/", page, query, first_page=first_page, note=note)}</div>"""
 
 
 def instance_page(detail: InstanceDetail) -> str:
@@ -87,16 +87,24 @@ def instance_page(detail: InstanceDetail) -> str:
 {_actions(row.instance_id)}"""
 
 
-def entity_table(page: Page, prefix: str, page_size: int) -> str:
+def entity_table(page: Page, prefix: str, page_size: int, *, first_page: bool) -> str:
     rows = "".join(_entity_row(row) for row in page.rows) or '<tr><td colspan="5">No entities.</td></tr>'
-    more = ""
-    if page.next_token:
-        more = f'<a class="next" href="/entities?{_query({"prefix": prefix, "page_size": str(page_size), "token": page.next_token})}">Next page &rarr;</a>'  # noqa: E501
+    query: dict[str, list[str] | str] = {"prefix": prefix, "page_size": str(page_size)}
     return f"""<form class="filters" method="get" action="/entities">
 <label>Entity id starts with <input name="prefix" value="{_e(prefix)}" placeholder="@counter@"></label>
 <button type="submit">Filter</button></form>
 <div id="live"><table class="entities"><thead><tr><th>Entity</th><th>Key</th><th>State</th><th>Last modified</th>
-<th>Backlog</th></tr></thead><tbody>{rows}</tbody></table>{more}</div>"""
+<th>Backlog</th></tr></thead><tbody>{rows}</tbody></table>
+{_pager("/entities", page, query, first_page=first_page)}</div>"""
+
+
+def _pager(path: str, page: Page, query: dict[str, list[str] | str], *, first_page: bool, note: str = "") -> str:
+    """Row count and links: back to the first page, on with the scheduler's continuation token."""
+    links = [] if first_page else [f'<a class="first" href="{path}?{_query(query)}">&larr; First page</a>']
+    if page.next_token:
+        following = _query({**query, "token": page.next_token})
+        links.append(f'<a class="next" href="{path}?{following}">Next page &rarr;</a>')
+    return f'<nav class="pages">{len(page.rows)} shown {" ".join(links)} {_e(note)}</nav>'
 
 
 def _recent_links(page_size: int) -> str:

@@ -85,26 +85,43 @@ def test_entities_show_the_counter_value(dashboard: httpx.Client, shown: Shown) 
     assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", row[3])
 
 
-def test_paging_walks_every_instance_once(stack: LocalStack, dashboard: httpx.Client) -> None:
+INSTANCE_ROW = r'<tr data-instance="([^"]+)">(.*?)</tr>'
+ENTITY_ROW = r'<tr data-entity="([^"]+)">(.*?)</tr>'
+
+
+def walk(dashboard: httpx.Client, url: str, row: str) -> tuple[list[int], list[tuple[str, str]]]:
+    """Follow the Next links from ``url``: each page's row count, and every row ``row`` matches (id, cells)."""
+    sizes: list[int] = []
+    found: list[tuple[str, str]] = []
+    while url:
+        page = dashboard.get(url).text
+        rows = re.findall(row, page, re.S)
+        sizes.append(len(rows))
+        found += rows
+        assert ('class="first"' in page) == (len(sizes) > 1)
+        following = re.search(r'<a class="next" href="([^"]+)"', page)
+        url = html.unescape(following.group(1)) if following else ""
+    return sizes, found
+
+
+def test_paging_walks_every_instance_and_entity_once(stack: LocalStack, dashboard: httpx.Client) -> None:
     since = datetime.now(UTC).replace(tzinfo=None)
     with DurableTaskSchedulerClient(
         host_address=stack.endpoint.removeprefix("http://"), taskhub="default", token_credential=None,
         secure_channel=False,
     ) as client:  # fmt: skip
         started = {client.schedule_new_orchestration("counter_workflow", input=f"page-{n}") for n in range(250)}
-    seen: list[str] = []
-    url, sizes = f"/?page_size=100&name=counter_workflow&created_from={since.isoformat()}", []
-    while url:
-        page = dashboard.get(url).text
-        found = re.findall(r'data-instance="([^"]+)"', page)
-        seen += found
-        sizes.append(len(found))
-        following = re.search(r'<a class="next" href="([^"]+)"', page)
-        url = html.unescape(following.group(1)) if following else ""
-        assert ('class="first"' in page) == (len(sizes) > 1)
+        query = f"/?page_size=100&name=counter_workflow&created_from={since.isoformat()}"
+        sizes, rows = walk(dashboard, query, INSTANCE_ROW)
+        assert sizes == [100, 100, 50]
+        assert len(rows) == len({instance_id for instance_id, _ in rows}) == 250
+        assert {instance_id for instance_id, _ in rows} == started
+
+        for instance_id in started:  # each workflow leaves its own counter at 12
+            client.wait_for_orchestration_completion(instance_id, timeout=120)
+    sizes, rows = walk(dashboard, "/entities?prefix=@counter@page-&page_size=100", ENTITY_ROW)
     assert sizes == [100, 100, 50]
-    assert len(seen) == len(set(seen)) == 250
-    assert set(seen) == started
+    assert {entity: _texts(cells)[2] for entity, cells in rows} == {f"@counter@page-{n}": "12" for n in range(250)}
 
 
 @pytest.mark.parametrize(

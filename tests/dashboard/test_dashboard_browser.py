@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -89,3 +90,16 @@ def test_actions_from_the_page(browser, stack: LocalStack) -> None:  # type: ign
         assert restarted != running
         assert finished(api, f"/instances/{restarted}")["output"] == {"total_items": 2, "sum": 61, "average": 30.5}
         page.close()
+
+
+def test_the_list_refreshes_by_itself(browser, stack: LocalStack) -> None:  # type: ignore[no-untyped-def]
+    since = datetime.now(UTC).replace(tzinfo=None).isoformat()
+    page = browser.new_page()
+    page.goto(f"{stack.dashboard_url}/?created_from={since}")
+    assert page.locator("tr[data-instance]").count() == 0
+    page.evaluate("window.sameDocument = true")
+    with httpx.Client(base_url=stack.base_url, timeout=30) as api:
+        started = api.post("/orchestrators/counter_workflow", json={"entity_key": "refreshed"}).json()["id"]
+    page.wait_for_selector(f'tr[data-instance="{started}"]')  # brought in by the 2 s poll, not by a reload
+    assert page.evaluate("window.sameDocument") is True
+    page.close()

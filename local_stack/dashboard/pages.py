@@ -136,13 +136,13 @@ def _step_row(step: Step, span: Span) -> str:
     duration = "" if step.duration_ms is None else f"{step.duration_ms:.0f} ms"
     bar = (
         f'<div class="track"><div class="span {step.status.lower()}" '
-        f'style="margin-left:{span.offset:.2%};width:{span.width:.2%}"></div></div>'
+        f'style="margin-left:min({span.offset:.2%}, 100% - 3px);width:{span.width:.2%}"></div></div>'
     )
     return (
         f'<tr class="step {step.kind.replace(" ", "-")}"><td class="kind">{_e(step.kind)}</td>'
         f'<td class="name">{_e(step.name)}</td><td>{_status(step.status)}</td>'
-        f'<td class="started">{_time(step.started, precise=True)}</td>'
-        f'<td class="ended">{_time(step.ended, precise=True)}</td><td class="duration">{duration}</td>'
+        f'<td class="started">{_clock(step.started)}</td><td class="ended">{_clock(step.ended)}</td>'
+        f'<td class="duration">{duration}</td>'
         f'<td class="bar">{bar}</td><td class="input">{_json(step.input)}</td>'
         f'<td class="output">{_json(step.output)}</td></tr>'
     )
@@ -166,10 +166,16 @@ def _status(status: str) -> str:
     return f'<span class="status {status.lower()}">{_e(status)}</span>'
 
 
-def _time(moment: datetime | None, precise: bool = False) -> str:
+def _time(moment: datetime | None) -> str:
+    return "" if moment is None else moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _clock(moment: datetime | None) -> str:
+    """A history moment to the millisecond; the date, the same for most steps, is in the tooltip."""
     if moment is None:
         return ""
-    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] if precise else moment.strftime("%Y-%m-%d %H:%M:%S")
+    shown = moment.strftime("%H:%M:%S.%f")[:-3]
+    return f'<time datetime="{moment.isoformat()}" title="{moment:%Y-%m-%d} UTC">{shown}</time>'
 
 
 def _json(text: str | None) -> str:

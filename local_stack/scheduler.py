@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import queue
 import threading
 from collections.abc import Iterator
 from concurrent import futures
@@ -35,6 +36,9 @@ DEFAULT_MAX_HISTORY = 100_000
 RPC_THREADS = 64
 """gRPC server threads: each connected worker holds one for its stream; clients share the rest."""
 
+PING_INTERVAL_SECONDS = 30.0
+"""Idle time after which a worker stream gets a health ping (the SDK gives up on a silent stream at 120 s)."""
+
 Lease = tuple[str, str, int]
 """(kind, instance or entity id, task id): one unit of dispatched, unfinished work."""
 
@@ -51,9 +55,16 @@ class _Stream:
 class LocalScheduler(InMemoryOrchestrationBackend):
     """In-memory DTS-protocol scheduler that redelivers work held by a worker whose stream ends."""
 
-    def __init__(self, port: int, host: str = "127.0.0.1", max_history_size: int = DEFAULT_MAX_HISTORY) -> None:
+    def __init__(
+        self,
+        port: int,
+        host: str = "127.0.0.1",
+        max_history_size: int = DEFAULT_MAX_HISTORY,
+        ping_interval: float = PING_INTERVAL_SECONDS,
+    ) -> None:
         super().__init__(max_history_size=max_history_size, port=port)
         self._host = host
+        self._ping_interval = ping_interval
         self._stream_numbers = itertools.count(1)
         self._holders: dict[Lease, _Stream] = {}
         self.redelivered = 0
@@ -86,16 +97,47 @@ class LocalScheduler(InMemoryOrchestrationBackend):
         return address
 
     def GetWorkItems(self, request: pb.GetWorkItemsRequest, context: grpc.ServicerContext) -> Iterator[pb.WorkItem]:
+        """The backend's work, leased to this stream, with a health ping whenever the stream sits idle.
+
+        DTS pings idle streams; without pings the SDK worker takes the silence for a dead connection and
+        reconnects every 120 s. The backend's generator only yields work, so a dispatcher thread runs it and
+        hands items over one at a time, leaving this generator free to ping between them.
+        """
         stream = _Stream(next(self._stream_numbers))
         context.add_callback(lambda: self._close_stream(stream))
         logger.info("Worker stream %d connected", stream.number)
+        handoff: queue.Queue[pb.WorkItem | None] = queue.Queue(maxsize=1)
+        dispatcher = threading.Thread(
+            target=self._dispatch, args=(stream, request, context, handoff), name=f"stream-{stream.number}", daemon=True
+        )
+        dispatcher.start()
         try:
-            for item in super().GetWorkItems(request, context):
-                if not self._lease(stream, item):
+            while context.is_active():
+                try:
+                    item = handoff.get(timeout=self._ping_interval)
+                except queue.Empty:
+                    yield pb.WorkItem(healthPing=pb.HealthPing())
+                    continue
+                if item is None:
                     return
                 yield item
         finally:
             self._close_stream(stream)
+
+    def _dispatch(
+        self,
+        stream: _Stream,
+        request: pb.GetWorkItemsRequest,
+        context: grpc.ServicerContext,
+        handoff: queue.Queue[pb.WorkItem | None],
+    ) -> None:
+        """Lease each work item before handing it over, so an item in transit is requeued if the stream ends."""
+        try:
+            for item in super().GetWorkItems(request, context):
+                if not self._lease(stream, item) or not _hand_over(handoff, item, stream):
+                    return
+        finally:
+            _hand_over(handoff, None, stream)
 
     def CompleteOrchestratorTask(self, request: pb.OrchestratorResponse, context: grpc.ServicerContext):
         with self._lock:
@@ -240,6 +282,17 @@ class LocalScheduler(InMemoryOrchestrationBackend):
         token = self._next_completion_token
         self._next_completion_token += 1
         return token
+
+
+def _hand_over(handoff: queue.Queue[pb.WorkItem | None], item: pb.WorkItem | None, stream: _Stream) -> bool:
+    """Put ``item`` in the one-slot handoff unless the stream ends first; whether it was handed over."""
+    while not stream.closed:
+        try:
+            handoff.put(item, timeout=0.5)
+            return True
+        except queue.Full:
+            continue
+    return False
 
 
 def _lease_of(item: pb.WorkItem) -> Lease | None:

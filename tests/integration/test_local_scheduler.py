@@ -155,3 +155,25 @@ def test_a_stale_completion_from_the_dropped_stream_is_ignored(own_scheduler: Lo
     assert state is not None and state.runtime_status is OrchestrationStatus.PENDING
     channel.close()
     client.close()
+
+
+def test_an_idle_stream_gets_health_pings_and_then_its_work() -> None:
+    """Pings keep the SDK worker from taking a quiet stream for a dead one; work still flows between them."""
+    scheduler = LocalScheduler(port=free_port(), ping_interval=0.2)
+    scheduler.start()
+    channel = grpc.insecure_channel(f"localhost:{scheduler.port}")
+    try:
+        stream = stubs.TaskHubSidecarServiceStub(channel).GetWorkItems(pb.GetWorkItemsRequest())
+        assert next(stream).HasField("healthPing")
+        assert next(stream).HasField("healthPing")
+        client = TaskHubGrpcClient(host_address=f"localhost:{scheduler.port}")
+        instance_id = client.schedule_new_orchestration("fan_out_fan_in_orchestrator", input=[2])
+        item = next(item for item in stream if not item.HasField("healthPing"))
+        assert item.orchestratorRequest.instanceId == instance_id
+        assert scheduler.held_work_items() == 1
+        stream.cancel()
+        client.close()
+        assert wait_until(lambda: scheduler.held_work_items() == 0)
+    finally:
+        channel.close()
+        scheduler.stop(grace=0)

@@ -18,6 +18,7 @@ import itertools
 import logging
 import queue
 import threading
+import time
 from collections.abc import Iterator
 from concurrent import futures
 from dataclasses import dataclass, field
@@ -111,15 +112,19 @@ class LocalScheduler(InMemoryOrchestrationBackend):
             target=self._dispatch, args=(stream, request, context, handoff), name=f"stream-{stream.number}", daemon=True
         )
         dispatcher.start()
+        idle_since = time.monotonic()
         try:
-            while context.is_active():
+            while context.is_active() and not stream.closed:  # checked twice a second, so a stop is prompt
                 try:
-                    item = handoff.get(timeout=self._ping_interval)
+                    item = handoff.get(timeout=0.5)
                 except queue.Empty:
-                    yield pb.WorkItem(healthPing=pb.HealthPing())
+                    if time.monotonic() - idle_since >= self._ping_interval:
+                        idle_since = time.monotonic()
+                        yield pb.WorkItem(healthPing=pb.HealthPing())
                     continue
                 if item is None:
                     return
+                idle_since = time.monotonic()
                 yield item
         finally:
             self._close_stream(stream)

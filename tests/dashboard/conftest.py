@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
-from tests.helpers.stack import LocalStack
+from tests.helpers.stack import LocalStack, wait_for_output
 
 SLOW_WORK = {"WORK_ITEM_DELAY_MIN_SECONDS": "8", "WORK_ITEM_DELAY_MAX_SECONDS": "8"}
 """Long enough to act on a running fan-out from the page; the fixture's own fan-out waits for it once."""
@@ -43,15 +41,5 @@ def shown(stack: LocalStack) -> Shown:
         fan_out = api.post("/orchestrators/fan_out_fan_in_orchestrator", json=[1, 2, 3]).json()
         workflow = api.post("/orchestrators/counter_workflow", json={"entity_key": "dash-counter"}).json()
         for started in (fan_out, workflow):
-            finished(api, started["statusQueryGetUri"])
+            wait_for_output(api, started["statusQueryGetUri"])
     return Shown(fan_out["id"], workflow["id"], "dash-counter")
-
-
-def finished(api: httpx.Client, status_url: str, timeout: float = 60) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        response = api.get(status_url)
-        if response.status_code == 200:
-            return response.json()
-        time.sleep(0.1)
-    raise AssertionError(f"{status_url} did not finish")

@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.dashboard.conftest import Shown, finished
-from tests.helpers.stack import ROOT, LocalStack
+from tests.dashboard.conftest import Shown
+from tests.helpers.stack import ROOT, LocalStack, wait_for_output
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -88,7 +88,11 @@ def test_actions_from_the_page(browser, stack: LocalStack) -> None:  # type: ign
         page.wait_for_url("**/instances/**")
         restarted = page.url.rsplit("/", 1)[1]
         assert restarted != running
-        assert finished(api, f"/instances/{restarted}")["output"] == {"total_items": 2, "sum": 61, "average": 30.5}
+        assert wait_for_output(api, f"/instances/{restarted}")["output"] == {
+            "total_items": 2,
+            "sum": 61,
+            "average": 30.5,
+        }
         page.close()
 
 

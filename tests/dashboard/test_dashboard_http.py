@@ -14,8 +14,8 @@ import pytest
 from durabletask.azuremanaged.client import DurableTaskSchedulerClient
 
 from local_stack.ports import free_port, wait_for_port
-from tests.dashboard.conftest import Shown, finished
-from tests.helpers.stack import ROOT, LocalStack
+from tests.dashboard.conftest import Shown
+from tests.helpers.stack import ROOT, LocalStack, wait_for_output
 
 
 @pytest.fixture
@@ -155,7 +155,7 @@ def test_actions_manage_the_instance(stack: LocalStack, dashboard: httpx.Client,
     new_id = restarted.headers["location"].rsplit("/", 1)[1]
     assert new_id != shown.workflow_id
     with httpx.Client(base_url=stack.base_url, timeout=30) as api:
-        output = finished(api, f"/instances/{new_id}")["output"]
+        output = wait_for_output(api, f"/instances/{new_id}")["output"]
         assert output == "Counter 'dash-counter' final value: 24"  # the same workflow ran again on the same key
         purged = dashboard.post(f"/instances/{new_id}/purge", follow_redirects=False)
         assert (purged.status_code, purged.headers["location"]) == (303, "/")
@@ -175,7 +175,7 @@ def test_a_refused_action_answers_with_a_banner(stack: LocalStack, dashboard: ht
         assert 'class="banner"' in refused.text
         assert f'href="/instances/{running}"' in refused.text
         assert dashboard.post(f"/instances/{running}/terminate", follow_redirects=False).status_code == 303
-        assert finished(api, f"/instances/{running}")["runtimeStatus"] == "Terminated"
+        assert wait_for_output(api, f"/instances/{running}")["runtimeStatus"] == "Terminated"
 
 
 def test_an_unreachable_scheduler_shows_a_banner() -> None:

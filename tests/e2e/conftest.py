@@ -16,17 +16,22 @@ SCHEDULER_MODES: dict[str, list[str]] = {"memory": []}
 INSTANT_WORK = {"WORK_ITEM_DELAY_MIN_SECONDS": "0", "WORK_ITEM_DELAY_MAX_SECONDS": "0"}
 
 
-@pytest.fixture(scope="module", params=list(SCHEDULER_MODES))
-def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    log_dir = tmp_path_factory.mktemp(f"stack-{request.param}")
-    arguments = [argument.replace("{tmp}", str(log_dir)) for argument in SCHEDULER_MODES[request.param]]
-    local = LocalStack(log_dir=Path(log_dir), env=dict(INSTANT_WORK), scheduler_args=arguments)
+def running_stack(mode: str, env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    """A healthy stack whose scheduler runs in ``mode``, stopped when the fixture using it ends."""
+    log_dir = tmp_path_factory.mktemp(f"stack-{mode}")
+    arguments = [argument.replace("{tmp}", str(log_dir)) for argument in SCHEDULER_MODES[mode]]
+    local = LocalStack(log_dir=Path(log_dir), env=dict(env), scheduler_args=arguments)
     try:
         local.start()
         local.wait_healthy()
         yield local
     finally:
         local.stop()
+
+
+@pytest.fixture(scope="module", params=list(SCHEDULER_MODES))
+def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    yield from running_stack(request.param, INSTANT_WORK, tmp_path_factory)
 
 
 @pytest.fixture

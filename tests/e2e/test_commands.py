@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from local_stack.ports import free_port, wait_for_port
-from tests.e2e.test_local_stack import start_fan_out, wait_for_output
-from tests.helpers.stack import ROOT
+from tests.e2e.test_local_stack import start_fan_out
+from tests.helpers.stack import ROOT, wait_for_output
 
 pytestmark = pytest.mark.timeout(300)
 

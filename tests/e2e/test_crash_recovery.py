@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -12,9 +11,9 @@ from durabletask.azuremanaged.client import DurableTaskSchedulerClient
 from durabletask.entities import EntityInstanceId
 from durabletask.history import ExecutionCompletedEvent, TaskScheduledEvent
 
-from tests.e2e.conftest import SCHEDULER_MODES
-from tests.e2e.test_local_stack import start_fan_out, sum_of_squares, wait_for_counter, wait_for_output
-from tests.helpers.stack import LocalStack
+from tests.e2e.conftest import SCHEDULER_MODES, running_stack
+from tests.e2e.test_local_stack import start_fan_out, sum_of_squares, wait_for_counter
+from tests.helpers.stack import LocalStack, wait_for_output
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -23,15 +22,7 @@ SLOW_WORK = {"WORK_ITEM_DELAY_MIN_SECONDS": "1", "WORK_ITEM_DELAY_MAX_SECONDS": 
 
 @pytest.fixture(scope="module", params=list(SCHEDULER_MODES))
 def slow_stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    log_dir = tmp_path_factory.mktemp(f"slow-stack-{request.param}")
-    arguments = [argument.replace("{tmp}", str(log_dir)) for argument in SCHEDULER_MODES[request.param]]
-    local = LocalStack(log_dir=Path(log_dir), env=dict(SLOW_WORK), scheduler_args=arguments)
-    try:
-        local.start()
-        local.wait_healthy()
-        yield local
-    finally:
-        local.stop()
+    yield from running_stack(request.param, SLOW_WORK, tmp_path_factory)
 
 
 @pytest.fixture

@@ -11,25 +11,13 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.helpers.stack import ROOT, LocalStack
+from tests.helpers.stack import ROOT, LocalStack, wait_for_output
 
 pytestmark = pytest.mark.timeout(600)
 
 
 def sum_of_squares(n: int) -> int:
     return n * (n + 1) * (2 * n + 1) // 6
-
-
-def wait_for_output(api: httpx.Client, status_url: str, timeout: float = 120) -> dict[str, Any]:
-    """Poll the status URL the start answer gave until it reports a finished instance."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        response = api.get(status_url)
-        if response.status_code == 200:
-            return response.json()
-        assert response.status_code == 202, response.text
-        time.sleep(0.2)
-    raise AssertionError(f"{status_url} did not finish within {timeout} s")
 
 
 def wait_for_counter(api: httpx.Client, key: str, expected: int, timeout: float = 60) -> int:

@@ -13,6 +13,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -21,6 +22,18 @@ from local_stack.ports import free_port, wait_for_port
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
 START_TIMEOUT = 60.0
+
+
+def wait_for_output(api: httpx.Client, status_url: str, timeout: float = 120) -> dict[str, Any]:
+    """Poll an instance's status URL until it answers 200 (finished); 202 means still going."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        response = api.get(status_url)
+        if response.status_code == 200:
+            return response.json()
+        assert response.status_code == 202, response.text
+        time.sleep(0.1)
+    raise AssertionError(f"{status_url} did not finish within {timeout} s")
 
 
 @dataclass

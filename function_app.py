@@ -19,6 +19,7 @@ from durable_app import http_requests as inputs
 from durable_app.http_errors import ApiError, api_errors
 from durable_app.http_responses import (
     TERMINAL,
+    api_base_url,
     history_body,
     json_response,
     started_response,
@@ -26,6 +27,7 @@ from durable_app.http_responses import (
     status_response,
     utc_iso,
 )
+from durable_app.openapi import openapi_document
 from durable_app.scheduler_client import shared_client
 from durable_app.settings import AppSettings
 from durable_app.worker_host import hosted_worker_status, start_hosted_worker
@@ -220,3 +222,9 @@ async def health(req: func.HttpRequest) -> func.HttpResponse:
         "scheduler": {"endpoint": settings.connection.endpoint, "taskHub": settings.connection.taskhub},
     }
     return json_response(body, status=200 if status.healthy else 503)
+
+
+@app.route(route="openapi.json", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+async def openapi(req: func.HttpRequest) -> func.HttpResponse:
+    """The OpenAPI 3.1 document of this API, with this request's base URL as its server."""
+    return json_response(openapi_document(api_base_url(req)))

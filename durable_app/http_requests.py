@@ -66,10 +66,11 @@ def optional_identifier(value: Any, field: str) -> str | None:
 
 def fan_out_items(body: Any, params: Any) -> list[int | float]:
     """The work items: a JSON array, ``{"items": [...]}``, ``{"count": n}`` or ``?count=n`` (items 1..n)."""
-    if isinstance(body, list):
-        return _items(body, "items")
     if body is None:
         return _count_items(params.get("count"), "count")
+    _not_in_both(params, "count")
+    if isinstance(body, list):
+        return _items(body, "items")
     if not isinstance(body, dict):
         raise BadRequest("body", "body must be a JSON array of numbers or an object with 'items' or 'count'")
     unknown = sorted(set(body) - {"items", "count"})
@@ -102,6 +103,8 @@ def _count_items(value: Any, field: str) -> list[int | float]:
 
 def entity_key_input(body: Any, params: Any) -> str:
     """``counter_workflow``'s input: ``{"entity_key": ...}``, a JSON string, or ``?entity_key=``."""
+    if body is not None:
+        _not_in_both(params, "entity_key")
     if isinstance(body, dict):
         unknown = sorted(set(body) - {"entity_key"})
         if unknown:
@@ -124,6 +127,8 @@ def signal_operation(value: Any) -> str:
 
 def signal_amount(operation: str, body: Any, params: Any) -> int | None:
     """The amount for ``add``/``subtract``: a JSON integer body, ``{"amount": n}`` or ``?amount=n``."""
+    if body is not None:
+        _not_in_both(params, "amount")
     if isinstance(body, dict):
         unknown = sorted(set(body) - {"amount"})
         if unknown:
@@ -155,12 +160,27 @@ def flag(params: Any, name: str) -> bool:
 
 def reason(params: Any, body: Any) -> str | None:
     """An optional human reason for terminate/suspend/resume: ``?reason=`` or ``{"reason": ...}``."""
-    value = body.get("reason") if isinstance(body, dict) else params.get("reason")
+    if body is None:
+        value = params.get("reason")
+    elif isinstance(body, dict):
+        _not_in_both(params, "reason")
+        unknown = sorted(set(body) - {"reason"})
+        if unknown:
+            raise BadRequest(unknown[0], f"unknown field '{unknown[0]}'; expected 'reason'")
+        value = body.get("reason")
+    else:
+        raise BadRequest("body", 'body must be {"reason": "..."} or empty')
     if value is None:
         return None
     if not isinstance(value, str) or len(value) > 1000:
         raise BadRequest("reason", "reason must be a string of at most 1000 characters")
     return value
+
+
+def _not_in_both(params: Any, field: str) -> None:
+    """A value given in the body and the query string is ambiguous: refuse it rather than pick one."""
+    if params.get(field) is not None:
+        raise BadRequest(field, f"give {field} in the body or the query string, not both")
 
 
 def _integer(value: Any, field: str) -> int:

@@ -25,7 +25,7 @@ import azure.functions as func
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route as StarletteRoute
+from starlette.routing import request_response
 
 from local_stack.routes import Route, RouteTable
 
@@ -89,7 +89,7 @@ def create_asgi_app(app: func.FunctionApp, route_prefix: str, function_key: str 
     prefix = "/" + route_prefix.strip("/") if route_prefix.strip("/") else ""
 
     async def dispatch(request: Request) -> Response:
-        path = request.url.path
+        path = request.scope["path"]  # not request.url.path, which drops tabs and newlines: "a%0A" is not "a"
         if prefix and not (path == prefix or path.startswith(prefix + "/")):
             return _error(404, "no function at this path")
         route, params, path_matched = table.match(path[len(prefix) :] or "/", request.method)
@@ -100,8 +100,9 @@ def create_asgi_app(app: func.FunctionApp, route_prefix: str, function_key: str 
             return _error(401, "a function key is required (?code= or x-functions-key)")
         return await _invoke(function, request, params)
 
-    methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
-    return Starlette(routes=[StarletteRoute("/{path:path}", dispatch, methods=methods)])
+    asgi = Starlette()
+    asgi.router.default = request_response(dispatch)  # every path, even those Starlette's patterns cannot match
+    return asgi
 
 
 async def _invoke(function: Any, request: Request, route_params: dict[str, str]) -> Response:

@@ -43,7 +43,7 @@ class Route:
                 regex += f"(?:/(?P<{match['name']}>[^/]+))?"
             else:
                 regex += f"/(?P<{match['name']}>[^/]+)"
-        return cls(template, methods, target, re.compile(f"^{regex}/?$", re.IGNORECASE), literals)
+        return cls(template, methods, target, re.compile(f"^{regex}/?\\Z", re.IGNORECASE), literals)
 
 
 class RouteTable:

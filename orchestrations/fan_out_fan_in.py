@@ -2,6 +2,10 @@
 
 ``fan_out_fan_in_orchestrator`` schedules one ``process_work_item`` activity per item, waits for all of
 them with ``when_all`` and hands the results to ``aggregate_results``. Each item's result is its square.
+
+Fault drills (off unless set): ``WORK_ITEM_FAIL_ITEMS`` lists items that always fail and
+``WORK_ITEM_FAIL_ONCE_ITEMS`` items whose first attempt in each worker process fails, so the retry policy
+and failure reporting can be exercised against a real deployment.
 """
 
 from __future__ import annotations
@@ -9,13 +13,14 @@ from __future__ import annotations
 import logging
 import os
 import random
+import threading
 import time
 from datetime import timedelta
 from typing import Any, TypedDict
 
 from durabletask import task
 
-from durable_app.settings import non_negative_float
+from durable_app.settings import SettingsError, non_negative_float
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +67,7 @@ def process_work_item(ctx: task.ActivityContext, item: WorkItem) -> WorkItemResu
     """Square one work item after a simulated I/O delay (``WORK_ITEM_DELAY_*_SECONDS``)."""
     if isinstance(item, bool) or not isinstance(item, int | float):
         raise TypeError(f"work item {item!r} is not a number")
+    inject_faults(item)
     low, high = work_item_delay_range()
     delay = random.uniform(low, high)
     logger.info("Processing work item: %s (%.2fs)", item, delay)
@@ -87,3 +93,32 @@ def work_item_delay_range() -> tuple[float, float]:
     low = non_negative_float(os.environ, "WORK_ITEM_DELAY_MIN_SECONDS", 0.5)
     high = non_negative_float(os.environ, "WORK_ITEM_DELAY_MAX_SECONDS", 2.0)
     return low, max(low, high)
+
+
+class InjectedFault(RuntimeError):
+    """A work item failed because a ``WORK_ITEM_FAIL_*`` setting asked it to."""
+
+
+_failed_once: set[WorkItem] = set()
+_failed_once_lock = threading.Lock()
+
+
+def inject_faults(item: WorkItem) -> None:
+    """Fail ``item`` if a fault-drill setting names it: always, or on its first attempt in this process."""
+    if item in _items_setting("WORK_ITEM_FAIL_ITEMS"):
+        raise InjectedFault(f"work item {item} failed (WORK_ITEM_FAIL_ITEMS)")
+    if item in _items_setting("WORK_ITEM_FAIL_ONCE_ITEMS"):
+        with _failed_once_lock:
+            first_attempt = item not in _failed_once
+            _failed_once.add(item)
+        if first_attempt:
+            raise InjectedFault(f"work item {item} failed once (WORK_ITEM_FAIL_ONCE_ITEMS)")
+
+
+def _items_setting(name: str) -> set[float]:
+    """A comma-separated list of numbers; ``3`` matches the work items ``3`` and ``3.0``."""
+    tokens = [token.strip() for token in os.environ.get(name, "").split(",") if token.strip()]
+    try:
+        return {float(token) for token in tokens}
+    except ValueError:
+        raise SettingsError(f"{name}: '{os.environ[name]}' is not a comma-separated list of numbers") from None

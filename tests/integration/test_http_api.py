@@ -288,4 +288,5 @@ def test_health_reports_the_connected_worker(app_module: ModuleType) -> None:
 def test_every_trigger_but_health_needs_a_function_key(app_module: ModuleType) -> None:
     levels = {f.get_function_name(): str(f.get_trigger().auth_level) for f in registered_functions(app_module.app)}
     assert levels.pop("health").endswith("ANONYMOUS")
+    assert levels.pop("openapi").endswith("ANONYMOUS")
     assert levels and all(level.endswith("FUNCTION") for level in levels.values())

@@ -1,0 +1,59 @@
+"""The OpenAPI document lists exactly the routes and methods the Function App registers."""
+
+from __future__ import annotations
+
+import re
+from types import ModuleType
+
+import azure.functions as func
+
+from durable_app.host_config import route_prefix
+from durable_app.openapi import openapi_document
+from local_stack.functions_host import registered_functions
+
+_OPTIONAL = re.compile(r"/\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)\?\}$")
+
+
+def documented_operations() -> set[tuple[str, str]]:
+    paths = openapi_document()["paths"]
+    return {(path, method.upper()) for path, item in paths.items() for method in item}
+
+
+def registered_operations(app: func.FunctionApp) -> set[tuple[str, str]]:
+    """Each HTTP trigger's route as OpenAPI paths: ``x/{id?}`` is both ``/x`` and ``/x/{id}``."""
+    operations = set()
+    for function in registered_functions(app):
+        trigger = function.get_trigger()
+        route = "/" + (trigger.route or function.get_function_name()).strip("/")
+        optional = _OPTIONAL.search(route)
+        paths = [route] if optional is None else [route[: optional.start()], _OPTIONAL.sub(r"/{\g<name>}", route)]
+        methods = [str(getattr(method, "value", method)).upper() for method in trigger.methods]
+        operations |= {(path, method) for path in paths for method in methods}
+    return operations
+
+
+def test_every_registered_route_is_documented_and_nothing_else(app_module: ModuleType) -> None:
+    registered = registered_operations(app_module.app)
+    assert ("/orchestrators/counter_workflow", "POST") in registered  # optional segments expand to both forms
+    assert documented_operations() == registered
+
+
+def test_documented_base_path_is_the_route_prefix() -> None:
+    assert openapi_document("http://host/api")["servers"] == [{"url": "http://host/api"}]
+    assert route_prefix() == "api"
+
+
+def test_every_operation_documents_the_error_shape_for_its_refusals() -> None:
+    document = openapi_document()
+    assert document["components"]["schemas"]["Error"] == {
+        "type": "object",
+        "required": ["error", "field"],
+        "properties": {"error": {"type": "string"}, "field": {"anyOf": [{"type": "string"}, {"type": "null"}]}},
+        "additionalProperties": False,
+    }
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            for status, response in operation["responses"].items():
+                if status.startswith(("4", "5")) and path != "/health":
+                    schema = response["content"]["application/json"]["schema"]
+                    assert schema == {"$ref": "#/components/schemas/Error"}, (method, path, status)

@@ -26,12 +26,13 @@ _lock = threading.Lock()
 def create_client(settings: AppSettings) -> AsyncDurableTaskSchedulerClient:
     """A new async client for the configured scheduler and task hub."""
     connection = settings.connection
+    logger = sdk_logger("client", settings.sdk_log_level)  # before the credential, which logs as it is made
     return AsyncDurableTaskSchedulerClient(
         host_address=connection.host_address,
         taskhub=connection.taskhub,
         token_credential=async_credential(connection),
         secure_channel=connection.secure_channel,
-        logger=sdk_logger("client", settings.sdk_log_level),
+        logger=logger,
     )
 
 

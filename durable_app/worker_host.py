@@ -48,6 +48,7 @@ class HostedWorker:
     def __init__(self, settings: AppSettings) -> None:
         self.monitor = ConnectionMonitor()
         concurrency = settings.concurrency
+        sdk_log = sdk_logger("worker", settings.sdk_log_level)  # before the credential, which logs as it is made
         self._worker = DurableTaskSchedulerWorker(
             host_address=settings.connection.host_address,
             taskhub=settings.connection.taskhub,
@@ -60,7 +61,7 @@ class HostedWorker:
                 maximum_concurrent_entity_work_items=concurrency.concurrent_entities,
                 maximum_thread_pool_workers=concurrency.thread_pool_workers,
             ),
-            logger=sdk_logger("worker", settings.sdk_log_level),
+            logger=sdk_log,
         )
         self.registered = register_all(self._worker)
         self._running = False

@@ -14,6 +14,8 @@ from typing import Any
 
 import azure.functions as func
 
+from durable_app.http_responses import REASON_PLACEHOLDER
+
 MAX_BODY_BYTES = 1024 * 1024
 """Request bodies above this size answer 413."""
 
@@ -26,7 +28,14 @@ DEFAULT_FAN_OUT_COUNT = 10
 SIGNAL_OPERATIONS = ("add", "subtract", "reset")
 """Counter operations a client may signal; ``get`` is a read (``GET /counters/{key}``)."""
 
-_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,99}$")
+MAX_NUMBER_MAGNITUDE = 2**53
+"""Items and amounts stay within JSON's exactly representable integers, so sums of squares stay finite."""
+
+_INTEGER_PATTERN = re.compile(r"[+-]?[0-9]{1,16}")
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,99}$"
+"""Instance ids, entity keys and event names: URL-safe characters DTS accepts everywhere."""
+
+_ID_REGEX = re.compile(ID_PATTERN)
 _ID_RULE = "1-100 characters: letters, digits, '-', '_', '.', ':' (starting with a letter or digit)"
 
 
@@ -49,13 +58,13 @@ def json_body(req: func.HttpRequest) -> Any:
         return None
     try:
         return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except ValueError as error:  # also bad UTF-8 and integers longer than Python's digit limit
         raise BadRequest("body", f"body is not valid JSON: {error}") from None
 
 
 def identifier(value: Any, field: str) -> str:
     """An instance id, entity key or event name: URL-safe characters DTS accepts everywhere."""
-    if not isinstance(value, str) or not _ID_PATTERN.fullmatch(value):
+    if not isinstance(value, str) or not _ID_REGEX.fullmatch(value):
         raise BadRequest(field, f"{field} must be {_ID_RULE}, got {value!r}")
     return value
 
@@ -89,9 +98,20 @@ def _items(value: Any, field: str) -> list[int | float]:
     if len(value) > MAX_FAN_OUT_ITEMS:
         raise BadRequest(field, f"{field} has {len(value)} entries; the maximum is {MAX_FAN_OUT_ITEMS}")
     for index, item in enumerate(value):
-        if isinstance(item, bool) or not isinstance(item, int | float) or not math.isfinite(item):
-            raise BadRequest(f"{field}[{index}]", f"{field}[{index}] must be a finite number, got {item!r}")
+        if not _is_bounded_number(item):
+            raise BadRequest(
+                f"{field}[{index}]",
+                f"{field}[{index}] must be a number between -2^53 and 2^53, got {item!r}",
+            )
     return value
+
+
+def _is_bounded_number(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if isinstance(value, float) and not math.isfinite(value):
+        return False
+    return abs(value) <= MAX_NUMBER_MAGNITUDE
 
 
 def _count_items(value: Any, field: str) -> list[int | float]:
@@ -143,7 +163,7 @@ def signal_amount(operation: str, body: Any, params: Any) -> int | None:
     if value is None:
         raise BadRequest("amount", f"{operation} needs an integer amount")
     amount = _integer(value, "amount")
-    if abs(amount) > 2**53:
+    if abs(amount) > MAX_NUMBER_MAGNITUDE:
         raise BadRequest("amount", "amount must be between -2^53 and 2^53")
     return amount
 
@@ -160,10 +180,14 @@ def flag(params: Any, name: str) -> bool:
 
 def reason(params: Any, body: Any) -> str | None:
     """An optional human reason for terminate/suspend/resume: ``?reason=`` or ``{"reason": ...}``."""
+    query_value = params.get("reason")
+    if query_value == REASON_PLACEHOLDER:  # the management URL posted as given: no query reason
+        query_value = None
     if body is None:
-        value = params.get("reason")
+        value = query_value
     elif isinstance(body, dict):
-        _not_in_both(params, "reason")
+        if query_value is not None:
+            raise BadRequest("reason", "give reason in the body or the query string, not both")
         unknown = sorted(set(body) - {"reason"})
         if unknown:
             raise BadRequest(unknown[0], f"unknown field '{unknown[0]}'; expected 'reason'")
@@ -186,10 +210,9 @@ def _not_in_both(params: Any, field: str) -> None:
 def _integer(value: Any, field: str) -> int:
     """An integer from JSON (not a bool or float) or from a query string."""
     if isinstance(value, str):
-        try:
-            return int(value.strip())
-        except ValueError:
-            raise BadRequest(field, f"{field} must be an integer, got {value!r}") from None
+        if not _INTEGER_PATTERN.fullmatch(value.strip()):
+            raise BadRequest(field, f"{field} must be an integer, got {value!r}")
+        return int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise BadRequest(field, f"{field} must be an integer, got {value!r}")
     return value

@@ -52,6 +52,10 @@ def api_base_url(req: func.HttpRequest) -> str:
     return f"{parts.scheme}://{parts.netloc}" + (f"/{prefix}" if prefix else "")
 
 
+REASON_PLACEHOLDER = "{text}"
+"""Where a caller puts the reason in the terminate/suspend/resume URLs, as Durable Functions does."""
+
+
 def management_urls(req: func.HttpRequest, instance_id: str) -> dict[str, str]:
     """The Durable Functions ``HttpManagementPayload`` for ``instance_id``."""
     instance = f"{api_base_url(req)}/instances/{quote(instance_id, safe='')}"
@@ -59,9 +63,9 @@ def management_urls(req: func.HttpRequest, instance_id: str) -> dict[str, str]:
         "id": instance_id,
         "statusQueryGetUri": instance,
         "sendEventPostUri": f"{instance}/raiseEvent/{{eventName}}",
-        "terminatePostUri": f"{instance}/terminate?reason={{text}}",
-        "suspendPostUri": f"{instance}/suspend?reason={{text}}",
-        "resumePostUri": f"{instance}/resume?reason={{text}}",
+        "terminatePostUri": f"{instance}/terminate?reason={REASON_PLACEHOLDER}",
+        "suspendPostUri": f"{instance}/suspend?reason={REASON_PLACEHOLDER}",
+        "resumePostUri": f"{instance}/resume?reason={REASON_PLACEHOLDER}",
         "purgeHistoryDeleteUri": instance,
     }
 

@@ -11,18 +11,17 @@ from typing import Any
 
 from durable_app.http_requests import (
     DEFAULT_FAN_OUT_COUNT,
+    ID_PATTERN,
     MAX_BODY_BYTES,
     MAX_FAN_OUT_ITEMS,
+    MAX_NUMBER_MAGNITUDE,
     SIGNAL_OPERATIONS,
 )
 from durable_app.http_responses import RUNTIME_STATUS
 
 Schema = dict[str, Any]
 
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,99}$"
-"""The rule ``http_requests.identifier`` applies to instance ids, entity keys and event names."""
-
-MAX_AMOUNT = 2**53
+NUMBER: Schema = {"type": "number", "minimum": -MAX_NUMBER_MAGNITUDE, "maximum": MAX_NUMBER_MAGNITUDE}
 
 FUNCTION_KEY_SECURITY: list[dict[str, list[str]]] = [{"functionKeyQuery": []}, {"functionKeyHeader": []}]
 """Routes at the FUNCTION auth level take the key as ``?code=`` or ``x-functions-key``."""
@@ -109,7 +108,7 @@ def _start(summary: str, body: Schema, query: list[Schema], path_id: bool) -> Sc
 
 
 def _fan_out(path_id: bool) -> Schema:
-    items = {"type": "array", "maxItems": MAX_FAN_OUT_ITEMS, "items": {"type": "number"}}
+    items = {"type": "array", "maxItems": MAX_FAN_OUT_ITEMS, "items": NUMBER}
     count = {"type": "integer", "minimum": 0, "maximum": MAX_FAN_OUT_ITEMS}
     body = _optional_body(
         {
@@ -245,7 +244,7 @@ def _raise_event() -> Schema:
 
 
 def _signal() -> Schema:
-    amount = {"type": "integer", "minimum": -MAX_AMOUNT, "maximum": MAX_AMOUNT}
+    amount = {"type": "integer", "minimum": -MAX_NUMBER_MAGNITUDE, "maximum": MAX_NUMBER_MAGNITUDE}
     operation = {
         "name": "operation",
         "in": "path",

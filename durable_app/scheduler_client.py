@@ -14,6 +14,7 @@ import weakref
 from durabletask.azuremanaged.client import AsyncDurableTaskSchedulerClient
 
 from durable_app.credentials import async_credential
+from durable_app.reconnect import channel_options
 from durable_app.sdk_logging import sdk_logger
 from durable_app.settings import AppSettings
 
@@ -32,6 +33,7 @@ def create_client(settings: AppSettings) -> AsyncDurableTaskSchedulerClient:
         taskhub=connection.taskhub,
         token_credential=async_credential(connection),
         secure_channel=connection.secure_channel,
+        channel_options=channel_options(settings.reconnect_max_seconds),
         logger=logger,
     )
 

@@ -7,6 +7,7 @@ instead of surfacing later as a confusing gRPC or thread-pool error.
 from __future__ import annotations
 
 import logging
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -49,6 +50,7 @@ class AppSettings:
     worker_enabled: bool = True
     concurrency: WorkerConcurrency = WorkerConcurrency()
     sdk_log_level: int = logging.WARNING
+    reconnect_max_seconds: float = 5.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> AppSettings:
@@ -63,6 +65,7 @@ class AppSettings:
                 concurrent_entities=_positive_int(env, "DTS_MAX_CONCURRENT_ENTITIES", 100),
             ),
             sdk_log_level=_log_level(env, "DTS_SDK_LOG_LEVEL", logging.WARNING),
+            reconnect_max_seconds=_positive_float(env, "DTS_RECONNECT_MAX_SECONDS", 5.0),
         )
 
 
@@ -137,6 +140,13 @@ def _log_level(env: Mapping[str, str], name: str, default: int) -> int:
     return level
 
 
+def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
+    value = non_negative_float(env, name, default)
+    if value == 0:
+        raise SettingsError(f"{name}: must be a positive number, got {env[name].strip()}")
+    return value
+
+
 def non_negative_float(env: Mapping[str, str], name: str, default: float) -> float:
     """A float setting that may be zero (used for the simulated work-item delay)."""
     raw = env.get(name, "").strip()
@@ -146,6 +156,6 @@ def non_negative_float(env: Mapping[str, str], name: str, default: float) -> flo
         value = float(raw)
     except ValueError:
         raise SettingsError(f"{name}: '{raw}' is not a number") from None
-    if value < 0 or value != value:
+    if value < 0 or not math.isfinite(value):
         raise SettingsError(f"{name}: must be a non-negative number, got {raw}")
     return value

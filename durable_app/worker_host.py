@@ -17,6 +17,7 @@ from durabletask.worker import ConcurrencyOptions
 
 from durable_app.connection_monitor import ConnectionMonitor, ConnectionState
 from durable_app.credentials import sync_credential
+from durable_app.reconnect import channel_options, worker_resiliency
 from durable_app.registry import register_all
 from durable_app.sdk_logging import sdk_logger
 from durable_app.settings import AppSettings
@@ -61,6 +62,8 @@ class HostedWorker:
                 maximum_concurrent_entity_work_items=concurrency.concurrent_entities,
                 maximum_thread_pool_workers=concurrency.thread_pool_workers,
             ),
+            channel_options=channel_options(settings.reconnect_max_seconds),
+            resiliency_options=worker_resiliency(settings.reconnect_max_seconds),
             logger=sdk_log,
         )
         self.registered = register_all(self._worker)

@@ -95,10 +95,17 @@ def test_caller_chosen_id_conflicts_while_running_and_is_reusable_after(app_modu
     ("body", "params", "route", "field", "status"),
     [
         (b"{not json", {}, {}, "body", 400),
+        (b"\xff\xfe", {}, {}, "body", 400),
+        (b"[" + b"9" * 5000 + b"]", {}, {}, "body", 400),
         ({"count": "ten"}, {}, {}, "count", 400),
         ({"count": 5001}, {}, {}, "count", 400),
         ({"count": -1}, {}, {}, "count", 400),
         (None, {"count": "x"}, {}, "count", 400),
+        (None, {"count": "1_000"}, {}, "count", 400),
+        (None, {"count": "\u0663"}, {}, "count", 400),
+        ({"count": 3}, {"count": "3"}, {}, "count", 400),
+        ({"items": [1e200]}, {}, {}, "items[0]", 400),
+        ({"items": [2, 10**400]}, {}, {}, "items[1]", 400),
         ({"items": [1, "two"]}, {}, {}, "items[1]", 400),
         ({"items": [True]}, {}, {}, "items[0]", 400),
         (list(range(5001)), {}, {}, "items", 400),
@@ -222,8 +229,13 @@ def test_suspend_resume_raise_event_terminate_and_purge(app_module: ModuleType, 
     assert running.headers["Retry-After"] == "1"
     assert payload(running)["runtimeStatus"] in ("Pending", "Running")
 
-    assert call(app_module, "suspend_instance", "POST", "x", route=route).status_code == 202
+    as_given = {"reason": "{text}"}  # the suspendPostUri posted without filling in its reason
+    suspend = call(app_module, "suspend_instance", "POST", "x", {"reason": "pause"}, params=as_given, route=route)
+    assert suspend.status_code == 202
     assert _eventually_status(app_module, route, "Suspended")
+    both = call(app_module, "suspend_instance", "POST", "x", {"reason": "a"}, params={"reason": "b"}, route=route)
+    assert both.status_code == 400
+    assert payload(both)["field"] == "reason"
     assert call(app_module, "suspend_instance", "POST", "x", route=route).status_code == 202
     event = call(app_module, "raise_event", "POST", "x", {"go": 1}, route={**route, "event_name": "Approval"})
     assert event.status_code == 202

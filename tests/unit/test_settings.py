@@ -3,6 +3,7 @@ import logging
 import pytest
 
 from durable_app.connection_string import Authentication
+from durable_app.reconnect import channel_options, worker_resiliency
 from durable_app.settings import AppSettings, SettingsError, connection_from_env, non_negative_float
 
 
@@ -42,6 +43,8 @@ def test_seed_variables_are_honoured() -> None:
         ({"DTS_MAX_CONCURRENT_ACTIVITIES": "0"}, "DTS_MAX_CONCURRENT_ACTIVITIES"),
         ({"DTS_WORKER_ENABLED": "maybe"}, "DTS_WORKER_ENABLED"),
         ({"DTS_SDK_LOG_LEVEL": "LOUD"}, "DTS_SDK_LOG_LEVEL"),
+        ({"DTS_RECONNECT_MAX_SECONDS": "0"}, "DTS_RECONNECT_MAX_SECONDS"),
+        ({"DTS_RECONNECT_MAX_SECONDS": "inf"}, "DTS_RECONNECT_MAX_SECONDS"),
     ],
 )
 def test_bad_settings_name_the_setting(env: dict[str, str], named: str) -> None:
@@ -60,3 +63,15 @@ def test_delay_allows_zero_and_rejects_negative() -> None:
     assert non_negative_float({}, "D", 1.5) == 1.5
     with pytest.raises(SettingsError, match="D"):
         non_negative_float({"D": "-1"}, "D", 1.0)
+    with pytest.raises(SettingsError, match="D"):
+        non_negative_float({"D": "nan"}, "D", 1.0)
+
+
+def test_reconnect_backoff_is_capped_for_worker_and_channels() -> None:
+    assert AppSettings.from_env({}).reconnect_max_seconds == 5.0
+    cap = AppSettings.from_env({"DTS_RECONNECT_MAX_SECONDS": "2"}).reconnect_max_seconds
+    resiliency = worker_resiliency(cap)
+    assert (resiliency.reconnect_backoff_base_seconds, resiliency.reconnect_backoff_cap_seconds) == (0.5, 2.0)
+    assert ("grpc.max_reconnect_backoff_ms", 2000) in channel_options(cap).to_grpc_options()
+    tiny = worker_resiliency(0.1)
+    assert tiny.reconnect_backoff_base_seconds == tiny.reconnect_backoff_cap_seconds == 0.1

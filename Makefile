@@ -7,6 +7,8 @@ INFRA_VENV := .venv-infra
 PORT_SCHEDULER ?= 8080
 PORT_HTTP ?= 7071
 PORT_DASHBOARD ?= 8082
+STORE ?= sqlite
+DATA_FILE ?= .local/scheduler.sqlite3
 
 .PHONY: install run scheduler test lint format bench clean infra-tools browser-tools bench-tools
 
@@ -44,10 +46,11 @@ $(VENV)/.bench-installed: requirements-bench.txt $(VENV)/.installed
 	touch $@
 
 run: install
-	$(PY) -m local_stack run --scheduler-port $(PORT_SCHEDULER) --http-port $(PORT_HTTP) --dashboard-port $(PORT_DASHBOARD)
+	$(PY) -m local_stack run --scheduler-port $(PORT_SCHEDULER) --http-port $(PORT_HTTP) --dashboard-port $(PORT_DASHBOARD) \
+		--store $(STORE) --data-file $(DATA_FILE)
 
 scheduler: install
-	$(PY) -m local_stack scheduler --port $(PORT_SCHEDULER)
+	$(PY) -m local_stack scheduler --port $(PORT_SCHEDULER) --store $(STORE) --data-file $(DATA_FILE)
 
 lint: install
 	$(VENV)/bin/ruff check .

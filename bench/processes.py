@@ -59,7 +59,8 @@ class Stack:
         return self.processes[-1]
 
     def __enter__(self) -> Stack:
-        self.processes.append(spawn(["-m", "local_stack", "scheduler", "--port", str(self.scheduler_port)]))
+        scheduler = ["-m", "local_stack", "scheduler", "--port", str(self.scheduler_port), "--store", "memory"]
+        self.processes.append(spawn(scheduler))
         if not wait_for_port(HOST, self.scheduler_port, 60):
             raise RuntimeError("the scheduler did not start")
         endpoint = f"http://{HOST}:{self.scheduler_port}"

@@ -18,8 +18,12 @@ from pathlib import Path
 
 from local_stack.ports import PortInUseError, ensure_free, wait_for_port
 
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 STOP_TIMEOUT_SECONDS = 15
+KEEP_ALIVE_SECONDS = 130
+"""Idle keep-alive of the local host, as the Functions host's: far above clients' own idle expiry (httpx: 5 s),
+so a client never sends on a connection the server is closing at that moment."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,11 +38,18 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_scheduler(args: argparse.Namespace) -> int:
     from local_stack.scheduler import serve
+    from local_stack.scheduler_store import StoreError
 
     ensure_free(args.host, args.port, "The scheduler", "--port")
     logging.getLogger("durabletask.testing").setLevel(logging.WARNING)
-    scheduler = serve(args.port, args.host)
-    print(f"Scheduler (DTS gRPC protocol) on http://{args.host}:{args.port}", flush=True)
+    data_file = _data_file(args)
+    try:
+        scheduler = serve(args.port, args.host, data_file=data_file)
+    except StoreError as error:
+        logging.getLogger("local_stack").error("The scheduler cannot use its data file: %s", error)
+        return 2
+    kept = f"state in {data_file}" if data_file else "state in memory only"
+    print(f"Scheduler (DTS gRPC protocol) on http://{args.host}:{args.port} ({kept})", flush=True)
     _wait_for_signal()
     scheduler.stop(grace=1)
     return 0
@@ -54,7 +65,14 @@ def run_host(args: argparse.Namespace) -> int:
     load_local_settings()
     app = load_function_app()
     asgi = create_asgi_app(app, route_prefix(), function_key=args.function_key or os.environ.get("LOCAL_FUNCTION_KEY"))
-    config = uvicorn.Config(asgi, host=args.host, port=args.port, log_level="info", access_log=not args.quiet)
+    config = uvicorn.Config(
+        asgi,
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        access_log=not args.quiet,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+    )
     server = uvicorn.Server(config)
     # Served from a thread so this thread owns SIGINT/SIGTERM: uvicorn then installs no handlers of its own and
     # a stop is a clean return instead of a re-raised KeyboardInterrupt.
@@ -79,7 +97,8 @@ def run_all(args: argparse.Namespace) -> int:
     endpoint = f"http://{host}:{args.scheduler_port}"
     env["DURABLE_TASK_SCHEDULER_CONNECTION_STRING"] = f"Endpoint={endpoint};TaskHub={taskhub};Authentication=None"
     python = [sys.executable, "-m", "local_stack"]
-    children = [_spawn([*python, "scheduler", "--host", host, "--port", str(args.scheduler_port)], env)]
+    scheduler = [*python, "scheduler", "--host", host, "--port", str(args.scheduler_port), *_store_arguments(args)]
+    children = [_spawn(scheduler, env)]
     if not wait_for_port(host, args.scheduler_port, 30):
         return _stop(children, "the scheduler did not start")
     children.append(_spawn([*python, "host", "--host", host, "--port", str(args.http_port)], env))
@@ -91,6 +110,18 @@ def run_all(args: argparse.Namespace) -> int:
     _print_banner(args, endpoint)
     _wait_for_signal(children)
     return _stop(children, None)
+
+
+def _data_file(args: argparse.Namespace) -> Path | None:
+    """The scheduler's SQLite file, or ``None`` for in-memory state."""
+    if args.store == "memory":
+        return None
+    return args.data_file if args.data_file.is_absolute() else PROJECT_ROOT / args.data_file
+
+
+def _store_arguments(args: argparse.Namespace) -> list[str]:
+    """The ``run`` command's storage options, passed on to its scheduler."""
+    return ["--store", args.store, "--data-file", str(args.data_file)]
 
 
 def _print_banner(args: argparse.Namespace, endpoint: str) -> None:
@@ -107,8 +138,7 @@ def _print_banner(args: argparse.Namespace, endpoint: str) -> None:
 
 def _spawn(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     """A child in its own session: a terminal's Ctrl-C reaches only this process, which stops them in order."""
-    root = Path(__file__).resolve().parent.parent
-    return subprocess.Popen(command, env=env, cwd=root, start_new_session=True)  # noqa: S603
+    return subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, start_new_session=True)  # noqa: S603
 
 
 def _stop(children: list[subprocess.Popen[bytes]], failure: str | None) -> int:
@@ -150,11 +180,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--scheduler-port", type=int, default=8080)
     run.add_argument("--http-port", type=int, default=7071)
     run.add_argument("--dashboard-port", type=int, default=8082, help="0 disables the dashboard")
+    _add_store_options(run)
     run.set_defaults(command=run_all)
 
     scheduler = commands.add_parser("scheduler", help="the scheduler alone")
     scheduler.add_argument("--host", default="127.0.0.1")
     scheduler.add_argument("--port", type=int, default=8080)
+    _add_store_options(scheduler)
     scheduler.set_defaults(command=run_scheduler)
 
     host = commands.add_parser("host", help="the Functions host alone")
@@ -171,6 +203,23 @@ def _parser() -> argparse.ArgumentParser:
     dashboard.add_argument("--taskhub", default="default")
     dashboard.set_defaults(command=run_dashboard)
     return parser
+
+
+def _add_store_options(parser: argparse.ArgumentParser) -> None:
+    from local_stack.scheduler_store import DEFAULT_DATA_FILE
+
+    parser.add_argument(
+        "--store",
+        choices=("sqlite", "memory"),
+        default="sqlite",
+        help="keep the scheduler's state in a SQLite file (survives restarts; default) or in memory only",
+    )
+    parser.add_argument(
+        "--data-file",
+        type=Path,
+        default=DEFAULT_DATA_FILE,
+        help=f"the SQLite file, relative to the project folder unless absolute (default {DEFAULT_DATA_FILE})",
+    )
 
 
 def run_dashboard(args: argparse.Namespace) -> int:

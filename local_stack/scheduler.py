@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from concurrent import futures
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import grpc
 from durabletask.internal import orchestrator_service_pb2 as pb
@@ -85,6 +86,7 @@ class LocalScheduler(InMemoryOrchestrationBackend):
         server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=RPC_THREADS, thread_name_prefix="scheduler"),
             options=[("grpc.so_reuseport", 0)],  # a second scheduler on the same port must fail, not share it
+            interceptors=self._interceptors(),
         )
         stubs.add_TaskHubSidecarServiceServicer_to_server(self, server)
         address = f"{self._host}:{self._port}"
@@ -96,6 +98,10 @@ class LocalScheduler(InMemoryOrchestrationBackend):
         self._server = server
         logger.info("Local scheduler listening on %s", address)
         return address
+
+    def _interceptors(self) -> list[grpc.ServerInterceptor]:
+        """Server interceptors around every call; none in memory."""
+        return []
 
     def GetWorkItems(self, request: pb.GetWorkItemsRequest, context: grpc.ServicerContext) -> Iterator[pb.WorkItem]:
         """The backend's work, leased to this stream, with a health ping whenever the stream sits idle.
@@ -311,10 +317,22 @@ def _lease_of(item: pb.WorkItem) -> Lease | None:
     return None
 
 
-def serve(port: int, host: str = "127.0.0.1") -> LocalScheduler:
-    """Start a scheduler on ``host:port`` and return it (call ``stop()`` to shut it down)."""
-    scheduler = LocalScheduler(port=port, host=host)
-    scheduler.start()
+def serve(port: int, host: str = "127.0.0.1", data_file: Path | None = None) -> LocalScheduler:
+    """Start a scheduler on ``host:port`` and return it (call ``stop()`` to shut it down).
+
+    With ``data_file`` its state lives in that SQLite file and survives restarts; without, in memory only.
+    """
+    if data_file is None:
+        scheduler = LocalScheduler(port=port, host=host)
+    else:
+        from local_stack.persistent_scheduler import PersistentScheduler
+
+        scheduler = PersistentScheduler(port=port, host=host, data_file=data_file)
+    try:
+        scheduler.start()
+    except BaseException:
+        scheduler.stop()
+        raise
     return scheduler
 
 

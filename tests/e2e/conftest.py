@@ -10,7 +10,10 @@ import pytest
 
 from tests.helpers.stack import LocalStack
 
-SCHEDULER_MODES: dict[str, list[str]] = {"memory": []}
+SCHEDULER_MODES: dict[str, list[str]] = {
+    "memory": ["--store", "memory"],
+    "sqlite": ["--store", "sqlite", "--data-file", "{tmp}/scheduler.sqlite3"],
+}
 """Every scheduler mode the end-to-end suite runs against, with the arguments that select it."""
 
 INSTANT_WORK = {"WORK_ITEM_DELAY_MIN_SECONDS": "0", "WORK_ITEM_DELAY_MAX_SECONDS": "0"}

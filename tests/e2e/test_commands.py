@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import pytest
@@ -53,11 +55,11 @@ def test_a_port_in_use_is_a_clear_error(listener: int, arguments: list[str], opt
     assert "Traceback" not in output
 
 
-def test_run_serves_the_app_and_ctrl_c_stops_every_process() -> None:
+def test_run_serves_the_app_and_ctrl_c_stops_every_process(tmp_path: Path) -> None:
     scheduler_port, http_port = free_port(), free_port()
     arguments = ["--scheduler-port", str(scheduler_port), "--http-port", str(http_port), "--dashboard-port", "0"]
-    process = local_stack("run", *arguments, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
+    arguments += ["--data-file", str(tmp_path / "state.sqlite3")]  # the default store, sqlite
+    with running(arguments) as process:
         banner = read_until(process, "Scheduler (gRPC)")
         assert f"http://127.0.0.1:{http_port}/api" in banner
         with httpx.Client(base_url=f"http://127.0.0.1:{http_port}/api", timeout=30) as api:
@@ -69,9 +71,27 @@ def test_run_serves_the_app_and_ctrl_c_stops_every_process() -> None:
         assert process.returncode == 0
         assert not wait_for_port("127.0.0.1", http_port, 0.5)
         assert not wait_for_port("127.0.0.1", scheduler_port, 0.5)
+
+    with running(arguments) as process:  # the next `make run` finds the finished orchestration again
+        read_until(process, "Scheduler (gRPC)")
+        with httpx.Client(timeout=30) as api:
+            again = api.get(started["statusQueryGetUri"])
+            assert (again.status_code, again.json()["output"]["sum"]) == (200, 14)
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=60)
+        assert process.returncode == 0
+
+
+@contextmanager
+def running(arguments: list[str]) -> Iterator[subprocess.Popen[str]]:
+    """``python -m local_stack run`` with ``arguments``, killed if the test leaves it running."""
+    process = local_stack("run", *arguments, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        yield process
     finally:
         if process.poll() is None:
             process.kill()
+            process.communicate(timeout=30)
 
 
 def read_until(process: subprocess.Popen[str], marker: str, timeout: float = 90) -> str:

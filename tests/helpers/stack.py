@@ -43,7 +43,7 @@ class LocalStack:
     log_dir: Path
     taskhub: str = "default"
     env: dict[str, str] = field(default_factory=dict)
-    scheduler_args: list[str] = field(default_factory=list)
+    scheduler_args: list[str] = field(default_factory=lambda: ["--store", "memory"])
     scheduler_port: int = field(default_factory=free_port)
     http_port: int = field(default_factory=free_port)
     dashboard_port: int = field(default_factory=free_port)

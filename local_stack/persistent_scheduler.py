@@ -1,0 +1,523 @@
+"""The local scheduler with its state in a SQLite file: what it acknowledged survives ``kill -9``.
+
+The in-memory backend keeps instances and entities in two dicts and changes them only while holding its
+lock. That gives one seam for persistence without touching its logic: a *unit of work* is one outermost
+hold of the lock. The dicts record which instances and entities a unit touched; when the unit ends, their
+changes are turned into rows (:class:`~local_stack.scheduler_store.Changeset`) for the store's writer,
+and no call is answered before the rows it caused are committed.
+
+Only what cannot be recomputed is stored: each instance's fields, history and inbox (events not yet
+processed, including those dispatched to a worker), and each entity's state and queued operations. Work
+in flight, activities not yet completed, timers not yet fired and sub-orchestrations not yet finished are
+derived from those after a restart, so everything that was running resumes and nothing is lost.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Hashable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import grpc
+from durabletask.internal import helpers
+from durabletask.internal import orchestrator_service_pb2 as pb
+from durabletask.testing.in_memory_backend import (
+    ActivityWorkItem,
+    EntityState,
+    OrchestrationInstance,
+    PendingLockRequest,
+)
+
+from local_stack.scheduler import LocalScheduler
+from local_stack.scheduler_store import Changeset, SchedulerStore, StoredEvents, StoredState, StoreError
+
+logger = logging.getLogger(__name__)
+
+
+class _TouchedDict(dict):
+    """A dict that notes every key looked up, stored or removed: the units of state a unit of work touched."""
+
+    def __init__(self, touched: set[Hashable]) -> None:
+        super().__init__()
+        self.touched = touched
+
+    def __getitem__(self, key: Hashable) -> Any:
+        self.touched.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key: Hashable, default: Any = None) -> Any:
+        self.touched.add(key)
+        return super().get(key, default)
+
+    def __setitem__(self, key: Hashable, value: Any) -> None:
+        self.touched.add(key)
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: Hashable) -> None:
+        self.touched.add(key)
+        super().__delitem__(key)
+
+    def pop(self, key: Hashable, *default: Any) -> Any:
+        self.touched.add(key)
+        return super().pop(key, *default)
+
+    def clear(self) -> None:
+        self.touched.update(self.keys())
+        super().clear()
+
+
+class _UnitOfWorkLock:
+    """The backend's re-entrant lock; ``on_unit_end`` runs, still holding it, when the outermost hold ends."""
+
+    def __init__(self, on_unit_end: Callable[[], None]) -> None:
+        self._lock = threading.RLock()
+        self._depth = threading.local()
+        self._on_unit_end = on_unit_end
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        acquired = self._lock.acquire(blocking, timeout)
+        if acquired:
+            self._depth.value = getattr(self._depth, "value", 0) + 1
+        return acquired
+
+    def release(self) -> None:
+        self._depth.value -= 1
+        try:
+            if self._depth.value == 0:
+                self._on_unit_end()
+        finally:
+            self._lock.release()
+
+    def __enter__(self) -> bool:
+        return self.acquire()
+
+    def __exit__(self, *_: object) -> None:
+        self.release()
+
+
+class _EventLog:
+    """Which events of one list are in the file, at which positions.
+
+    The lists the backend keeps only grow at the end (history) or also shrink from the front (an inbox, as
+    the orchestrator or entity consumes it), so a sync writes new events and deletes consumed ones; any
+    other change rewrites the list.
+    """
+
+    def __init__(self, table: str, owner: str) -> None:
+        self.table = table
+        self.owner = owner
+        self.first = 0
+        self.events: deque[pb.HistoryEvent] = deque()
+
+    @classmethod
+    def loaded(cls, table: str, owner: str, stored: StoredEvents) -> tuple[_EventLog, list[pb.HistoryEvent]]:
+        """The log of ``owner``'s events in ``table`` as read from the file, and those events."""
+        rows = stored[table].get(owner, [])
+        log = cls(table, owner)
+        events = [pb.HistoryEvent.FromString(event) for _, event in rows]
+        log.first = rows[0][0] if rows else 0
+        log.events.extend(events)
+        return log, events
+
+    def sync(self, current: list[pb.HistoryEvent], changes: Changeset) -> None:
+        consumed = self._consumed(current)
+        if consumed is None:
+            self._rewrite(current, changes)
+            return
+        if consumed:
+            for _ in range(consumed):
+                self.events.popleft()
+            self.first += consumed
+            changes.drop_events_before(self.table, self.owner, self.first)
+        new = current[len(self.events) :]
+        if new:
+            changes.append_events(self.table, self.owner, self.first + len(self.events), _serialised(new))
+            self.events.extend(new)
+
+    def _consumed(self, current: list[pb.HistoryEvent]) -> int | None:
+        """How many stored events left the front of the list, or ``None`` if it changed any other way."""
+        if not self.events:
+            return 0
+        if not current:
+            return len(self.events)
+        consumed = 0
+        for event in self.events:
+            if event is current[0]:
+                break
+            consumed += 1
+        kept = len(self.events) - consumed
+        if len(current) < kept or (kept and current[kept - 1] is not self.events[-1]):
+            return None
+        return consumed
+
+    def _rewrite(self, current: list[pb.HistoryEvent], changes: Changeset) -> None:
+        changes.truncate_events(self.table, self.owner, 0)
+        self.first = 0
+        self.events = deque(current)
+        changes.append_events(self.table, self.owner, 0, _serialised(current))
+
+
+class _InstanceMirror:
+    """What the file holds for one orchestration instance."""
+
+    def __init__(self, instance: OrchestrationInstance) -> None:
+        self.instance = instance
+        self.row: tuple[Any, ...] | None = None
+        self.history = _EventLog("history", instance.instance_id)
+        self.inbox = _EventLog("inbox", instance.instance_id)
+
+
+class _EntityMirror:
+    """What the file holds for one entity."""
+
+    def __init__(self, entity: EntityState) -> None:
+        self.entity = entity
+        self.row: tuple[Any, ...] | None = None
+        self.inbox = _EventLog("entity_inbox", entity.instance_id)
+
+
+class PersistentScheduler(LocalScheduler):
+    """A :class:`LocalScheduler` whose instances, entities and queued work live in a SQLite file."""
+
+    def __init__(self, port: int, data_file: Path, **options: Any) -> None:
+        super().__init__(port=port, **options)
+        self.store = SchedulerStore(data_file)
+        self._touched_instances: set[Hashable] = set()
+        self._touched_entities: set[Hashable] = set()
+        self._instances = _TouchedDict(self._touched_instances)
+        self._entities = _TouchedDict(self._touched_entities)
+        self._lock = _UnitOfWorkLock(self._end_unit_of_work)
+        self._instance_mirrors: dict[str, _InstanceMirror] = {}
+        self._entity_mirrors: dict[str, _EntityMirror] = {}
+        self._persisted_lock_requests: list[list[Any]] = []
+        self._extra = Changeset()
+        self._delayed_ids = itertools.count(1)
+        # Tokens from the wall clock in microseconds: always above any token handed out before a restart.
+        self._next_completion_token = time.time_ns() // 1000
+        try:
+            self._restore(self.store.load())
+        except BaseException:
+            self.store.close()
+            raise
+        self.store.start()
+
+    def stop(self, grace: float | None = None) -> None:
+        super().stop(grace)
+        self.store.close()
+
+    def _interceptors(self) -> list[grpc.ServerInterceptor]:
+        return [_DurableAnswers(self.store)]
+
+    # --- the unit of work ---
+
+    def _end_unit_of_work(self) -> None:
+        """Turn what this unit changed into rows and queue them for the next commit (lock held)."""
+        if not (
+            self._touched_instances
+            or self._touched_entities
+            or self._extra
+            or self._pending_lock_requests
+            or self._persisted_lock_requests
+        ):
+            return
+        changes, self._extra = self._extra, Changeset()
+        touched_instances = list(self._touched_instances)
+        self._touched_instances.clear()
+        for instance_id in touched_instances:
+            self._persist_instance(instance_id, changes)
+        touched_entities = list(self._touched_entities)
+        self._touched_entities.clear()
+        for entity_id in touched_entities:
+            self._persist_entity(entity_id, changes)
+        self._persist_lock_requests(changes)
+        if changes:
+            self.store.submit(changes)
+
+    def _persist_instance(self, instance_id: Any, changes: Changeset) -> None:
+        instance = dict.get(self._instances, instance_id)
+        mirror = self._instance_mirrors.get(instance_id)
+        if mirror is not None and mirror.instance is not instance:
+            changes.delete_instance(instance_id)  # purged, or replaced by a restart of the same id
+            del self._instance_mirrors[instance_id]
+            mirror = None
+        if instance is None:
+            return
+        if mirror is None:
+            mirror = self._instance_mirrors[instance_id] = _InstanceMirror(instance)
+        row = _instance_row(instance)
+        if row != mirror.row:
+            changes.put_instance(row)
+            mirror.row = row
+        mirror.history.sync(instance.history, changes)
+        mirror.inbox.sync([*instance.dispatched_events, *instance.pending_events], changes)
+
+    def _persist_entity(self, entity_id: Any, changes: Changeset) -> None:
+        entity = dict.get(self._entities, entity_id)
+        mirror = self._entity_mirrors.get(entity_id)
+        if mirror is not None and mirror.entity is not entity:
+            changes.delete_entity(entity_id)
+            del self._entity_mirrors[entity_id]
+            mirror = None
+        if entity is None:
+            return
+        if mirror is None:
+            mirror = self._entity_mirrors[entity_id] = _EntityMirror(entity)
+        row = (entity.instance_id, entity.serialized_state, _iso(entity.last_modified_at), entity.locked_by)
+        if row != mirror.row:
+            changes.put_entity(row)
+            mirror.row = row
+        mirror.inbox.sync([*entity.dispatched_operations, *entity.pending_operations], changes)
+
+    def _persist_lock_requests(self, changes: Changeset) -> None:
+        requests = [
+            [request.critical_section_id, request.parent_instance_id, list(request.lock_set)]
+            for request in self._pending_lock_requests
+        ]
+        if requests != self._persisted_lock_requests:
+            changes.put_meta("pending_lock_requests", requests)
+            self._persisted_lock_requests = requests
+
+    # --- calls the base class changes state in without looking the entity up by key ---
+
+    def CompleteEntityTask(self, request: pb.EntityBatchResult, context: grpc.ServicerContext):
+        with self._lock:
+            for entity_id in list(self._entity_in_flight):
+                self._touched_entities.add(entity_id)  # the base finds the entity by token, not by key
+            return super().CompleteEntityTask(request, context)
+
+    def CleanEntityStorage(self, request: pb.CleanEntityStorageRequest, context: grpc.ServicerContext):
+        with self._lock:
+            self._touched_entities.update(self._entities.keys())
+            return super().CleanEntityStorage(request, context)
+
+    def _schedule_delayed_entity_operation(self, entity_id: str, event: pb.HistoryEvent, fire_at: datetime) -> None:
+        """A signal for later: stored until it fires, so a restart in between still delivers it."""
+        signal_id = next(self._delayed_ids)
+        self._extra.put_delayed_signal(signal_id, entity_id, event.SerializeToString(), _iso(fire_at))
+        self._arm_delayed_signal(signal_id, entity_id, event, fire_at)
+
+    def _arm_delayed_signal(self, signal_id: int, entity_id: str, event: pb.HistoryEvent, fire_at: datetime) -> None:
+        generation = self._generation
+
+        def fire() -> None:
+            time.sleep(max(0.0, (fire_at - datetime.now(UTC)).total_seconds()))
+            with self._lock:
+                if self._shutdown_event.is_set() or self._generation != generation:
+                    return
+                self._queue_entity_operation(entity_id, event)
+                self._extra.delete_delayed_signal(signal_id)
+
+        threading.Thread(target=fire, name=f"delayed-signal-{signal_id}", daemon=True).start()
+
+    # --- restart ---
+
+    def _restore(self, state: StoredState) -> None:
+        """Rebuild memory from the file, then resume everything that was under way."""
+        with self._lock:
+            for row in state.instances:
+                self._restore_instance(row, state.events)
+            for row in state.entities:
+                self._restore_entity(row, state.events)
+            self._persisted_lock_requests = state.meta.get("pending_lock_requests", [])
+            for section, parent, lock_set in self._persisted_lock_requests:
+                self._pending_lock_requests.append(PendingLockRequest(section, parent, list(lock_set)))
+            self._delayed_ids = itertools.count(max((row["signal_id"] for row in state.delayed_signals), default=0) + 1)
+            for signal in state.delayed_signals:
+                event = pb.HistoryEvent.FromString(signal["event"])
+                self._arm_delayed_signal(signal["signal_id"], signal["entity_id"], event, _parse(signal["fire_at"]))
+            resumed = sum(self._resume(instance) for instance in dict.values(self._instances))
+            self._touched_instances.clear()
+            self._touched_entities.clear()
+        if state.instances or state.entities:
+            logger.info(
+                "Restored %d instance(s) and %d entity(ies) from %s; resumed %d unfinished instance(s)",
+                len(state.instances),
+                len(state.entities),
+                self.store.path,
+                resumed,
+            )
+
+    def _restore_instance(self, row: Any, events: StoredEvents) -> None:
+        instance_id = row["instance_id"]
+        instance = OrchestrationInstance(
+            instance_id=instance_id,
+            name=row["name"],
+            status=row["status"],
+            version=row["version"],
+            input=row["input"],
+            output=row["output"],
+            custom_status=row["custom_status"],
+            created_at=_parse(row["created_at"]),
+            last_updated_at=_parse(row["last_updated_at"]),
+            completed_at=_parse(row["completed_at"]) if row["completed_at"] else None,
+            failure_details=pb.TaskFailureDetails.FromString(row["failure_details"])
+            if row["failure_details"] is not None
+            else None,
+            tags=_json_tags(row["tags"]),
+            completion_token=self._new_completion_token(),
+        )
+        mirror = _InstanceMirror(instance)
+        mirror.row = tuple(row)
+        mirror.history, instance.history = _EventLog.loaded("history", instance_id, events)
+        mirror.inbox, instance.pending_events = _EventLog.loaded("inbox", instance_id, events)
+        dict.__setitem__(self._instances, instance_id, instance)
+        self._instance_mirrors[instance_id] = mirror
+
+    def _restore_entity(self, row: Any, events: StoredEvents) -> None:
+        entity_id = row["entity_id"]
+        entity = EntityState(
+            instance_id=entity_id,
+            serialized_state=row["serialized_state"],
+            last_modified_at=_parse(row["last_modified_at"]),
+            locked_by=row["locked_by"],
+            completion_token=self._new_completion_token(),
+        )
+        mirror = _EntityMirror(entity)
+        mirror.row = tuple(row)
+        mirror.inbox, entity.pending_operations = _EventLog.loaded("entity_inbox", entity_id, events)
+        dict.__setitem__(self._entities, entity_id, entity)
+        self._entity_mirrors[entity_id] = mirror
+        if entity.pending_operations:
+            self._enqueue_entity(entity_id)
+
+    def _resume(self, instance: OrchestrationInstance) -> bool:
+        """Queue an unfinished instance's inbox, activities, timers and sub-orchestration watches again."""
+        if self._is_terminal_status(instance.status):
+            return False
+        if instance.pending_events:
+            self._enqueue_orchestration(instance.instance_id)
+        answered = _answered_task_ids([*instance.history, *instance.pending_events])
+        for event in instance.history:
+            if event.eventId in answered:
+                continue
+            if event.HasField("taskScheduled"):
+                self._activity_queue.append(_activity_work_item(instance, event))
+            elif event.HasField("timerCreated"):
+                self._arm_timer(instance.instance_id, event.eventId, event.timerCreated.fireAt.ToDatetime(tzinfo=UTC))
+            elif event.HasField("subOrchestrationInstanceCreated"):
+                sub_instance_id = event.subOrchestrationInstanceCreated.instanceId
+                self._watch_sub_orchestration(instance.instance_id, sub_instance_id, event.eventId)
+        self._work_available.set()
+        return True
+
+    def _arm_timer(self, instance_id: str, timer_id: int, fire_at: datetime) -> None:
+        """Fire a timer created before the restart at its original time (at once if that has passed)."""
+
+        def fire() -> None:
+            time.sleep(max(0.0, (fire_at - datetime.now(UTC)).total_seconds()))
+            with self._lock:
+                instance = self._instances.get(instance_id)
+                if instance is None or self._is_terminal_status(instance.status):
+                    return
+                instance.pending_events.append(helpers.new_timer_fired_event(timer_id, fire_at))
+                instance.last_updated_at = datetime.now(UTC)
+                self._enqueue_orchestration(instance_id)
+
+        threading.Thread(target=fire, name=f"timer-{instance_id}-{timer_id}", daemon=True).start()
+
+
+class _DurableAnswers(grpc.ServerInterceptor):
+    """Answer a unary call only once everything changed so far is committed.
+
+    Writes wait for their own rows; reads wait too, so no client ever sees state a crash could take back.
+    """
+
+    def __init__(self, store: SchedulerStore) -> None:
+        self._store = store
+
+    def intercept_service(self, continuation: Any, handler_call_details: Any) -> Any:
+        handler = continuation(handler_call_details)
+        if handler is None or handler.unary_unary is None:
+            return handler
+        answer = handler.unary_unary
+        store = self._store
+
+        def durable_answer(request: Any, context: grpc.ServicerContext) -> Any:
+            response = answer(request, context)
+            try:
+                store.wait_durable(store.assigned)
+            except StoreError as error:
+                context.abort(grpc.StatusCode.UNAVAILABLE, str(error))
+            return response
+
+        return grpc.unary_unary_rpc_method_handler(
+            durable_answer,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+
+def _answered_task_ids(events: Iterable[pb.HistoryEvent]) -> set[int]:
+    """Ids of activities, timers and sub-orchestrations whose result is already recorded."""
+    answered: set[int] = set()
+    for event in events:
+        kind = event.WhichOneof("eventType")
+        if kind == "taskCompleted":
+            answered.add(event.taskCompleted.taskScheduledId)
+        elif kind == "taskFailed":
+            answered.add(event.taskFailed.taskScheduledId)
+        elif kind == "timerFired":
+            answered.add(event.timerFired.timerId)
+        elif kind == "subOrchestrationInstanceCompleted":
+            answered.add(event.subOrchestrationInstanceCompleted.taskScheduledId)
+        elif kind == "subOrchestrationInstanceFailed":
+            answered.add(event.subOrchestrationInstanceFailed.taskScheduledId)
+    return answered
+
+
+def _activity_work_item(instance: OrchestrationInstance, event: pb.HistoryEvent) -> ActivityWorkItem:
+    scheduled = event.taskScheduled
+    return ActivityWorkItem(
+        instance_id=instance.instance_id,
+        name=scheduled.name,
+        task_id=event.eventId,
+        input=scheduled.input.value if scheduled.HasField("input") else None,
+        completion_token=instance.completion_token,
+        version=scheduled.version.value if scheduled.HasField("version") else None,
+    )
+
+
+def _instance_row(instance: OrchestrationInstance) -> tuple[Any, ...]:
+    failure = instance.failure_details.SerializeToString() if instance.failure_details is not None else None
+    return (
+        instance.instance_id,
+        instance.name,
+        int(instance.status),
+        instance.version,
+        instance.input,
+        instance.output,
+        instance.custom_status,
+        _iso(instance.created_at),
+        _iso(instance.last_updated_at),
+        _iso(instance.completed_at) if instance.completed_at else None,
+        failure,
+        _dump_tags(instance.tags),
+    )
+
+
+def _serialised(events: Iterable[pb.HistoryEvent]) -> list[bytes]:
+    return [event.SerializeToString() for event in events]
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+def _parse(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _dump_tags(tags: dict[str, str] | None) -> str | None:
+    return json.dumps(tags, sort_keys=True) if tags is not None else None
+
+
+def _json_tags(text: str | None) -> dict[str, str] | None:
+    return json.loads(text) if text is not None else None

@@ -30,6 +30,9 @@ APPLICATION_ID = 0x44545331
 
 SCHEMA_VERSION = 1
 
+WAL_SIZE_LIMIT_BYTES = 8 * 1024 * 1024
+"""The write-ahead log is cut back to this size after each checkpoint, so it cannot grow without bound."""
+
 DEFAULT_DATA_FILE = Path(".local") / "scheduler.sqlite3"
 """Where ``make run`` keeps the scheduler's state, relative to the project folder."""
 
@@ -279,7 +282,7 @@ def _open_validated(path: Path) -> sqlite3.Connection:
     connection.row_factory = sqlite3.Row
     connection.execute("PRAGMA journal_mode = WAL")
     connection.execute("PRAGMA synchronous = NORMAL")
-    connection.execute("PRAGMA journal_size_limit = 33554432")
+    connection.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT_BYTES}")
     connection.isolation_level = "DEFERRED"
     if not existed:
         with connection:

@@ -30,6 +30,21 @@ def main(argv: list[str] | None = None) -> int:
         "fan_out_throughput": _step("fan-out throughput", scenarios.fan_out_throughput, sizes, repeat),
         "io_bound_fan_out": _step("I/O-bound fan-out", scenarios.io_bound_fan_out, 10 if args.quick else 100, repeat),
         "signal_rate": _step("signal rate", scenarios.signal_rate, 40 if args.quick else 1000, [1, 32], repeat),
+        "persistence": _step(
+            "persistent scheduler",
+            scenarios.persistence_cost,
+            50 if args.quick else 1000,
+            40 if args.quick else 1000,
+            32,
+            repeat,
+        ),
+        "dashboard": _step(
+            "dashboard at scale",
+            scenarios.dashboard_at_scale,
+            60 if args.quick else 100,
+            200 if args.quick else 10_000,
+            3 if args.quick else 10,
+        ),
         "http_latency": _step("HTTP latency", scenarios.http_latency, 32, 2 if args.quick else 20),
         "cold_start": _step("cold start", scenarios.cold_start, repeat),
     }

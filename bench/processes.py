@@ -42,10 +42,14 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 @dataclass
 class Stack:
-    """One scheduler and the worker side under test: ``app`` (Functions host) or ``bare`` (SDK worker)."""
+    """One scheduler and the worker side under test: ``app`` (Functions host) or ``bare`` (SDK worker).
+
+    ``store`` holds the scheduler's storage options: in memory unless a scenario measures the SQLite file.
+    """
 
     kind: str
     settings: dict[str, str] = field(default_factory=dict)
+    store: list[str] = field(default_factory=lambda: ["--store", "memory"])
     scheduler_port: int = field(default_factory=free_port)
     http_port: int = field(default_factory=free_port)
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
@@ -59,7 +63,7 @@ class Stack:
         return self.processes[-1]
 
     def __enter__(self) -> Stack:
-        scheduler = ["-m", "local_stack", "scheduler", "--port", str(self.scheduler_port), "--store", "memory"]
+        scheduler = ["-m", "local_stack", "scheduler", "--port", str(self.scheduler_port), *self.store]
         self.processes.append(spawn(scheduler))
         if not wait_for_port(HOST, self.scheduler_port, 60):
             raise RuntimeError("the scheduler did not start")

@@ -66,17 +66,36 @@ def markdown(r: dict[str, Any]) -> str:
             f"| 3. counter signals, {senders} sender(s) | signals/s HTTP / direct gRPC | "
             f"{http:.0f} / {direct:.0f} = **{ratio:.2f}x** | >= 0.8x |"
         )
+    stored = r["persistence"]
+    for measure, label in (
+        ("fan_out", f"fan-out N={stored['fan_out_size']}, activities/s"),
+        ("signals", f"{stored['senders']} direct senders, signals/s"),
+    ):
+        sqlite, memory = stored["per_second"][f"sqlite_{measure}"], stored["per_second"][f"memory_{measure}"]
+        ratio = stored["ratio_sqlite_over_memory"][measure]
+        lines.append(
+            f"| 4. persistent scheduler, {label} | SQLite file / in memory | "
+            f"{sqlite:.0f} / {memory:.0f} = **{ratio:.2f}x** | >= 0.7x |"
+        )
+    lines.append(f"| 4. persistent scheduler | data file after the runs | {stored['data_file_mb']:.1f} MB | |")
+    dashboard = r["dashboard"]
+    small, large = (str(size) for size in dashboard["instances"])
+    for page, ratio in dashboard["ratio_large_over_small"].items():
+        lines.append(
+            f"| 5. dashboard, {page.replace('_', ' ')} | median ms with {int(large):,} / {int(small):,} instances | "
+            f"{dashboard['median_ms'][large][page]:.1f} / {dashboard['median_ms'][small][page]:.1f} = {ratio:.1f}x | |"
+        )
     latency = r["http_latency"]
     for name, cut in latency["milliseconds"].items():
         lines.append(
-            f"| 4. {name}, {latency['clients']} clients | p50 / p95 / p99 ms | "
+            f"| 6. {name}, {latency['clients']} clients | p50 / p95 / p99 ms | "
             f"{cut['p50']:.1f} / {cut['p95']:.1f} / {cut['p99']:.1f} | |"
         )
     cold = r["cold_start"]
     lines += [
-        f"| 5. resources | peak RSS of the Function App, largest fan-out | "
+        f"| 7. resources | peak RSS of the Function App, largest fan-out | "
         f"{fan_out['peak_rss_mb_largest_fan_out']:.0f} MB | |",
-        f"| 5. cold start | process start to healthy / bare `import azure.functions` | "
+        f"| 7. cold start | process start to healthy / bare `import azure.functions` | "
         f"{cold['app_to_healthy_s']:.2f} s / {cold['bare_import_s']:.2f} s = {cold['ratio']:.1f}x | |",
         "",
     ]

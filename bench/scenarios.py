@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import html
+import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import httpx
 from durabletask.entities import EntityInstanceId
 
-from bench.processes import ROOT, Stack, spawn, stop, wait_healthy
-from local_stack.ports import free_port
+from bench.processes import HOST, ROOT, Stack, spawn, stop, wait_healthy
+from local_stack.ports import free_port, wait_for_port
 
 SDK_DEFAULT_THREADS = "6"  # cpu + 4 on the 2-core machines this runs on; see the report's machine line
 
@@ -147,6 +151,107 @@ def _expect_counter(base_url: str, key: str, expected: int, timeout: float = 120
                 return
         time.sleep(0.1)
     raise RuntimeError(f"counter {key} holds {value}, expected {expected}: signals were lost")
+
+
+def persistence_cost(fan_out_size: int, signals: int, senders: int, repeat: int) -> dict[str, Any]:
+    """Fan-out activities/s and acknowledged signals/s with the scheduler's state in SQLite against in memory."""
+    rates: dict[str, list[float]] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        data_file = Path(folder) / "scheduler.sqlite3"
+        sqlite_store = ["--store", "sqlite", "--data-file", str(data_file)]
+        with Stack("app", store=sqlite_store) as sqlite, Stack("app") as memory:
+            for round_number in range(repeat):
+                for name, stack in (("sqlite", sqlite), ("memory", memory)):
+                    seconds, _ = _timed_fan_out_app(stack, fan_out_size)
+                    rates.setdefault(f"{name}_fan_out", []).append(fan_out_size / seconds)
+                    key = f"bench-store-{round_number}"
+                    with stack.client() as client:
+                        started = time.perf_counter()
+                        _signal_directly(client, key, signals, senders)
+                        rates.setdefault(f"{name}_signals", []).append(signals / (time.perf_counter() - started))
+                    _expect_counter(stack.base_url, key, signals)
+        data_file_mb = sum(path.stat().st_size for path in Path(folder).glob("scheduler.sqlite3*")) / 2**20
+    medians = {name: statistics.median(values) for name, values in rates.items()}
+    return {
+        "fan_out_size": fan_out_size,
+        "signals_per_run": signals,
+        "senders": senders,
+        "per_second": medians,
+        "ratio_sqlite_over_memory": {
+            measure: medians[f"sqlite_{measure}"] / medians[f"memory_{measure}"] for measure in ("fan_out", "signals")
+        },
+        "data_file_mb": data_file_mb,
+        "runs": rates,
+    }
+
+
+def dashboard_at_scale(small: int, large: int, samples: int) -> dict[str, Any]:
+    """Dashboard page times with ``large`` finished instances in the task hub against ``small``."""
+    pages: dict[str, dict[str, float]] = {}
+    for size in (small, large):
+        with Stack("bare") as stack:
+            _finished_instances(stack, size)
+            pages[str(size)] = _dashboard_page_times(stack.scheduler_port, samples)
+    ratios = {page: pages[str(large)][page] / pages[str(small)][page] for page in pages[str(small)]}
+    return {"instances": [small, large], "median_ms": pages, "ratio_large_over_small": ratios}
+
+
+def _finished_instances(stack: Stack, count: int) -> None:
+    """``count`` completed fan-outs (empty ones: one episode each) and one counter per 10 of them."""
+    with stack.client() as client, ThreadPoolExecutor(16) as pool:
+        ids = list(
+            pool.map(lambda _: client.schedule_new_orchestration("fan_out_fan_in_orchestrator", input=[]), range(count))
+        )
+        for number in range(count // 10):
+            client.signal_entity(EntityInstanceId("counter", f"bench-dash-{number}"), "add", input=number)
+        for instance_id in ids:
+            state = client.wait_for_orchestration_completion(instance_id, timeout=600)
+            if state is None or state.get_output() != {"total_items": 0, "sum": 0, "average": 0}:
+                raise RuntimeError(f"{instance_id} finished wrong: {state}")
+
+
+def _dashboard_page_times(scheduler_port: int, samples: int) -> dict[str, float]:
+    """Median milliseconds per page: the list's first and second page, filtered lists, entities, one instance."""
+    port = free_port()
+    endpoint = f"http://{HOST}:{scheduler_port}"
+    process = spawn(
+        ["-m", "local_stack", "dashboard", "--port", str(port), "--endpoint", endpoint, "--taskhub", "default"]
+    )
+    try:
+        if not wait_for_port(HOST, port, 60):
+            raise RuntimeError("the dashboard did not start")
+        with httpx.Client(base_url=f"http://{HOST}:{port}", timeout=120) as http:
+            first = http.get("/").text
+            instance_id = re.search(r'href="/instances/([^"/]+)"', first).group(1)
+            second = _follow_next(http, first)
+            paths = {
+                "list_first_page": "/",
+                "list_second_page": second,
+                "list_completed": "/?status=Completed",
+                "list_name_prefix": "/?name=fan_out",
+                "entities": "/entities",
+                "instance": f"/instances/{instance_id}",
+            }
+            return {page: _median_get_ms(http, path, samples) for page, path in paths.items()}
+    finally:
+        stop(process)
+
+
+def _follow_next(http: httpx.Client, page: str) -> str:
+    """The path the list page's Next link leads to (the scheduler's continuation token)."""
+    found = re.search(r'class="next" href="([^"]+)"', page)
+    if found is None:
+        raise RuntimeError("the list has a single page")
+    return html.unescape(found.group(1))
+
+
+def _median_get_ms(http: httpx.Client, path: str, samples: int) -> float:
+    times = []
+    for _ in range(samples):
+        started = time.perf_counter()
+        http.get(path).raise_for_status()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
 
 
 def http_latency(clients: int, requests_per_client: int) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 from local_stack.ports import PortInUseError, ensure_free, wait_for_port
@@ -99,8 +100,8 @@ def run_all(args: argparse.Namespace) -> int:
     python = [sys.executable, "-m", "local_stack"]
     scheduler = [*python, "scheduler", "--host", host, "--port", str(args.scheduler_port), *_store_arguments(args)]
     children = [_spawn(scheduler, env)]
-    if not wait_for_port(host, args.scheduler_port, 30):
-        return _stop(children, "the scheduler did not start")
+    if not _listening(children[0], host, args.scheduler_port, 30):
+        return _stop(children, "the scheduler did not start; its message is above")
     children.append(_spawn([*python, "host", "--host", host, "--port", str(args.http_port)], env))
     if args.dashboard_port:
         dashboard = [*python, "dashboard", "--host", host, "--port", str(args.dashboard_port)]
@@ -110,6 +111,17 @@ def run_all(args: argparse.Namespace) -> int:
     _print_banner(args, endpoint)
     _wait_for_signal(children)
     return _stop(children, None)
+
+
+def _listening(child: subprocess.Popen[bytes], host: str, port: int, timeout: float) -> bool:
+    """Whether ``child`` listens on ``port`` within ``timeout``; ``False`` as soon as it exits instead."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if child.poll() is not None:
+            return False
+        if wait_for_port(host, port, 0.5):
+            return True
+    return False
 
 
 def _data_file(args: argparse.Namespace) -> Path | None:
@@ -130,6 +142,7 @@ def _print_banner(args: argparse.Namespace, endpoint: str) -> None:
         "Local stack running (Ctrl-C stops everything):",
         f"  Functions HTTP API  http://{args.host}:{args.http_port}/api   (health: /api/health)",
         f"  Scheduler (gRPC)    {endpoint}",
+        f"  Scheduler state     {_data_file(args) or 'in memory only (--store memory)'}",
     ]
     if args.dashboard_port:
         lines.append(f"  Dashboard           http://{args.host}:{args.dashboard_port}")

@@ -27,6 +27,10 @@ def test_quick_bench_writes_a_complete_report(tmp_path: Path) -> None:
     assert set(results["fan_out_throughput"]["ratio_app_over_bare"]) == {"10", "50"}
     assert all(rate > 0 for rate in results["fan_out_throughput"]["activities_per_second"]["app"].values())
     assert set(results["signal_rate"]["ratio_http_over_direct"]) == {"1", "32"}
+    assert set(results["persistence"]["ratio_sqlite_over_memory"]) == {"fan_out", "signals"}
+    assert results["persistence"]["data_file_mb"] > 0
+    assert results["dashboard"]["instances"] == [60, 200]
+    assert all(ms > 0 for ms in results["dashboard"]["median_ms"]["200"].values())
     assert results["http_latency"]["milliseconds"]["signal_counter"]["count"] == 64
     assert results["io_bound_fan_out"]["wall_s"]["app_defaults"] > 0
     assert results["cold_start"]["app_to_healthy_s"] > 0

@@ -60,8 +60,9 @@ def test_run_serves_the_app_and_ctrl_c_stops_every_process(tmp_path: Path) -> No
     arguments = ["--scheduler-port", str(scheduler_port), "--http-port", str(http_port), "--dashboard-port", "0"]
     arguments += ["--data-file", str(tmp_path / "state.sqlite3")]  # the default store, sqlite
     with running(arguments) as process:
-        banner = read_until(process, "Scheduler (gRPC)")
+        banner = read_until(process, "Scheduler state")
         assert f"http://127.0.0.1:{http_port}/api" in banner
+        assert f"Scheduler state     {tmp_path / 'state.sqlite3'}" in banner
         with httpx.Client(base_url=f"http://127.0.0.1:{http_port}/api", timeout=30) as api:
             wait_healthy(api)
             started = start_fan_out(api, [1, 2, 3])
@@ -80,6 +81,18 @@ def test_run_serves_the_app_and_ctrl_c_stops_every_process(tmp_path: Path) -> No
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=60)
         assert process.returncode == 0
+
+
+def test_run_stops_at_once_on_a_data_file_it_cannot_use(tmp_path: Path) -> None:
+    data_file = tmp_path / "notes.sqlite3"
+    data_file.write_bytes(b"my notes, not a database" * 200)
+    arguments = ["--scheduler-port", str(free_port()), "--http-port", str(free_port()), "--dashboard-port", "0"]
+    with running([*arguments, "--data-file", str(data_file)]) as process:
+        output, _ = process.communicate(timeout=25)  # well before the 30 s the scheduler is given to start
+    assert process.returncode == 1, output
+    assert f"The scheduler cannot use its data file: {data_file} is not a readable SQLite database" in output
+    assert "the scheduler did not start" in output and "Traceback" not in output
+    assert data_file.read_bytes() == b"my notes, not a database" * 200
 
 
 @contextmanager

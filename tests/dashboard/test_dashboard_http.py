@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from durabletask.azuremanaged.client import DurableTaskSchedulerClient
 
 from local_stack.ports import free_port, wait_for_port
 from tests.dashboard.conftest import Shown
@@ -114,10 +113,7 @@ def walk(dashboard: httpx.Client, url: str, row: str) -> tuple[list[int], list[t
 
 def test_paging_walks_every_instance_and_entity_once(stack: LocalStack, dashboard: httpx.Client) -> None:
     since = datetime.now(UTC).replace(tzinfo=None)
-    with DurableTaskSchedulerClient(
-        host_address=stack.endpoint.removeprefix("http://"), taskhub="default", token_credential=None,
-        secure_channel=False,
-    ) as client:  # fmt: skip
+    with stack.direct_client() as client:
         started = {client.schedule_new_orchestration("counter_workflow", input=f"page-{n}") for n in range(250)}
         query = f"/?page_size=100&name=counter_workflow&created_from={since.isoformat()}"
         sizes, rows = walk(dashboard, query, INSTANCE_ROW)

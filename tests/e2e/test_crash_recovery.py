@@ -33,12 +33,7 @@ def api(slow_stack: LocalStack) -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def direct(slow_stack: LocalStack) -> Iterator[DurableTaskSchedulerClient]:
-    with DurableTaskSchedulerClient(
-        host_address=slow_stack.endpoint.removeprefix("http://"),
-        taskhub=slow_stack.taskhub,
-        token_credential=None,
-        secure_channel=False,
-    ) as client:
+    with slow_stack.direct_client() as client:
         yield client
 
 

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from durabletask.azuremanaged.client import DurableTaskSchedulerClient
 from durabletask.history import TaskCompletedEvent
 
 from tests.e2e.conftest import running_stack
@@ -83,12 +82,7 @@ def send_until_acknowledged(api: httpx.Client, path: str, amount: int, timeout: 
 
 def wait_until_some_activities_completed(stack: LocalStack, instance_id: str, timeout: float = 60) -> None:
     """Wait until some work items are done and others still running, so the kill lands mid fan-out."""
-    with DurableTaskSchedulerClient(
-        host_address=stack.endpoint.removeprefix("http://"),
-        taskhub=stack.taskhub,
-        token_credential=None,
-        secure_channel=False,
-    ) as direct:
+    with stack.direct_client() as direct:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             history = direct.get_orchestration_history(instance_id)

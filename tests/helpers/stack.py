@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from durabletask.azuremanaged.client import DurableTaskSchedulerClient
 
 from local_stack.ports import free_port, wait_for_port
 
@@ -60,6 +61,15 @@ class LocalStack:
     @property
     def dashboard_url(self) -> str:
         return f"http://{HOST}:{self.dashboard_port}"
+
+    def direct_client(self) -> DurableTaskSchedulerClient:
+        """A client talking to the stack's scheduler directly, bypassing the HTTP API."""
+        return DurableTaskSchedulerClient(
+            host_address=self.endpoint.removeprefix("http://"),
+            taskhub=self.taskhub,
+            token_credential=None,
+            secure_channel=False,
+        )
 
     def process_env(self) -> dict[str, str]:
         """The environment every part sees: the stack's connection string plus the test's overrides."""

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
+from types import SimpleNamespace
 
 import pytest
 from durabletask.client import OrchestrationStatus
 from durabletask.entities import EntityInstanceId
 
 from durable_app.registry import ACTIVITIES, ENTITIES, ORCHESTRATORS, register_all
+from orchestrations import fan_out_fan_in
 
 
 def counter_value(client, key: str, expected: int, timeout: float = 10) -> int | None:
@@ -64,15 +67,34 @@ def test_empty_fan_out_completes_with_zeros(client) -> None:
     assert state.get_output() == {"total_items": 0, "sum": 0, "average": 0}
 
 
+class OverlapRecorder:
+    """Stands in for the work item's ``time.sleep``: records how many work items were sleeping at once."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.running = 0
+        self.most_at_once = 0
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.running += 1
+            self.most_at_once = max(self.most_at_once, self.running)
+        try:
+            time.sleep(seconds)
+        finally:
+            with self._lock:
+                self.running -= 1
+
+
 def test_fan_out_runs_work_items_in_parallel(client, monkeypatch) -> None:
-    """20 items of 0.5 s each: sequentially 10 s; in parallel about one delay."""
-    monkeypatch.setenv("WORK_ITEM_DELAY_MIN_SECONDS", "0.5")
-    monkeypatch.setenv("WORK_ITEM_DELAY_MAX_SECONDS", "0.5")
-    started = time.monotonic()
+    """20 items of 1 s each are all in their simulated I/O at the same time, not one after another."""
+    recorder = OverlapRecorder()
+    monkeypatch.setattr(fan_out_fan_in, "time", SimpleNamespace(sleep=recorder.sleep))
+    monkeypatch.setenv("WORK_ITEM_DELAY_MIN_SECONDS", "1")
+    monkeypatch.setenv("WORK_ITEM_DELAY_MAX_SECONDS", "1")
     state = run(client, "fan_out_fan_in_orchestrator", list(range(20)))
-    elapsed = time.monotonic() - started
     assert state.get_output()["sum"] == sum(i * i for i in range(20))
-    assert elapsed < 20 * 0.5 / 2, f"took {elapsed:.1f}s: work items did not overlap"
+    assert recorder.most_at_once == 20
 
 
 def test_a_failing_work_item_fails_the_orchestration_naming_it(client) -> None:

@@ -75,7 +75,37 @@ CREATE TABLE delayed_signals (
 );
 """
 
-_EVENT_TABLES = {"history": "instance_id", "inbox": "instance_id", "entity_inbox": "entity_id"}
+
+@dataclass(frozen=True)
+class _EventTable:
+    """The statements on one table of ordered events (``owner``, ``position``, ``event``), written out in full."""
+
+    insert: str
+    drop_before: str
+    truncate_from: str
+    select_all: str
+
+
+_EVENT_TABLES = {
+    "history": _EventTable(
+        insert="INSERT OR REPLACE INTO history VALUES (?,?,?)",
+        drop_before="DELETE FROM history WHERE instance_id = ? AND position < ?",
+        truncate_from="DELETE FROM history WHERE instance_id = ? AND position >= ?",
+        select_all="SELECT instance_id, position, event FROM history ORDER BY instance_id, position",
+    ),
+    "inbox": _EventTable(
+        insert="INSERT OR REPLACE INTO inbox VALUES (?,?,?)",
+        drop_before="DELETE FROM inbox WHERE instance_id = ? AND position < ?",
+        truncate_from="DELETE FROM inbox WHERE instance_id = ? AND position >= ?",
+        select_all="SELECT instance_id, position, event FROM inbox ORDER BY instance_id, position",
+    ),
+    "entity_inbox": _EventTable(
+        insert="INSERT OR REPLACE INTO entity_inbox VALUES (?,?,?)",
+        drop_before="DELETE FROM entity_inbox WHERE entity_id = ? AND position < ?",
+        truncate_from="DELETE FROM entity_inbox WHERE entity_id = ? AND position >= ?",
+        select_all="SELECT entity_id, position, event FROM entity_inbox ORDER BY entity_id, position",
+    ),
+}
 
 
 class StoreError(RuntimeError):
@@ -111,16 +141,16 @@ class Changeset:
         self.truncate_events("entity_inbox", entity_id, 0)
 
     def append_events(self, table: str, owner: str, first_position: int, events: list[bytes]) -> None:
-        sql = f"INSERT OR REPLACE INTO {table} VALUES (?,?,?)"  # noqa: S608 - table from _EVENT_TABLES
+        sql = _EVENT_TABLES[table].insert
         for offset, event in enumerate(events):
             self.add(sql, owner, first_position + offset, event)
 
     def drop_events_before(self, table: str, owner: str, position: int) -> None:
-        self.add(f"DELETE FROM {table} WHERE {_EVENT_TABLES[table]} = ? AND position < ?", owner, position)  # noqa: S608
+        self.add(_EVENT_TABLES[table].drop_before, owner, position)
 
     def truncate_events(self, table: str, owner: str, position: int) -> None:
         """Delete ``owner``'s events from ``position`` on."""
-        self.add(f"DELETE FROM {table} WHERE {_EVENT_TABLES[table]} = ? AND position >= ?", owner, position)  # noqa: S608
+        self.add(_EVENT_TABLES[table].truncate_from, owner, position)
 
     def put_delayed_signal(self, signal_id: int, entity_id: str, event: bytes, fire_at: str) -> None:
         self.add("INSERT INTO delayed_signals VALUES (?,?,?,?)", signal_id, entity_id, event, fire_at)
@@ -163,7 +193,6 @@ class SchedulerStore:
         self._assigned = 0
         self._durable = 0
         self._failure: BaseException | None = None
-        self.commits = 0
         self._writer: threading.Thread | None = None
 
     def load(self) -> StoredState:
@@ -206,11 +235,6 @@ class SchedulerStore:
         self._connection.close()
         self._lock_file.close()
 
-    def size_bytes(self) -> int:
-        """The data file plus its write-ahead log."""
-        wal = self.path.with_name(self.path.name + "-wal")
-        return self.path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
-
     def _write_forever(self) -> None:
         stopping = False
         while not stopping:
@@ -237,7 +261,6 @@ class SchedulerStore:
                 self._failure = error
                 self._condition.notify_all()
             return
-        self.commits += 1
         with self._condition:
             self._durable = changesets[-1].sequence
             self._condition.notify_all()
@@ -246,8 +269,8 @@ class SchedulerStore:
         connection = self._connection
         meta = {row["key"]: json.loads(row["value"]) for row in connection.execute("SELECT key, value FROM meta")}
         events: StoredEvents = {}
-        for table, owner in _EVENT_TABLES.items():
-            rows = connection.execute(f"SELECT {owner}, position, event FROM {table} ORDER BY {owner}, position")  # noqa: S608
+        for table, statements in _EVENT_TABLES.items():
+            rows = connection.execute(statements.select_all)
             grouped: dict[str, list[tuple[int, bytes]]] = {}
             for row in rows:
                 grouped.setdefault(row[0], []).append((row[1], row[2]))

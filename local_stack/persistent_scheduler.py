@@ -3,7 +3,7 @@
 The in-memory backend keeps instances and entities in two dicts and changes them only while holding its
 lock. That gives one seam for persistence without touching its logic: a *unit of work* is one outermost
 hold of the lock. The dicts record which instances and entities a unit touched; when the unit ends, their
-changes are turned into rows (:class:`~local_stack.scheduler_store.Changeset`) for the store's writer,
+changes are turned into rows (:class:`~local_stack.scheduler_store.Changeset`) queued in the store,
 and no call is answered before the rows it caused are committed.
 
 Only what cannot be recomputed is stored: each instance's fields, history and inbox (events not yet

@@ -1,10 +1,11 @@
-"""The persistent scheduler's storage: one SQLite file, written by one thread with group commit.
+"""The persistent scheduler's storage: one SQLite file, written with group commit.
 
 The scheduler hands over a :class:`Changeset` (rows already serialised) at the end of every unit of work
-and waits for :meth:`SchedulerStore.wait_durable` before answering the call that caused it. The writer
-thread commits every changeset waiting at that moment in one transaction, so under load many calls share
-one commit. WAL with ``synchronous=NORMAL``: a committed change survives the scheduler being killed; an
-operating-system crash may lose the last moments, which a local development stack can accept.
+and waits for :meth:`SchedulerStore.wait_durable` before answering the call that caused it. The first waiting
+caller that finds no commit under way commits every changeset queued at that moment in one transaction, so
+under load many calls share one commit; a background thread commits changes nobody waits for.
+WAL with ``synchronous=NORMAL``: a committed change survives the scheduler being killed; an operating-system
+crash may lose the last moments, which a local development stack can accept.
 
 A file is opened only if it is empty or was made by this store (``application_id`` and ``user_version``
 match); anything else is refused with a clear error and never written to. One scheduler at a time may
@@ -16,7 +17,6 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
-import queue
 import sqlite3
 import threading
 from dataclasses import dataclass, field
@@ -108,6 +108,10 @@ _EVENT_TABLES = {
 }
 
 
+BACKGROUND_FLUSH_SECONDS = 0.05
+"""How soon changes that no call waits for are committed anyway."""
+
+
 class StoreError(RuntimeError):
     """The data file cannot be used, or a write to it failed."""
 
@@ -178,7 +182,7 @@ class StoredState:
 
 
 class SchedulerStore:
-    """An open, locked, validated data file and its writer thread."""
+    """An open, locked, validated data file, committed by the callers that wait for it."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -188,30 +192,32 @@ class SchedulerStore:
         except BaseException:
             self._lock_file.close()
             raise
-        self._pending: queue.SimpleQueue[Changeset | None] = queue.SimpleQueue()
         self._condition = threading.Condition()
+        self._queued: list[Changeset] = []
+        self._committing = False
         self._assigned = 0
         self._durable = 0
         self._failure: BaseException | None = None
-        self._writer: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._flusher: threading.Thread | None = None
 
     def load(self) -> StoredState:
-        """Read the whole file (before the writer starts)."""
+        """Read the whole file (before anything is submitted)."""
         try:
             return self._read_all()
         except sqlite3.DatabaseError as error:
             raise StoreError(f"{self.path} cannot be read ({error}); it is left as it is") from error
 
     def start(self) -> None:
-        self._writer = threading.Thread(target=self._write_forever, name="scheduler-store", daemon=True)
-        self._writer.start()
+        self._flusher = threading.Thread(target=self._flush_forever, name="scheduler-store", daemon=True)
+        self._flusher.start()
 
     def submit(self, changeset: Changeset) -> int:
         """Queue ``changeset`` for the next commit; its sequence number, for :meth:`wait_durable`."""
         with self._condition:
             self._assigned += 1
             changeset.sequence = self._assigned
-        self._pending.put(changeset)
+            self._queued.append(changeset)
         return changeset.sequence
 
     @property
@@ -220,49 +226,72 @@ class SchedulerStore:
         return self._assigned
 
     def wait_durable(self, sequence: int) -> None:
-        """Block until every changeset up to ``sequence`` is committed; raise if writing failed."""
-        with self._condition:
-            while self._durable < sequence and self._failure is None:
-                self._condition.wait()
-            if self._failure is not None:
-                raise StoreError(f"writing {self.path} failed: {self._failure}") from self._failure
+        """Block until every changeset up to ``sequence`` is committed; raise if writing failed.
+
+        A caller that finds no commit under way commits everything queued, its own changes and those of every
+        caller queued behind it, in one transaction: group commit with no hand-off to another thread.
+        """
+        while True:
+            with self._condition:
+                batch = self._next_batch(sequence)
+            if batch is None:
+                return
+            self._commit(batch)
 
     def close(self) -> None:
-        """Commit what is queued, stop the writer and release the file."""
-        if self._writer is not None:
-            self._pending.put(None)
-            self._writer.join(timeout=30)
+        """Commit what is queued, stop the flusher and release the file."""
+        self._stopping.set()
+        if self._flusher is not None:
+            self._flusher.join(timeout=30)
         self._connection.close()
         self._lock_file.close()
 
-    def _write_forever(self) -> None:
-        stopping = False
-        while not stopping:
-            batch = [self._pending.get()]
-            while True:
-                try:
-                    batch.append(self._pending.get_nowait())
-                except queue.Empty:
-                    break
-            stopping = None in batch
-            changesets = [changeset for changeset in batch if changeset is not None]
-            if changesets:
-                self._commit(changesets)
+    def _next_batch(self, sequence: int) -> list[Changeset] | None:
+        """Under the condition: ``None`` once ``sequence`` is durable, else the batch this caller must commit."""
+        while True:
+            if self._failure is not None:
+                raise StoreError(f"writing {self.path} failed: {self._failure}") from self._failure
+            if self._durable >= sequence:
+                return None
+            if self._queued and not self._committing:
+                return self._take_queued()
+            self._condition.wait()
 
-    def _commit(self, changesets: list[Changeset]) -> None:
+    def _take_queued(self) -> list[Changeset]:
+        batch, self._queued = self._queued, []
+        self._committing = True
+        return batch
+
+    def _flush_forever(self) -> None:
+        """Commit changes no caller waits for (a timer firing, a delayed signal) soon after they are made."""
+        while not self._stopping.wait(BACKGROUND_FLUSH_SECONDS):
+            self._flush()
+        with self._condition:
+            self._condition.wait_for(lambda: not self._committing)
+        self._flush()
+
+    def _flush(self) -> None:
+        with self._condition:
+            batch = self._take_queued() if self._queued and not self._committing else None
+        if batch:
+            self._commit(batch)
+
+    def _commit(self, batch: list[Changeset]) -> None:
         try:
             with self._connection:
-                for changeset in changesets:
+                for changeset in batch:
                     for sql, parameters in changeset.statements:
                         self._connection.execute(sql, parameters)
         except (sqlite3.Error, OSError) as error:
             logger.critical("Writing %s failed: %s; the scheduler refuses further calls", self.path, error)
             with self._condition:
                 self._failure = error
+                self._committing = False
                 self._condition.notify_all()
             return
         with self._condition:
-            self._durable = changesets[-1].sequence
+            self._durable = batch[-1].sequence
+            self._committing = False
             self._condition.notify_all()
 
     def _read_all(self) -> StoredState:

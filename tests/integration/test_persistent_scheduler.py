@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import sys
@@ -152,7 +153,8 @@ def wait_for_entity_value(connected: TaskHubGrpcClient, entity_id: EntityInstanc
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         entity = connected.get_entity(entity_id)
-        if entity is not None and entity.get_state(int) == expected:
+        raw = entity.get_state() if entity is not None else None  # empty until the entity first runs
+        if raw and json.loads(raw) == expected:
             return entity
         time.sleep(0.1)
     raise AssertionError(f"{entity_id} never reached {expected}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -145,3 +147,16 @@ def test_changesets_queued_together_are_all_committed_in_order(store: SchedulerS
         sequences.append(store.submit(changes))
     store.wait_durable(sequences[-1])
     assert names_on_file(reopened(store), "history", "i-1") == [str(position) for position in range(200)]
+
+
+def test_changes_no_call_waits_for_are_committed_anyway(store: SchedulerStore) -> None:
+    """A timer firing or a delayed signal changes state with no caller waiting: the store commits it itself."""
+    changes = Changeset()
+    changes.put_instance(INSTANCE_ROW)
+    store.submit(changes)
+    deadline = time.monotonic() + 30
+    with sqlite3.connect(f"{store.path.as_uri()}?mode=ro", uri=True) as reader:
+        while reader.execute("SELECT count(*) FROM instances").fetchone()[0] == 0:
+            assert time.monotonic() < deadline, "the change was never committed"
+            time.sleep(0.01)
+    reader.close()

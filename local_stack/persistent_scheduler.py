@@ -168,19 +168,44 @@ class _InstanceMirror:
     """What the file holds for one orchestration instance."""
 
     def __init__(self, instance: OrchestrationInstance) -> None:
-        self.instance = instance
+        self.live = instance
         self.row: tuple[Any, ...] | None = None
         self.history = _EventLog("history", instance.instance_id)
         self.inbox = _EventLog("inbox", instance.instance_id)
+
+    def sync(self, changes: Changeset) -> None:
+        """Add to ``changes`` what makes the file match the instance in memory."""
+        instance = self.live
+        row = _instance_row(instance)
+        if row != self.row:
+            changes.put_instance(row)
+            self.row = row
+        self.history.sync(instance.history, changes)
+        self.inbox.sync([*instance.dispatched_events, *instance.pending_events], changes)
+
+    def delete(self, changes: Changeset) -> None:
+        changes.delete_instance(self.live.instance_id)
 
 
 class _EntityMirror:
     """What the file holds for one entity."""
 
     def __init__(self, entity: EntityState) -> None:
-        self.entity = entity
+        self.live = entity
         self.row: tuple[Any, ...] | None = None
         self.inbox = _EventLog("entity_inbox", entity.instance_id)
+
+    def sync(self, changes: Changeset) -> None:
+        """Add to ``changes`` what makes the file match the entity in memory."""
+        entity = self.live
+        row = (entity.instance_id, entity.serialized_state, _iso(entity.last_modified_at), entity.locked_by)
+        if row != self.row:
+            changes.put_entity(row)
+            self.row = row
+        self.inbox.sync([*entity.dispatched_operations, *entity.pending_operations], changes)
+
+    def delete(self, changes: Changeset) -> None:
+        changes.delete_entity(self.live.instance_id)
 
 
 class PersistentScheduler(LocalScheduler):
@@ -231,49 +256,32 @@ class PersistentScheduler(LocalScheduler):
         touched_instances = list(self._touched_instances)
         self._touched_instances.clear()
         for instance_id in touched_instances:
-            self._persist_instance(instance_id, changes)
+            instance = dict.get(self._instances, instance_id)
+            self._persist(instance_id, instance, self._instance_mirrors, _InstanceMirror, changes)
         touched_entities = list(self._touched_entities)
         self._touched_entities.clear()
         for entity_id in touched_entities:
-            self._persist_entity(entity_id, changes)
+            entity = dict.get(self._entities, entity_id)
+            self._persist(entity_id, entity, self._entity_mirrors, _EntityMirror, changes)
         self._persist_lock_requests(changes)
         if changes:
             self.store.submit(changes)
 
-    def _persist_instance(self, instance_id: Any, changes: Changeset) -> None:
-        instance = dict.get(self._instances, instance_id)
-        mirror = self._instance_mirrors.get(instance_id)
-        if mirror is not None and mirror.instance is not instance:
-            changes.delete_instance(instance_id)  # purged, or replaced by a restart of the same id
-            del self._instance_mirrors[instance_id]
+    @staticmethod
+    def _persist(
+        key: Any, live: Any, mirrors: dict[Any, Any], mirror_of: Callable[[Any], Any], changes: Changeset
+    ) -> None:
+        """Sync the file's copy of one instance or entity, ``live`` being what memory holds now (``None``: gone)."""
+        mirror = mirrors.get(key)
+        if mirror is not None and mirror.live is not live:
+            mirror.delete(changes)  # purged, or replaced by a restart of the same id
+            del mirrors[key]
             mirror = None
-        if instance is None:
+        if live is None:
             return
         if mirror is None:
-            mirror = self._instance_mirrors[instance_id] = _InstanceMirror(instance)
-        row = _instance_row(instance)
-        if row != mirror.row:
-            changes.put_instance(row)
-            mirror.row = row
-        mirror.history.sync(instance.history, changes)
-        mirror.inbox.sync([*instance.dispatched_events, *instance.pending_events], changes)
-
-    def _persist_entity(self, entity_id: Any, changes: Changeset) -> None:
-        entity = dict.get(self._entities, entity_id)
-        mirror = self._entity_mirrors.get(entity_id)
-        if mirror is not None and mirror.entity is not entity:
-            changes.delete_entity(entity_id)
-            del self._entity_mirrors[entity_id]
-            mirror = None
-        if entity is None:
-            return
-        if mirror is None:
-            mirror = self._entity_mirrors[entity_id] = _EntityMirror(entity)
-        row = (entity.instance_id, entity.serialized_state, _iso(entity.last_modified_at), entity.locked_by)
-        if row != mirror.row:
-            changes.put_entity(row)
-            mirror.row = row
-        mirror.inbox.sync([*entity.dispatched_operations, *entity.pending_operations], changes)
+            mirror = mirrors[key] = mirror_of(live)
+        mirror.sync(changes)
 
     def _persist_lock_requests(self, changes: Changeset) -> None:
         requests = [

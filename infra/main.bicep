@@ -1,5 +1,6 @@
 // One `azd up`: a resource group holding the Function App (client + hosted DTS worker), its Durable Task
-// Scheduler and task hub, a user-assigned identity, identity-only storage and monitoring. No keys anywhere.
+// Scheduler and task hub, a user-assigned identity, identity-only storage and monitoring, and the VNet + NAT
+// gateway whose static IP is the only address the scheduler admits unless the user adds more. No keys anywhere.
 targetScope = 'subscription'
 
 @minLength(1)
@@ -7,8 +8,26 @@ targetScope = 'subscription'
 @description('azd environment name; prefixes every resource')
 param environmentName string
 
+// Regions that offer both Flex Consumption and the Durable Task Scheduler: the intersection of the location lists
+// in Microsoft's own azd templates, Azure-Samples/functions-quickstart-python-http-azd (Flex Consumption) and
+// Azure-Samples/Durable-Task-Scheduler samples/durable-functions/python/pdf-summarizer (scheduler), without the
+// eastus2euap canary. Both services keep adding regions: `az functionapp list-flexconsumption-locations` and
+// `az provider show -n Microsoft.DurableTask --query "resourceTypes[?resourceType=='schedulers'].locations"`.
 @minLength(1)
 @description('Azure region for every resource')
+@allowed([
+  'australiaeast'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'northeurope'
+  'southcentralus'
+  'southeastasia'
+  'swedencentral'
+  'uksouth'
+  'westus2'
+])
+@metadata({ azd: { type: 'location' } })
 param location string
 
 @description('Function App hosting: FlexConsumption (default, with always-ready instances) or ElasticPremium (EP1-EP3 with minimum instances)')
@@ -41,15 +60,23 @@ param schedulerSku string = 'Consumption'
 @maxValue(3)
 param schedulerCapacity int = 1
 
-@minLength(1)
-@description('Comma-separated IPv4/IPv6 addresses or CIDR ranges allowed to reach the scheduler (its gRPC endpoint and dashboard). An empty allow-list denies everything; 0.0.0.0/0 opens it to the internet.')
-param schedulerAllowedIpRanges string
+@description('Extra comma-separated IPv4/IPv6 addresses or CIDR ranges allowed to reach the scheduler (its gRPC endpoint and dashboard), such as your own IP; empty entries are dropped. The app\'s NAT gateway IP is always allowed. 0.0.0.0/0 opens the scheduler to the internet and is never a default.')
+param schedulerAllowedIpRanges string = ''
+
+@description('Minutes the NAT gateway keeps a quiet connection (the worker\'s work-item stream) open')
+@minValue(4)
+@maxValue(120)
+param natIdleTimeoutInMinutes int = 120
 
 @description('Task hub the app uses')
 param taskHubName string = 'default'
 
-@description('Object id of the deploying user, granted Durable Task Data Contributor on the scheduler so the DTS dashboard works; empty grants nothing')
+@description('Object id of the deployer (azd fills AZURE_PRINCIPAL_ID with whoever is signed in), granted Durable Task Data Contributor on the task hub so the DTS dashboard works; empty grants nothing')
 param principalId string = ''
+
+@description('Kind of principal principalId is (azd fills AZURE_PRINCIPAL_TYPE): ServicePrincipal when deploying from CI')
+@allowed(['User', 'ServicePrincipal', 'Group'])
+param principalType string = 'User'
 
 @description('Activity thread pool of the hosted worker (DTS_MAX_ACTIVITY_THREADS)')
 param maxActivityThreads int = 100
@@ -65,9 +92,11 @@ param maxConcurrentEntities int = 100
 
 var tags = { 'azd-env-name': environmentName }
 var token = toLower(uniqueString(subscription().id, environmentName, location))
-var allowedIpRanges = split(replace(schedulerAllowedIpRanges, ' ', ''), ',')
+var isFlex = hostingPlan == 'FlexConsumption'
+// A trailing or doubled comma must not become an empty allow-list entry.
+var extraAllowedIpRanges = filter(split(replace(schedulerAllowedIpRanges, ' ', ''), ','), entry => !empty(entry))
 
-resource group 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+resource group 'Microsoft.Resources/resourceGroups@2025-04-01' = {
   name: 'rg-${environmentName}'
   location: location
   tags: tags
@@ -106,6 +135,21 @@ module storage 'modules/storage.bicep' = {
   }
 }
 
+module network 'modules/network.bicep' = {
+  name: 'network'
+  scope: group
+  params: {
+    vnetName: 'vnet-${token}'
+    natGatewayName: 'ng-${token}'
+    publicIpName: 'pip-${token}'
+    securityGroupName: 'nsg-${token}'
+    location: location
+    tags: tags
+    delegation: isFlex ? 'Microsoft.App/environments' : 'Microsoft.Web/serverFarms'
+    idleTimeoutInMinutes: natIdleTimeoutInMinutes
+  }
+}
+
 module scheduler 'modules/scheduler.bicep' = {
   name: 'scheduler'
   scope: group
@@ -115,10 +159,11 @@ module scheduler 'modules/scheduler.bicep' = {
     tags: tags
     skuName: schedulerSku
     capacity: schedulerCapacity
-    ipAllowlist: allowedIpRanges
+    ipAllowlist: concat(['${network.outputs.outboundIp}/32'], extraAllowedIpRanges)
     taskHubName: taskHubName
     identityPrincipalId: identity.outputs.principalId
     userPrincipalId: principalId
+    userPrincipalType: principalType
   }
 }
 
@@ -129,12 +174,14 @@ module functionApp 'modules/function-app.bicep' = {
     name: 'func-${token}'
     planName: 'plan-${token}'
     location: location
-    tags: union(tags, { 'azd-service-name': 'api' })
+    tags: tags
+    siteTags: union(tags, { 'azd-service-name': 'api' })
     hostingPlan: hostingPlan
     alwaysReadyInstances: alwaysReadyInstances
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
     elasticPremiumSku: elasticPremiumSku
+    subnetId: network.outputs.subnetId
     identityId: identity.outputs.id
     identityClientId: identity.outputs.clientId
     storageAccountName: storage.outputs.name
@@ -159,3 +206,4 @@ output DTS_SCHEDULER_NAME string = scheduler.outputs.name
 output DTS_ENDPOINT string = scheduler.outputs.endpoint
 output DTS_TASKHUB_NAME string = scheduler.outputs.taskHubName
 output DTS_DASHBOARD_URL string = scheduler.outputs.dashboardUrl
+output DTS_OUTBOUND_IP string = network.outputs.outboundIp

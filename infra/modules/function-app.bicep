@@ -1,16 +1,20 @@
-// The Function App: HTTP triggers (DTS client) plus the hosted DTS worker, on Linux, Python 3.11.
+// The Function App: HTTP triggers (DTS client) plus the hosted DTS worker, on Linux, Python 3.11, integrated into
+// the VNet whose NAT gateway gives it the static outbound IP the scheduler admits.
 // Only triggers drive Functions scaling and the scale controller cannot see the scheduler's backlog, so the
 // app always keeps warm instances (Flex always-ready, or Elastic Premium minimum instances) to drain it.
 param name string
 param planName string
 param location string
 param tags object
+@description('Tags for the site only: azd finds the service by its azd-service-name tag and expects exactly one resource to carry it')
+param siteTags object
 @allowed(['FlexConsumption', 'ElasticPremium'])
 param hostingPlan string
 param alwaysReadyInstances int
 param maximumInstanceCount int
 param instanceMemoryMB int
 param elasticPremiumSku string
+param subnetId string
 param identityId string
 param identityClientId string
 param storageAccountName string
@@ -25,17 +29,14 @@ param maxConcurrentEntities int
 
 var isFlex = hostingPlan == 'FlexConsumption'
 
-resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+resource plan 'Microsoft.Web/serverfarms@2025-05-01' = {
   //checkov:skip=CKV_AZURE_225: zone redundancy is not offered for every plan in every region; enable it where it is, the scheduler keeps the durable state
   name: planName
   location: location
   tags: tags
   kind: isFlex ? 'functionapp' : 'elastic'
   sku: isFlex ? { name: 'FC1', tier: 'FlexConsumption' } : { name: elasticPremiumSku, tier: 'ElasticPremium' }
-  properties: {
-    reserved: true
-    maximumElasticWorkerCount: isFlex ? null : maximumInstanceCount
-  }
+  properties: isFlex ? { reserved: true } : { reserved: true, maximumElasticWorkerCount: maximumInstanceCount }
 }
 
 // Flex Consumption: runtime, scale and the deployment package live in functionAppConfig.
@@ -58,13 +59,21 @@ var flexConfig = {
   runtime: { name: 'python', version: '3.11' }
 }
 
-resource site 'Microsoft.Web/sites@2024-04-01' = {
+// Flex refuses (ARM error 51021) or ignores FtpsState, LinuxFxVersion, Use32BitWorkerProcess,
+// PreWarmedInstanceCount, NetFrameworkVersion, FunctionsRuntimeScaleMonitoringEnabled, functionAppScaleLimit and
+// the rest of Microsoft's "Flex Consumption plan deprecations" list, on some regional stamps even when sent as
+// null. So the site's own siteConfig holds only what every plan accepts, and the Elastic Premium settings go in
+// a separate `web` configuration deployed for that plan alone: nothing is sent to Flex as null.
+resource site 'Microsoft.Web/sites@2025-05-01' = {
   //checkov:skip=CKV_AZURE_222: the HTTP API is public by design, every route but health requires a function key; put it behind a private endpoint or API Management to close it
   //checkov:skip=CKV_AZURE_17: client certificates do not fit an API called by scripts with function keys
   //checkov:skip=CKV_AZURE_212: alwaysReadyInstances sets the warm instances; raise it to 2 or more for failover
+  //checkov:skip=CKV_AZURE_78: Flex Consumption has no FTP endpoint and refuses ftpsState (ARM error 51021); Elastic Premium gets ftpsState Disabled from the premiumWebConfig resource below
+  //checkov:skip=CKV_AZURE_16: callers use function keys; Entra sign-in (App Service Authentication) would also block the anonymous health probe
+  //checkov:skip=CKV_AZURE_71: the app does use a managed identity, a user-assigned one (identity.type UserAssigned), which this check does not count
   name: name
   location: location
-  tags: tags
+  tags: siteTags
   kind: 'functionapp,linux'
   identity: {
     type: 'UserAssigned'
@@ -74,17 +83,39 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
     serverFarmId: plan.id
     httpsOnly: true
     keyVaultReferenceIdentity: identityId
+    virtualNetworkSubnetId: subnetId
     functionAppConfig: isFlex ? flexConfig : null
     siteConfig: {
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'
-      ftpsState: 'Disabled'
       http20Enabled: true
       healthCheckPath: '/api/health'
-      linuxFxVersion: isFlex ? null : 'Python|3.11'
-      minimumElasticInstanceCount: isFlex ? null : alwaysReadyInstances
-      functionAppScaleLimit: isFlex ? null : maximumInstanceCount
     }
+  }
+}
+
+// Elastic Premium only: the runtime image, FTP off, warm and maximum instances, and all outbound traffic routed
+// into the VNet (so through the NAT gateway), which Flex does by itself.
+resource premiumWebConfig 'Microsoft.Web/sites/config@2025-05-01' = if (!isFlex) {
+  //checkov:skip=CKV_AZURE_13: callers authenticate with function keys; App Service Authentication would also block the anonymous health probe
+  //checkov:skip=CKV_AZURE_63: request logs go to Application Insights; App Service HTTP logs do not apply to Functions
+  //checkov:skip=CKV_AZURE_65: detailed error pages do not apply to a JSON API whose failures go to Application Insights
+  //checkov:skip=CKV_AZURE_66: failed-request traces go to Application Insights
+  //checkov:skip=CKV_AZURE_80: the app runs Python, not .NET Framework
+  //checkov:skip=CKV_AZURE_88: the app keeps no files: durable state lives in the scheduler, the package in blob storage
+  //checkov:skip=CKV_AZURE_222: this resource holds site configuration; the site's network access is set (and explained) on the site
+  parent: site
+  name: 'web'
+  properties: {
+    minTlsVersion: '1.2'
+    scmMinTlsVersion: '1.2'
+    http20Enabled: true
+    healthCheckPath: '/api/health'
+    ftpsState: 'Disabled'
+    linuxFxVersion: 'Python|3.11'
+    minimumElasticInstanceCount: alwaysReadyInstances
+    functionAppScaleLimit: maximumInstanceCount
+    vnetRouteAllEnabled: true
   }
 }
 
@@ -106,14 +137,18 @@ var commonSettings = {
   PYTHON_ISOLATE_WORKER_DEPENDENCIES: '1'
 }
 
-// Flex rejects the runtime settings (functionAppConfig carries them); Elastic Premium needs them.
+// Flex takes the runtime from functionAppConfig and refuses these settings. Elastic Premium needs them, and azd
+// zip-deploys source there: Oryx must build it (pip install -r requirements.txt) during the deployment.
+// No WEBSITE_CONTENTAZUREFILECONNECTIONSTRING / WEBSITE_CONTENTSHARE: Azure Files takes only a key, and this
+// storage account has shared keys off (Microsoft's "Create an app without Azure Files").
 var elasticPremiumSettings = {
   FUNCTIONS_EXTENSION_VERSION: '~4'
   FUNCTIONS_WORKER_RUNTIME: 'python'
-  WEBSITE_RUN_FROM_PACKAGE: '1'
+  SCM_DO_BUILD_DURING_DEPLOYMENT: 'true'
+  ENABLE_ORYX_BUILD: 'true'
 }
 
-resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
+resource appSettings 'Microsoft.Web/sites/config@2025-05-01' = {
   //checkov:skip=CKV_AZURE_13: callers authenticate with function keys; App Service Authentication would also block the anonymous health probe
   //checkov:skip=CKV_AZURE_63: request logs go to Application Insights; App Service HTTP logs do not apply to Functions
   //checkov:skip=CKV_AZURE_65: detailed error pages do not apply to a JSON API whose failures go to Application Insights

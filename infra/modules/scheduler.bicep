@@ -1,34 +1,39 @@
-// The Durable Task Scheduler and its task hub; data access for the app's identity (and optionally the user).
+// The Durable Task Scheduler and its task hub. Data access is granted on the task hub alone (the narrowest scope
+// Microsoft documents for the Durable Task roles), to the app's identity and optionally to the deployer.
 param name string
 param location string
 param tags object
 param skuName string
 param capacity int
+@description('Addresses allowed through the scheduler\'s firewall: the NAT gateway\'s IP plus whatever the user added')
 param ipAllowlist array
 param taskHubName string
 param identityPrincipalId string
 param userPrincipalId string
+@allowed(['User', 'ServicePrincipal', 'Group'])
+param userPrincipalType string
 
 var durableTaskDataContributor = '0ad04412-c4d5-4796-b79c-f76d14c8d402'
 
-resource scheduler 'Microsoft.DurableTask/schedulers@2025-11-01' = {
+resource scheduler 'Microsoft.DurableTask/schedulers@2026-02-01' = {
   name: name
   location: location
   tags: tags
   properties: {
     ipAllowlist: ipAllowlist
+    publicNetworkAccess: 'Enabled'
     sku: skuName == 'Dedicated' ? { name: skuName, capacity: capacity } : { name: skuName }
   }
 }
 
-resource taskHub 'Microsoft.DurableTask/schedulers/taskHubs@2025-11-01' = {
+resource taskHub 'Microsoft.DurableTask/schedulers/taskHubs@2026-02-01' = {
   parent: scheduler
   name: taskHubName
 }
 
 resource appAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(scheduler.id, identityPrincipalId, durableTaskDataContributor)
-  scope: scheduler
+  name: guid(taskHub.id, identityPrincipalId, durableTaskDataContributor)
+  scope: taskHub
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', durableTaskDataContributor)
     principalId: identityPrincipalId
@@ -37,12 +42,12 @@ resource appAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
 }
 
 resource userAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(userPrincipalId)) {
-  name: guid(scheduler.id, userPrincipalId, durableTaskDataContributor)
-  scope: scheduler
+  name: guid(taskHub.id, userPrincipalId, durableTaskDataContributor)
+  scope: taskHub
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', durableTaskDataContributor)
     principalId: userPrincipalId
-    principalType: 'User'
+    principalType: userPrincipalType
   }
 }
 

@@ -7,8 +7,8 @@ param identityPrincipalId string
 var storageBlobDataOwner = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
 var deploymentContainerName = 'app-package'
 
-resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
-  //checkov:skip=CKV_AZURE_35: without VNet integration the Functions host reaches storage over its public endpoint; shared keys are off so only the app's identity gets in. Add VNet integration and private endpoints to deny the rest
+resource account 'Microsoft.Storage/storageAccounts@2026-09-01' = {
+  //checkov:skip=CKV_AZURE_35: the Functions host and the platform's deployment service reach storage over its public endpoint; shared keys are off so only identities with a data role get in. Add storage private endpoints in the VNet to deny the rest
   //checkov:skip=CKV_AZURE_59: same reason as CKV_AZURE_35; anonymous blob access is off (allowBlobPublicAccess false)
   //checkov:skip=CKV_AZURE_206: holds only the deployment package and host leases, both recreated by a deploy; the durable state lives in the scheduler
   name: name
@@ -29,7 +29,7 @@ resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   }
 }
 
-resource blobs 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
+resource blobs 'Microsoft.Storage/storageAccounts/blobServices@2026-09-01' = {
   parent: account
   name: 'default'
   properties: {
@@ -37,7 +37,7 @@ resource blobs 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
   }
 }
 
-resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2026-09-01' = {
   parent: blobs
   name: deploymentContainerName
   properties: { publicAccess: 'None' }

@@ -14,6 +14,7 @@ param userPrincipalId string
 param userPrincipalType string
 
 var durableTaskDataContributor = '0ad04412-c4d5-4796-b79c-f76d14c8d402'
+var isDedicated = skuName == 'Dedicated'
 
 resource scheduler 'Microsoft.DurableTask/schedulers@2026-02-01' = {
   name: name
@@ -22,7 +23,7 @@ resource scheduler 'Microsoft.DurableTask/schedulers@2026-02-01' = {
   properties: {
     ipAllowlist: ipAllowlist
     publicNetworkAccess: 'Enabled'
-    sku: skuName == 'Dedicated' ? { name: skuName, capacity: capacity } : { name: skuName }
+    sku: isDedicated ? { name: skuName, capacity: capacity } : { name: skuName }
   }
 }
 

@@ -15,6 +15,7 @@ MODULES = {
     "identity": "modules/identity.bicep",
     "monitoring": "modules/monitoring.bicep",
     "storage": "modules/storage.bicep",
+    "network": "modules/network.bicep",
     "scheduler": "modules/scheduler.bicep",
     "functionApp": "modules/function-app.bicep",
 }
@@ -46,6 +47,10 @@ def test_the_resources_are_exactly_the_designed_set(bicep: dict[str, dict[str, A
         "Microsoft.Web/sites",
         "Microsoft.Web/sites/config",
         "Microsoft.Authorization/roleAssignments",
+        "Microsoft.Network/publicIPAddresses",
+        "Microsoft.Network/natGateways",
+        "Microsoft.Network/networkSecurityGroups",
+        "Microsoft.Network/virtualNetworks",
     }
 
 
@@ -72,9 +77,9 @@ def test_role_assignments_are_the_narrowest_that_work(bicep: dict[str, dict[str,
              "identityPrincipalId", False),
             ("modules/storage.bicep", STORAGE_BLOB_DATA_OWNER, "Microsoft.Storage/storageAccounts",
              "identityPrincipalId", False),
-            ("modules/scheduler.bicep", DURABLE_TASK_DATA_CONTRIBUTOR, "Microsoft.DurableTask/schedulers",
+            ("modules/scheduler.bicep", DURABLE_TASK_DATA_CONTRIBUTOR, "Microsoft.DurableTask/schedulers/taskHubs",
              "identityPrincipalId", False),
-            ("modules/scheduler.bicep", DURABLE_TASK_DATA_CONTRIBUTOR, "Microsoft.DurableTask/schedulers",
+            ("modules/scheduler.bicep", DURABLE_TASK_DATA_CONTRIBUTOR, "Microsoft.DurableTask/schedulers/taskHubs",
              "userPrincipalId", True),
         ]
     )  # fmt: skip
@@ -104,10 +109,11 @@ def test_app_settings_wire_the_scheduler_by_identity(bicep: dict[str, dict[str, 
     )
     assert settings["AzureWebJobsStorage__credential"] == "managedidentity"
     assert settings["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"] == "ClientId=${identityClientId};Authorization=AAD"
-    assert set(variable(app, "elasticPremiumSettings")) == {
-        "FUNCTIONS_EXTENSION_VERSION",
-        "FUNCTIONS_WORKER_RUNTIME",
-        "WEBSITE_RUN_FROM_PACKAGE",
+    assert variable(app, "elasticPremiumSettings") == {
+        "FUNCTIONS_EXTENSION_VERSION": "~4",
+        "FUNCTIONS_WORKER_RUNTIME": "python",
+        "SCM_DO_BUILD_DURING_DEPLOYMENT": "true",
+        "ENABLE_ORYX_BUILD": "true",
     }
 
 
@@ -126,9 +132,11 @@ def test_the_site_is_locked_down_and_kept_warm(bicep: dict[str, dict[str, Any]])
     site = resource_config(app["resources"]["site"])
     assert site["identity"]["type"] == "UserAssigned"
     assert site["properties"]["httpsOnly"] is True
+    assert site["properties"]["virtualNetworkSubnetId"] == "subnetId"
     site_config = site["properties"]["siteConfig"]
-    assert (site_config["minTlsVersion"], site_config["ftpsState"]) == ("1.2", "Disabled")
-    assert site_config["healthCheckPath"] == "/api/health"
+    assert (site_config["minTlsVersion"], site_config["healthCheckPath"]) == ("1.2", "/api/health")
+    premium = resource_config(app["resources"]["premiumWebConfig"])["properties"]
+    assert (premium["ftpsState"], premium["minTlsVersion"]) == ("Disabled", "1.2")
     flex = variable(app, "flexConfig")
     assert flex["runtime"] == {"name": "python", "version": "3.11"}
     assert flex["scaleAndConcurrency"]["alwaysReady"] == [{"name": "http", "instanceCount": "alwaysReadyInstances"}]
@@ -141,15 +149,47 @@ def test_the_site_is_locked_down_and_kept_warm(bicep: dict[str, dict[str, Any]])
 def test_the_scheduler_is_not_open_to_the_internet_by_default(bicep: dict[str, dict[str, Any]]) -> None:
     main = bicep["main.bicep"]
     allowed = main["parameters"]["schedulerAllowedIpRanges"]
-    assert allowed["default"] is None
-    assert {"type": "min_length", "argument": 1} in allowed["decorators"]
-    assert main["modules"]["scheduler"]["config"]["params"]["ipAllowlist"] == "allowedIpRanges"
+    assert allowed["default"] == ""
+    allow_list = main["modules"]["scheduler"]["config"]["params"]["ipAllowlist"]["function"]
+    assert allow_list["parameters"] == {"arg_1": ["${network.outputs.outboundIp}/32"], "arg_2": "extraAllowedIpRanges"}
     parameters = json.loads((INFRA / "main.parameters.json").read_text())["parameters"]
     assert parameters["schedulerAllowedIpRanges"] == {"value": "${DTS_ALLOWED_IP_RANGES}"}
-    assert "0.0.0.0/0" not in json.dumps(parameters)
-    scheduler = bicep["modules/scheduler.bicep"]
+    assert "/0" not in json.dumps(parameters)
+    scheduler = resource_config(bicep["modules/scheduler.bicep"]["resources"]["scheduler"])
     assert main["parameters"]["schedulerSku"]["default"] == "Consumption"
-    assert resource_config(scheduler["resources"]["scheduler"])["properties"]["ipAllowlist"] == "ipAllowlist"
+    assert scheduler["properties"]["ipAllowlist"] == "ipAllowlist"
+
+
+def test_the_app_reaches_the_internet_only_through_the_nat_gateway(bicep: dict[str, dict[str, Any]]) -> None:
+    network = bicep["modules/network.bicep"]["resources"]
+    ip = resource_config(network["publicIp"])
+    assert (ip["sku"]["name"], ip["properties"]["publicIPAllocationMethod"]) == ("Standard", "Static")
+    subnet = resource_config(network["vnet"])["properties"]["subnets"][0]["properties"]
+    assert subnet["defaultOutboundAccess"] is False
+    assert subnet["natGateway"]["id"]["operator"]["operands"] == {"operand_1": "natGateway", "operand_2": "id"}
+    delegation = bicep["main.bicep"]["modules"]["network"]["config"]["params"]["delegation"]["operator"]["operands"]
+    assert (delegation["true_value"], delegation["false_value"]) == (
+        "Microsoft.App/environments",
+        "Microsoft.Web/serverFarms",
+    )
+
+
+def test_location_offers_only_regions_with_flex_consumption_and_the_scheduler(bicep: dict[str, dict[str, Any]]) -> None:
+    decorators = bicep["main.bicep"]["parameters"]["location"]["decorators"]
+    assert {"type": "metadata", "argument": {"azd": {"type": "location"}}} in decorators
+    allowed = next(d["argument"] for d in decorators if d["type"] == "allowed")
+    assert allowed == [
+        "australiaeast",
+        "eastasia",
+        "eastus",
+        "eastus2",
+        "northeurope",
+        "southcentralus",
+        "southeastasia",
+        "swedencentral",
+        "uksouth",
+        "westus2",
+    ]
 
 
 def test_parameters_file_names_only_declared_parameters(bicep: dict[str, dict[str, Any]]) -> None:
@@ -170,4 +210,7 @@ def test_outputs_give_azd_what_it_needs(bicep: dict[str, dict[str, Any]]) -> Non
         "DTS_ENDPOINT",
         "DTS_TASKHUB_NAME",
         "DTS_DASHBOARD_URL",
+        "DTS_OUTBOUND_IP",
     } <= set(bicep["main.bicep"]["outputs"])
+    dashboard = bicep["modules/scheduler.bicep"]["outputs"]["dashboardUrl"]["value"]
+    assert dashboard.startswith("https://dashboard.durabletask.io/?endpoint=")

@@ -69,8 +69,6 @@ resource site 'Microsoft.Web/sites@2025-05-01' = {
   //checkov:skip=CKV_AZURE_17: client certificates do not fit an API called by scripts with function keys
   //checkov:skip=CKV_AZURE_212: alwaysReadyInstances sets the warm instances; raise it to 2 or more for failover
   //checkov:skip=CKV_AZURE_78: Flex Consumption has no FTP endpoint and refuses ftpsState (ARM error 51021); Elastic Premium gets ftpsState Disabled from the premiumWebConfig resource below
-  //checkov:skip=CKV_AZURE_16: callers use function keys; Entra sign-in (App Service Authentication) would also block the anonymous health probe
-  //checkov:skip=CKV_AZURE_71: the app does use a managed identity, a user-assigned one (identity.type UserAssigned), which this check does not count
   name: name
   location: location
   tags: siteTags

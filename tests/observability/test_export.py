@@ -78,7 +78,7 @@ def stack(
     }
     local = LocalStack(log_dir=log_dir, env=env)
     try:
-        local.start()
+        local.start(dashboard=True)
         local.wait_healthy()
         yield local
     finally:
@@ -226,3 +226,13 @@ def test_identity_auth_and_no_secret_in_any_exported_item(
         assert not [secret for secret in forbidden if secret in text], envelope
         without_routing_key = json.dumps({key: value for key, value in envelope.items() if key != "iKey"})
         assert INSTANCE_KEY not in without_routing_key, envelope
+
+
+def test_the_dashboard_shows_the_instances_trace_id(
+    stack: LocalStack, ingestion: IngestionStandIn, fan_out: dict[str, Any]
+) -> None:
+    instance_id = fan_out["instanceId"]
+    trace = of_instance(ingestion.wait_for(whole_fan_out(instance_id)), instance_id)
+    page = httpx.get(f"{stack.dashboard_url}/instances/{instance_id}", timeout=30)
+    assert page.status_code == 200
+    assert f'<code class="trace-id">{operation_id(trace[0])}</code>' in page.text

@@ -30,8 +30,9 @@ from durabletask import task
 from durabletask.internal import orchestrator_service_pb2 as pb
 from durabletask.internal import tracing
 from opentelemetry import trace
+from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
@@ -44,6 +45,7 @@ AUTHENTICATION_STRING_SETTING = "APPLICATIONINSIGHTS_AUTHENTICATION_STRING"
 OTLP_ENDPOINT_SETTING = "OTEL_EXPORTER_OTLP_ENDPOINT"
 SERVICE_NAME_SETTING = "OTEL_SERVICE_NAME"
 LOG_LEVEL_SETTING = "TELEMETRY_LOG_LEVEL"
+SAMPLING_SETTING = "TELEMETRY_SAMPLING_PERCENTAGE"
 DEFAULT_SERVICE_NAME = "durable-fan-out"
 
 ATTR_INSTANCE_ID = tracing.ATTR_TASK_INSTANCE_ID
@@ -70,6 +72,7 @@ class TelemetrySettings:
     otlp_endpoint: str | None
     service_name: str
     log_level: int
+    sampling_percentage: float = 100.0
 
     @property
     def enabled(self) -> bool:
@@ -91,7 +94,21 @@ class TelemetrySettings:
             otlp_endpoint=env.get(OTLP_ENDPOINT_SETTING, "").strip() or None,
             service_name=env.get(SERVICE_NAME_SETTING, "").strip() or DEFAULT_SERVICE_NAME,
             log_level=level,
+            sampling_percentage=_percentage(env, SAMPLING_SETTING, 100.0),
         )
+
+
+def _percentage(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}: '{raw}' is not a number") from None
+    if not 0 <= value <= 100:
+        raise SettingsError(f"{name}: must be between 0 and 100, got {raw}")
+    return value
 
 
 def _key_values(text: str) -> dict[str, str]:
@@ -125,9 +142,9 @@ _install_lock = threading.Lock()
 def configure_telemetry(settings: TelemetrySettings | None = None) -> Telemetry | None:
     """Install exporting tracer and logger providers once per process; ``None`` when nothing is configured.
 
-    Spans are batched (``OTEL_BSP_*``) and so are logs (``OTEL_BLRP_*``); the sampler follows
-    ``OTEL_TRACES_SAMPLER``, by default every trace. Logs are never sampled, so a failure logged at ERROR
-    reaches the destination even when its trace was sampled out.
+    Spans are batched (``OTEL_BSP_*``) and so are logs (``OTEL_BLRP_*``). Every span is recorded and
+    :class:`FailureKeepingSampler` decides what is exported; logs are never sampled (their volume is set by
+    levels).
     """
     global _installed
     settings = settings or TelemetrySettings.from_env()
@@ -159,7 +176,9 @@ def _install(settings: TelemetrySettings) -> Telemetry:
     tracer_provider = TracerProvider(resource=resource)
     logger_provider = LoggerProvider(resource=resource)
     for span_exporter, log_exporter in _exporters(settings):
-        tracer_provider.add_span_processor(BatchSpanProcessor(span_exporter))
+        tracer_provider.add_span_processor(
+            FailureKeepingSampler(BatchSpanProcessor(span_exporter), settings.sampling_percentage)
+        )
         logger_provider.add_log_record_processor(BatchLogRecordProcessor(log_exporter))
     trace.set_tracer_provider(tracer_provider)
     set_logger_provider(logger_provider)
@@ -185,6 +204,49 @@ def _exporters(settings: TelemetrySettings) -> list[tuple[SpanExporter, Any]]:
 
         pairs.append((OTLPSpanExporter(), OTLPLogExporter()))  # both read OTEL_EXPORTER_OTLP_* themselves
     return pairs
+
+
+class FailureKeepingSampler(SpanProcessor):
+    """Export a fixed share of traces, and every span that failed or recorded an exception, whatever its trace.
+
+    A head sampler decides before a span knows it will fail, so it drops failures with the rest. Here every
+    span is recorded and the decision is taken as it ends: whole traces are kept by their trace id (the same
+    rule in every process, so a trace is never split by sampling), and a failed span is kept even when its
+    trace is not. Application Insights scales counts by each item's ``sampleRate``, set as the span starts:
+    the configured percentage for spans of kept traces, 100 for the rest (kept only if they fail).
+    """
+
+    def __init__(self, exporting: SpanProcessor, percentage: float) -> None:
+        self._exporting = exporting
+        self._percentage = percentage
+        self._bound = int(percentage / 100 * (1 << 64))
+
+    def _trace_kept(self, trace_id: int) -> bool:
+        return self._percentage >= 100 or (trace_id & 0xFFFFFFFFFFFFFFFF) < self._bound
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        if self._percentage < 100:
+            kept = self._trace_kept(span.get_span_context().trace_id)
+            span.set_attribute(SAMPLE_RATE_ATTRIBUTE, self._percentage if kept else 100.0)
+        self._exporting.on_start(span, parent_context)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        if self._trace_kept(span.context.trace_id) or _failed(span):
+            self._exporting.on_end(span)
+
+    def shutdown(self) -> None:
+        self._exporting.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        return self._exporting.force_flush(timeout_millis)
+
+
+SAMPLE_RATE_ATTRIBUTE = "_MS.sampleRate"
+"""The span attribute the Azure Monitor exporter turns into an envelope's ``sampleRate``."""
+
+
+def _failed(span: ReadableSpan) -> bool:
+    return span.status.status_code is StatusCode.ERROR or any(event.name == "exception" for event in span.events)
 
 
 def ingestion_credential(settings: TelemetrySettings) -> Any:

@@ -46,6 +46,7 @@ OTLP_ENDPOINT_SETTING = "OTEL_EXPORTER_OTLP_ENDPOINT"
 SERVICE_NAME_SETTING = "OTEL_SERVICE_NAME"
 LOG_LEVEL_SETTING = "TELEMETRY_LOG_LEVEL"
 SAMPLING_SETTING = "TELEMETRY_SAMPLING_PERCENTAGE"
+RESOURCE_METRIC_SETTING = "APPLICATIONINSIGHTS_OPENTELEMETRY_RESOURCE_METRIC_DISABLED"
 DEFAULT_SERVICE_NAME = "durable-fan-out"
 
 ATTR_INSTANCE_ID = tracing.ATTR_TASK_INSTANCE_ID
@@ -194,6 +195,8 @@ def _exporters(settings: TelemetrySettings) -> list[tuple[SpanExporter, Any]]:
     if settings.connection_string:
         from azure.monitor.opentelemetry.exporter import AzureMonitorLogExporter, AzureMonitorTraceExporter
 
+        # One "_OTELRESOURCE_" metric per export batch (thousands a day per process) unless asked for.
+        os.environ.setdefault(RESOURCE_METRIC_SETTING, "true")
         options: dict[str, Any] = {"connection_string": settings.connection_string}
         if settings.use_aad:
             options["credential"] = ingestion_credential(settings)

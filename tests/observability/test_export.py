@@ -236,3 +236,9 @@ def test_the_dashboard_shows_the_instances_trace_id(
     page = httpx.get(f"{stack.dashboard_url}/instances/{instance_id}", timeout=30)
     assert page.status_code == 200
     assert f'<code class="trace-id">{operation_id(trace[0])}</code>' in page.text
+
+
+def test_only_the_apps_telemetry_is_sent(ingestion: IngestionStandIn, fan_out: dict[str, Any]) -> None:
+    """No per-batch resource metric: at the defaults every item is a request, dependency, log or exception."""
+    kinds = {kind(e) for e in ingestion.wait_for(whole_fan_out(fan_out["instanceId"]))}
+    assert kinds <= {"Request", "RemoteDependency", "Message", "Exception"}

@@ -177,9 +177,8 @@ def _install(settings: TelemetrySettings) -> Telemetry:
     tracer_provider = TracerProvider(resource=resource)
     logger_provider = LoggerProvider(resource=resource)
     for span_exporter, log_exporter in _exporters(settings):
-        tracer_provider.add_span_processor(
-            FailureKeepingSampler(BatchSpanProcessor(span_exporter), settings.sampling_percentage)
-        )
+        batching = BatchSpanProcessor(span_exporter, max_queue_size=_span_queue_size())
+        tracer_provider.add_span_processor(FailureKeepingSampler(batching, settings.sampling_percentage))
         logger_provider.add_log_record_processor(BatchLogRecordProcessor(log_exporter))
     trace.set_tracer_provider(tracer_provider)
     set_logger_provider(logger_provider)
@@ -188,6 +187,16 @@ def _install(settings: TelemetrySettings) -> Telemetry:
     logging.getLogger().addHandler(handler)
     _let_app_logs_through(settings.log_level)
     return Telemetry(tracer_provider, logger_provider, handler)
+
+
+SPAN_QUEUE_SIZE = 16_384
+"""Spans held for export: the largest fan-out (5,000 items, two spans each) fits, where OpenTelemetry's
+default of 2,048 would drop most of its spans. ``OTEL_BSP_MAX_QUEUE_SIZE`` overrides it."""
+
+
+def _span_queue_size() -> int:
+    raw = os.environ.get("OTEL_BSP_MAX_QUEUE_SIZE", "").strip()
+    return int(raw) if raw.isdigit() and int(raw) > 0 else SPAN_QUEUE_SIZE
 
 
 def _exporters(settings: TelemetrySettings) -> list[tuple[SpanExporter, Any]]:

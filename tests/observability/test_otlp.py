@@ -111,3 +111,22 @@ def test_a_fan_out_arrives_over_otlp_as_one_trace_with_its_logs(stack: LocalStac
     messages = {r.body.string_value for r in receiver.logs if r.trace_id == request.trace_id}
     assert "Starting fan out/fan in orchestration with 3 items" in messages
     assert "Aggregating results from 3 items" in messages
+
+
+def test_every_work_item_of_a_large_fan_out_is_exported(stack: LocalStack, receiver: OtlpReceiver) -> None:
+    """2,000 work items make over 4,000 spans within seconds; none may be lost on the way."""
+    stack.start()
+    stack.wait_healthy()
+    with httpx.Client(base_url=stack.base_url, timeout=60) as api:
+        started = api.post("/orchestrators/fan_out_fan_in_orchestrator", json={"count": 2000})
+        instance_id = started.json()["id"]
+        assert wait_for_output(api, started.json()["statusQueryGetUri"])["runtimeStatus"] == "Completed"
+    stack.stop()
+    attempts = [
+        s
+        for s in receiver.spans
+        if s.name == "activity:process_work_item"
+        and s.kind == s.SPAN_KIND_SERVER
+        and any(a.value.string_value == instance_id for a in s.attributes)
+    ]
+    assert len(attempts) == 2000

@@ -106,6 +106,11 @@ def markdown(r: dict[str, Any]) -> str:
             f"{telemetry['activities_per_second'][name]:.0f} / {off:.0f} = "
             f"**{telemetry['ratio_over_off'][name]:.2f}x** | |"
         )
+    lines.append(
+        f"| 8. telemetry, I/O fan-out of {telemetry['io_bound_items']} | wall time exporting / off | "
+        f"{telemetry['io_bound_wall_s']['on']:.2f} s / {telemetry['io_bound_wall_s']['off']:.2f} s = "
+        f"**{telemetry['io_bound_wall_on_over_off']:.2f}x** | |"
+    )
     lines.append("")
     return "\n".join(lines)
 

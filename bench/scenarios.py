@@ -330,8 +330,9 @@ def _app_cold_start(endpoint: str) -> float:
         stop(process)
 
 
-def telemetry_cost(n: int, repeat: int) -> dict[str, Any]:
-    """Fan-out activities/s with telemetry off (nothing configured) against exporting every span and log.
+def telemetry_cost(n: int, io_items: int, repeat: int) -> dict[str, Any]:
+    """Fan-out activities/s with telemetry off (nothing configured) against exporting every span and log,
+    and the I/O-bound fan-out's wall time off and exporting.
 
     The exporting stacks send OTLP (http/protobuf) to a loopback sink that accepts and discards, so the
     figure is the app's own cost of recording and exporting, not a network's.
@@ -354,16 +355,33 @@ def telemetry_cost(n: int, repeat: int) -> dict[str, Any]:
             for _ in range(repeat):
                 for name, stack in stacks.items():
                     rates[name].append(n / _timed_fan_out_app(stack, n)[0])
+        io_walls = _io_bound_walls(exporting, io_items, repeat)
     finally:
         sink.stop()
     medians = {name: statistics.median(values) for name, values in rates.items()}
+    io_medians = {name: statistics.median(values) for name, values in io_walls.items()}
     return {
         "fan_out_size": n,
         "activities_per_second": medians,
         "ratio_over_off": {name: medians[name] / medians["off"] for name in ("on", "on_sampled_10")},
+        "io_bound_items": io_items,
+        "io_bound_wall_s": io_medians,
+        "io_bound_wall_on_over_off": io_medians["on"] / io_medians["off"],
         "exported_requests": sink.requests,
         "runs": rates,
+        "io_bound_runs": io_walls,
     }
+
+
+def _io_bound_walls(exporting: dict[str, str], items: int, repeat: int) -> dict[str, list[float]]:
+    """Wall time of the seed's I/O-bound fan-out (0.5-2 s per item) with telemetry off and exporting."""
+    delays = {"WORK_ITEM_DELAY_MIN_SECONDS": "0.5", "WORK_ITEM_DELAY_MAX_SECONDS": "2.0"}
+    walls: dict[str, list[float]] = {"off": [], "on": []}
+    with Stack("app", settings=delays) as off, Stack("app", settings={**delays, **exporting}) as on:
+        for _ in range(repeat):
+            walls["off"].append(_timed_fan_out_app(off, items)[0])
+            walls["on"].append(_timed_fan_out_app(on, items)[0])
+    return walls
 
 
 class _DiscardingSink:

@@ -38,6 +38,7 @@ def test_quick_bench_writes_a_complete_report(tmp_path: Path) -> None:
     assert results["telemetry"]["exported_requests"] > 0  # the exporting stacks really exported
     report = (tmp_path / "report.md").read_text()
     assert report.count("| 1. fan-out N=") == 2
-    assert report.count("| 8. telemetry") == 2
+    assert report.count("| 8. telemetry") == 3
+    assert results["telemetry"]["io_bound_wall_s"]["on"] > 0
     for plot in ("fan_out_throughput.png", "http_latency.png"):
         assert (tmp_path / plot).read_bytes().startswith(b"\x89PNG")

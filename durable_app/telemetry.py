@@ -14,7 +14,6 @@ context of HTTP signals, the attributes the spans lack, and logs of orchestrator
 
 from __future__ import annotations
 
-import atexit
 import functools
 import logging
 import os
@@ -57,8 +56,6 @@ ATTR_OPERATION = "app.entity_operation"
 
 EXPORTER_LOGGERS = ("azure.monitor.opentelemetry", "opentelemetry", "urllib3", "azure.core", "azure.identity")
 """Loggers whose records are never exported: the exporters' own complaints would feed themselves."""
-
-FLUSH_TIMEOUT_MILLIS = 5_000
 
 _tracer = trace.get_tracer("durable_app")
 
@@ -118,22 +115,14 @@ def _key_values(text: str) -> dict[str, str]:
     return {key.strip().lower(): value.strip() for key, value in pairs}
 
 
-@dataclass
+@dataclass(frozen=True)
 class Telemetry:
-    """The installed providers, flushed at exit so the last batch is not lost on a clean stop."""
+    """The installed providers. Each flushes and shuts down at interpreter exit by itself (after the hosted
+    worker's stop, which runs first), so a clean stop loses no batch; a killed process loses at most the
+    last schedule delay's worth."""
 
     tracer_provider: TracerProvider
     logger_provider: Any
-    handler: logging.Handler
-
-    def flush(self) -> None:
-        self.tracer_provider.force_flush(FLUSH_TIMEOUT_MILLIS)
-        self.logger_provider.force_flush(FLUSH_TIMEOUT_MILLIS)
-
-    def shutdown(self) -> None:
-        logging.getLogger().removeHandler(self.handler)
-        self.tracer_provider.shutdown()
-        self.logger_provider.shutdown()
 
 
 _installed: Telemetry | None = None
@@ -154,7 +143,6 @@ def configure_telemetry(settings: TelemetrySettings | None = None) -> Telemetry 
     with _install_lock:
         if _installed is None:
             _installed = _install(settings)
-            atexit.register(_installed.flush)
             logger.info("Telemetry exported to %s", ", ".join(_destinations(settings)))
         return _installed
 
@@ -186,7 +174,7 @@ def _install(settings: TelemetrySettings) -> Telemetry:
     handler.addFilter(_not_from_exporters)
     logging.getLogger().addHandler(handler)
     _let_app_logs_through(settings.log_level)
-    return Telemetry(tracer_provider, logger_provider, handler)
+    return Telemetry(tracer_provider, logger_provider)
 
 
 SPAN_QUEUE_SIZE = 16_384
@@ -283,16 +271,6 @@ def _let_app_logs_through(level: int) -> None:
             app_logger.setLevel(level)
 
 
-def shutdown_telemetry() -> None:
-    """Flush and remove what :func:`configure_telemetry` installed (tests, a clean process exit)."""
-    global _installed
-    with _install_lock:
-        if _installed is not None:
-            _installed.flush()
-            _installed.shutdown()
-            _installed = None
-
-
 Trigger = Callable[[func.HttpRequest], Awaitable[func.HttpResponse]]
 
 
@@ -335,8 +313,9 @@ class SignalTraceInterceptor(grpc.aio.UnaryUnaryClientInterceptor):
     """Give each entity signal a PRODUCER span and send its trace context with the signal.
 
     ``durabletask`` 1.12's clients send no trace context with ``SignalEntity`` (they do for new
-    orchestrations), so a signal sent over HTTP would start a trace of its own at the entity. The
-    request's ``parentTraceContext`` field exists for this; the scheduler hands it to the operation.
+    orchestrations); the request's ``parentTraceContext`` field exists for it. The signal is thereby traced
+    from its HTTP request to the scheduler. The entity operation joins that trace only where the operation
+    is delivered with its context: durabletask 1.12's worker drops it from version-2 entity requests.
     """
 
     async def intercept_unary_unary(self, continuation: Any, client_call_details: Any, request: Any) -> Any:

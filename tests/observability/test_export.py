@@ -134,10 +134,14 @@ def of_instance(received: list[Envelope], instance_id: str) -> list[Envelope]:
 
 
 def whole_fan_out(instance_id: str) -> Any:
+    """Spans and logs leave in separate batches: wait for the last of each."""
+
     def complete(received: list[Envelope]) -> bool:
         trace = of_instance(received, instance_id)
         names = [base(e).get("name") for e in trace]
-        return "orchestration:fan_out_fan_in_orchestrator" in names and "activity:aggregate_results" in names
+        logs = [base(e).get("message") for e in trace]
+        spans_done = "orchestration:fan_out_fan_in_orchestrator" in names and "activity:aggregate_results" in names
+        return spans_done and "Aggregating results from 5 items" in logs
 
     return complete
 
@@ -190,15 +194,19 @@ def test_the_failed_attempt_is_an_exception_on_its_work_items_span(
 def test_an_http_signal_is_traced_from_its_request_to_the_scheduler(ingestion: IngestionStandIn, signal: str) -> None:
     entity_id = f"@counter@{signal}"
 
-    def signalled(received: list[Envelope]) -> bool:
-        return any(properties(e).get("app.entity_id") == entity_id for e in received)
+    def sent(received: list[Envelope]) -> list[Envelope]:
+        return [e for e in received if properties(e).get("app.entity_id") == entity_id]
 
-    received = ingestion.wait_for(signalled)
-    sent = next(e for e in received if properties(e).get("app.entity_id") == entity_id)
-    assert base(sent)["name"] == "signal_entity:add"
-    request = [e for e in received if kind(e) == "Request" and base(e)["id"] == sent["tags"]["ai.operation.parentId"]]
+    def parent_request(received: list[Envelope]) -> list[Envelope]:
+        parents = {signal["tags"]["ai.operation.parentId"] for signal in sent(received)}
+        return [e for e in received if kind(e) == "Request" and base(e)["id"] in parents]
+
+    received = ingestion.wait_for(lambda items: bool(parent_request(items)))
+    (signal_span,) = sent(received)
+    assert base(signal_span)["name"] == "signal_entity:add"
+    request = parent_request(received)
     assert [base(e)["name"] for e in request] == ["signal_counter"]
-    assert operation_id(request[0]) == operation_id(sent)
+    assert operation_id(request[0]) == operation_id(signal_span)
     operations = ingestion.wait_for(
         lambda items: any(properties(e).get("durabletask.task.instance_id") == entity_id for e in items)
     )

@@ -69,8 +69,15 @@ def receiver() -> Iterator[OtlpReceiver]:
     otlp.stop()
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, receiver: OtlpReceiver) -> Iterator[LocalStack]:
+@pytest.fixture(scope="module", params=["memory", "sqlite"])
+def stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, receiver: OtlpReceiver
+) -> Iterator[LocalStack]:
+    """The stack under both scheduler stores: ``make run`` keeps the scheduler's state in SQLite."""
+    log_dir = Path(tmp_path_factory.mktemp(f"otlp-{request.param}"))
+    store = ["--store", "memory"] if request.param == "memory" else ["--store", "sqlite", "--data-file"]
+    if request.param == "sqlite":
+        store.append(str(log_dir / "scheduler.sqlite3"))
     env = {
         "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
         "OTEL_BSP_SCHEDULE_DELAY": "200",
@@ -78,7 +85,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, receiver: OtlpReceiver) -> I
         "WORK_ITEM_DELAY_MIN_SECONDS": "0",
         "WORK_ITEM_DELAY_MAX_SECONDS": "0",
     }
-    local = LocalStack(log_dir=Path(tmp_path_factory.mktemp("otlp")), env=env)
+    local = LocalStack(log_dir=log_dir, env=env, scheduler_args=store)
     try:
         local.start()
         local.wait_healthy()

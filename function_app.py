@@ -2,12 +2,14 @@
 
 Triggers are thin: they validate input (``durable_app.http_requests``), make one or two scheduler calls
 with the process's shared client, and answer in Durable Functions' shapes (``durable_app.http_responses``).
-Importing this module starts this process's DTS worker unless ``DTS_WORKER_ENABLED`` is false.
+Importing this module installs the app's telemetry exporters when configured (``durable_app.telemetry``)
+and starts this process's DTS worker unless ``DTS_WORKER_ENABLED`` is false.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import UTC, datetime
 
 import azure.functions as func
@@ -30,6 +32,7 @@ from durable_app.http_responses import (
 from durable_app.openapi import openapi_document
 from durable_app.scheduler_client import shared_client
 from durable_app.settings import AppSettings
+from durable_app.telemetry import ATTR_INSTANCE_ID, ATTR_NAME, annotate, configure_telemetry, traced_request
 from durable_app.worker_host import hosted_worker_status, start_hosted_worker
 from entities.counter import counter
 from orchestrations.counter_workflow import counter_workflow
@@ -38,6 +41,7 @@ from orchestrations.fan_out_fan_in import fan_out_fan_in_orchestrator
 logger = logging.getLogger(__name__)
 
 settings = AppSettings.from_env()
+configure_telemetry()
 start_hosted_worker(settings)
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
@@ -47,18 +51,23 @@ REUSE_FINISHED_IDS = OrchestrationIdReusePolicy(replaceableStatus=[status.value 
 
 
 async def _start(req: func.HttpRequest, orchestrator: object, orchestration_input: object) -> func.HttpResponse:
-    instance_id = inputs.optional_identifier(req.route_params.get("instance_id"), "instance_id")
+    # The id is chosen here, not by the SDK: durabletask 1.12 tags its create_orchestration span with an id of
+    # its own when none is given, so the span would name an instance that does not exist.
+    instance_id = inputs.optional_identifier(req.route_params.get("instance_id"), "instance_id") or uuid.uuid4().hex
     new_id = await shared_client(settings).schedule_new_orchestration(
         orchestrator,  # type: ignore[arg-type]
         input=orchestration_input,
         instance_id=instance_id,
         reuse_id_policy=REUSE_FINISHED_IDS,
     )
-    logger.info("Started %s instance %s", getattr(orchestrator, "__name__", orchestrator), new_id)
+    name = getattr(orchestrator, "__name__", str(orchestrator))
+    annotate({ATTR_INSTANCE_ID: new_id, ATTR_NAME: name})
+    logger.info("Started %s instance %s", name, new_id)
     return started_response(req, new_id)
 
 
 @app.route(route="orchestrators/fan_out_fan_in_orchestrator/{instance_id?}", methods=["POST"])
+@traced_request
 @api_errors
 async def start_fan_out_fan_in(req: func.HttpRequest) -> func.HttpResponse:
     """Start a fan-out over a JSON list of numbers, or over 1..count (default 10)."""
@@ -67,6 +76,7 @@ async def start_fan_out_fan_in(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @app.route(route="orchestrators/counter_workflow/{instance_id?}", methods=["POST"])
+@traced_request
 @api_errors
 async def start_counter_workflow(req: func.HttpRequest) -> func.HttpResponse:
     """Start ``counter_workflow`` for an entity key."""
@@ -82,10 +92,13 @@ async def _existing_state(instance_id: str, *, fetch_payloads: bool = False) -> 
 
 
 def _instance_id(req: func.HttpRequest) -> str:
-    return inputs.identifier(req.route_params.get("instance_id"), "instance_id")
+    instance_id = inputs.identifier(req.route_params.get("instance_id"), "instance_id")
+    annotate({ATTR_INSTANCE_ID: instance_id})
+    return instance_id
 
 
 @app.route(route="instances/{instance_id}", methods=["GET"])
+@traced_request
 @api_errors
 async def get_instance_status(req: func.HttpRequest) -> func.HttpResponse:
     """Status, input, output and custom status; ``?history=true`` adds the history events."""
@@ -99,6 +112,7 @@ async def get_instance_status(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @app.route(route="instances/{instance_id}/terminate", methods=["POST"])
+@traced_request
 @api_errors
 async def terminate_instance(req: func.HttpRequest) -> func.HttpResponse:
     instance_id = _instance_id(req)
@@ -111,6 +125,7 @@ async def terminate_instance(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @app.route(route="instances/{instance_id}/suspend", methods=["POST"])
+@traced_request
 @api_errors
 async def suspend_instance(req: func.HttpRequest) -> func.HttpResponse:
     instance_id = _instance_id(req)
@@ -123,6 +138,7 @@ async def suspend_instance(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @app.route(route="instances/{instance_id}/resume", methods=["POST"])
+@traced_request
 @api_errors
 async def resume_instance(req: func.HttpRequest) -> func.HttpResponse:
     instance_id = _instance_id(req)
@@ -135,6 +151,7 @@ async def resume_instance(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @app.route(route="instances/{instance_id}/raiseEvent/{event_name}", methods=["POST"])
+@traced_request
 @api_errors
 async def raise_event(req: func.HttpRequest) -> func.HttpResponse:
     """Deliver an external event (any JSON body, or none) to a running instance."""
@@ -149,6 +166,7 @@ async def raise_event(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @app.route(route="instances/{instance_id}", methods=["DELETE"])
+@traced_request
 @api_errors
 async def purge_instance(req: func.HttpRequest) -> func.HttpResponse:
     """Delete a finished instance's history; running instances must be terminated first."""
@@ -165,6 +183,7 @@ def _counter_id(req: func.HttpRequest) -> EntityInstanceId:
 
 
 @app.route(route="counters/{key}/{operation}", methods=["POST"])
+@traced_request
 @api_errors
 async def signal_counter(req: func.HttpRequest) -> func.HttpResponse:
     """Signal ``add``/``subtract`` (amount in the body or ``?amount=``) or ``reset``; 202 once queued."""
@@ -176,6 +195,7 @@ async def signal_counter(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @app.route(route="counters/{key}", methods=["GET"])
+@traced_request
 @api_errors
 async def get_counter(req: func.HttpRequest) -> func.HttpResponse:
     """The counter's value; 404 for a counter that was never signalled."""
@@ -187,6 +207,7 @@ async def get_counter(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @app.route(route="counters", methods=["GET"])
+@traced_request
 @api_errors
 async def list_counters(req: func.HttpRequest) -> func.HttpResponse:
     """Every counter with its value, optionally only keys starting with ``?prefix=``."""

@@ -47,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
         ),
         "http_latency": _step("HTTP latency", scenarios.http_latency, 32, 2 if args.quick else 20),
         "cold_start": _step("cold start", scenarios.cold_start, repeat),
+        "telemetry": _step(
+            "telemetry cost", scenarios.telemetry_cost, 50 if args.quick else 1000, 10 if args.quick else 100, repeat
+        ),
     }
     results["total_seconds"] = time.perf_counter() - started
     report.write(results, args.out)

@@ -97,8 +97,21 @@ def markdown(r: dict[str, Any]) -> str:
         f"{fan_out['peak_rss_mb_largest_fan_out']:.0f} MB | |",
         f"| 7. cold start | process start to healthy / bare `import azure.functions` | "
         f"{cold['app_to_healthy_s']:.2f} s / {cold['bare_import_s']:.2f} s = {cold['ratio']:.1f}x | |",
-        "",
     ]
+    telemetry = r["telemetry"]
+    off = telemetry["activities_per_second"]["off"]
+    for name, label in (("on", "every span and log"), ("on_sampled_10", "10% of traces sampled")):
+        lines.append(
+            f"| 8. telemetry, fan-out N={telemetry['fan_out_size']} | activities/s exporting {label} / off | "
+            f"{telemetry['activities_per_second'][name]:.0f} / {off:.0f} = "
+            f"**{telemetry['ratio_over_off'][name]:.2f}x** | |"
+        )
+    lines.append(
+        f"| 8. telemetry, I/O fan-out of {telemetry['io_bound_items']} | wall time exporting / off | "
+        f"{telemetry['io_bound_wall_s']['on']:.2f} s / {telemetry['io_bound_wall_s']['off']:.2f} s = "
+        f"**{telemetry['io_bound_wall_on_over_off']:.2f}x** | |"
+    )
+    lines.append("")
     return "\n".join(lines)
 
 

@@ -328,3 +328,90 @@ def _app_cold_start(endpoint: str) -> float:
         return time.perf_counter() - started
     finally:
         stop(process)
+
+
+def telemetry_cost(n: int, io_items: int, repeat: int) -> dict[str, Any]:
+    """Fan-out activities/s with telemetry off (nothing configured) against exporting every span and log,
+    and the I/O-bound fan-out's wall time off and exporting.
+
+    The exporting stacks send OTLP (http/protobuf) to a loopback sink that accepts and discards, so the
+    figure is the app's own cost of recording and exporting, not a network's.
+    """
+    sink = _DiscardingSink()
+    exporting = {"OTEL_EXPORTER_OTLP_ENDPOINT": sink.endpoint}
+    configurations = {
+        "off": {},
+        "on": exporting,
+        "on_sampled_10": {**exporting, "TELEMETRY_SAMPLING_PERCENTAGE": "10"},
+    }
+    rates: dict[str, list[float]] = {name: [] for name in configurations}
+    try:
+        with (
+            Stack("app", settings=configurations["off"]) as off,
+            Stack("app", settings=configurations["on"]) as on,
+            Stack("app", settings=configurations["on_sampled_10"]) as sampled,
+        ):
+            stacks = {"off": off, "on": on, "on_sampled_10": sampled}
+            for _ in range(repeat):
+                for name, stack in stacks.items():
+                    rates[name].append(n / _timed_fan_out_app(stack, n)[0])
+        io_walls = _io_bound_walls(exporting, io_items, repeat)
+    finally:
+        sink.stop()
+    medians = {name: statistics.median(values) for name, values in rates.items()}
+    io_medians = {name: statistics.median(values) for name, values in io_walls.items()}
+    return {
+        "fan_out_size": n,
+        "activities_per_second": medians,
+        "ratio_over_off": {name: medians[name] / medians["off"] for name in ("on", "on_sampled_10")},
+        "io_bound_items": io_items,
+        "io_bound_wall_s": io_medians,
+        "io_bound_wall_on_over_off": io_medians["on"] / io_medians["off"],
+        "exported_requests": sink.requests,
+        "runs": rates,
+        "io_bound_runs": io_walls,
+    }
+
+
+def _io_bound_walls(exporting: dict[str, str], items: int, repeat: int) -> dict[str, list[float]]:
+    """Wall time of the seed's I/O-bound fan-out (0.5-2 s per item) with telemetry off and exporting."""
+    delays = {"WORK_ITEM_DELAY_MIN_SECONDS": "0.5", "WORK_ITEM_DELAY_MAX_SECONDS": "2.0"}
+    walls: dict[str, list[float]] = {"off": [], "on": []}
+    with Stack("app", settings=delays) as off, Stack("app", settings={**delays, **exporting}) as on:
+        for _ in range(repeat):
+            walls["off"].append(_timed_fan_out_app(off, items)[0])
+            walls["on"].append(_timed_fan_out_app(on, items)[0])
+    return walls
+
+
+class _DiscardingSink:
+    """An OTLP endpoint on loopback that answers 200 to every export and keeps nothing but a count."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.requests = 0
+        sink = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                sink.requests += 1
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        self._server = ThreadingHTTPServer((HOST, 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{HOST}:{self._server.server_address[1]}"
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()

@@ -17,6 +17,7 @@ from durable_app.credentials import async_credential
 from durable_app.reconnect import channel_options
 from durable_app.sdk_logging import sdk_logger
 from durable_app.settings import AppSettings
+from durable_app.telemetry import SignalTraceInterceptor
 
 _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncDurableTaskSchedulerClient] = (
     weakref.WeakKeyDictionary()
@@ -34,6 +35,7 @@ def create_client(settings: AppSettings) -> AsyncDurableTaskSchedulerClient:
         token_credential=async_credential(connection),
         secure_channel=connection.secure_channel,
         channel_options=channel_options(settings.reconnect_max_seconds),
+        interceptors=[SignalTraceInterceptor()],  # signals sent over HTTP carry their request's trace
         logger=logger,
     )
 

@@ -19,7 +19,7 @@ from durable_app.connection_monitor import ConnectionMonitor, ConnectionState
 from durable_app.credentials import sync_credential
 from durable_app.reconnect import channel_options, worker_resiliency
 from durable_app.registry import register_all
-from durable_app.sdk_logging import sdk_logger
+from durable_app.sdk_logging import CleanStopFilter, sdk_logger
 from durable_app.settings import AppSettings
 
 logger = logging.getLogger(__name__)
@@ -50,6 +50,9 @@ class HostedWorker:
         self.monitor = ConnectionMonitor()
         concurrency = settings.concurrency
         sdk_log = sdk_logger("worker", settings.sdk_log_level)  # before the credential, which logs as it is made
+        self._clean_stop = CleanStopFilter()
+        sdk_log.addFilter(self._clean_stop)
+        self._sdk_log = sdk_log
         self._worker = DurableTaskSchedulerWorker(
             host_address=settings.connection.host_address,
             taskhub=settings.connection.taskhub,
@@ -95,12 +98,14 @@ class HostedWorker:
             if not self._running:
                 return True
             self._running = False
+        self._clean_stop.stopping()
         stopper = threading.Thread(target=self._worker.stop, name="dts-worker-stop", daemon=True)
         stopper.start()
         stopper.join(timeout)
         if stopper.is_alive():
             logger.warning("DTS worker did not stop within %.0fs; unfinished work will be redelivered", timeout)
             return False
+        self._sdk_log.removeFilter(self._clean_stop)
         return True
 
     def status(self) -> WorkerStatus:

@@ -6,7 +6,8 @@ dies, an orchestration stays "in flight" forever and a popped activity is lost. 
 redelivers such work. :class:`LocalScheduler` adds that with one extension point, the stream itself:
 every work item it yields is *leased* to the stream until completed, and when a stream ends its unfinished
 leases go back on their queues. Completion tokens are renewed on redelivery, so a late answer from the
-dead worker is ignored as stale, and a second completion of the same activity is dropped.
+dead worker is ignored as stale, and a second completion of the same activity is dropped. Trace context
+travels through it as through the real scheduler (``local_stack.trace_context``).
 
 It relies on a few private fields of the backend; ``tests/integration/test_local_scheduler.py`` pins the
 durabletask version and checks those fields, so an upgrade that changes them fails loudly.
@@ -28,7 +29,9 @@ from pathlib import Path
 import grpc
 from durabletask.internal import orchestrator_service_pb2 as pb
 from durabletask.internal import orchestrator_service_pb2_grpc as stubs
-from durabletask.testing.in_memory_backend import ActivityWorkItem, InMemoryOrchestrationBackend
+from durabletask.testing.in_memory_backend import ActivityWorkItem
+
+from local_stack.trace_context import TraceContextPropagation
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +57,7 @@ class _Stream:
     leases: dict[Lease, pb.WorkItem] = field(default_factory=dict)
 
 
-class LocalScheduler(InMemoryOrchestrationBackend):
+class LocalScheduler(TraceContextPropagation):
     """In-memory DTS-protocol scheduler that redelivers work held by a worker whose stream ends."""
 
     def __init__(

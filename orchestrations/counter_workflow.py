@@ -10,6 +10,7 @@ import logging
 
 from durabletask import entities, task
 
+from durable_app.telemetry import orchestration_logger
 from entities.counter import counter
 
 logger = logging.getLogger(__name__)
@@ -17,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 def counter_workflow(ctx: task.OrchestrationContext, entity_key: str) -> str:
     """Signal add 10, add 5, subtract 3 on ``counter/<entity_key>``, then return its value."""
-    log = ctx.create_replay_safe_logger(logger)
+    log = orchestration_logger(ctx, logger)  # replay-safe, in the orchestration's trace
     entity_id = entities.EntityInstanceId(counter.__name__, entity_key)
 
     ctx.signal_entity(entity_id, "add", input=10)

@@ -21,6 +21,7 @@ from typing import Any, TypedDict
 from durabletask import task
 
 from durable_app.settings import SettingsError, non_negative_float
+from durable_app.telemetry import ATTR_WORK_ITEM, annotate, orchestration_logger
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ WORK_ITEM_RETRY = task.RetryPolicy(
 
 def fan_out_fan_in_orchestrator(ctx: task.OrchestrationContext, work_items: list[WorkItem] | None) -> Aggregate:
     """Fan out one activity per work item, wait for all, then fan in to one aggregate."""
-    log = ctx.create_replay_safe_logger(logger)
+    log = orchestration_logger(ctx, logger)  # replay-safe, in the orchestration's trace
     items = work_items or []
     log.info("Starting fan out/fan in orchestration with %d items", len(items))
 
@@ -67,10 +68,11 @@ def process_work_item(ctx: task.ActivityContext, item: WorkItem) -> WorkItemResu
     """Square one work item after a simulated I/O delay (``WORK_ITEM_DELAY_*_SECONDS``)."""
     if isinstance(item, bool) or not isinstance(item, int | float):
         raise TypeError(f"work item {item!r} is not a number")
+    annotate({ATTR_WORK_ITEM: item})
     inject_faults(item)
     low, high = work_item_delay_range()
     delay = random.uniform(low, high)
-    logger.info("Processing work item: %s (%.2fs)", item, delay)
+    logger.debug("Processing work item: %s (%.2fs)", item, delay)
     if delay:
         time.sleep(delay)
     return {"item": item, "result": item * item}

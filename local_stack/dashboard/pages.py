@@ -74,6 +74,8 @@ def instance_page(detail: InstanceDetail) -> str:
         ("Output", _json(detail.output)),
         ("Custom status", _json(detail.custom_status)),
     ]
+    if detail.trace_id:
+        facts.append(("Trace id", f'<code class="trace-id">{_e(detail.trace_id)}</code>'))
     if detail.failure:
         facts.append(("Failure", f'<pre class="failure">{_e(detail.failure)}</pre>'))
     facts_html = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in facts)

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import grpc
+from durabletask import history as h
 from durabletask.azuremanaged.client import DurableTaskSchedulerClient
 from durabletask.client import OrchestrationQuery, OrchestrationStatus
 from durabletask.internal import orchestrator_service_pb2 as pb
@@ -54,6 +55,7 @@ class InstanceDetail:
     custom_status: str | None
     failure: str | None
     steps: list[Step]
+    trace_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,7 @@ class SchedulerReader:
         if state is None:
             return None
         failure = state.failure_details
+        history = self.client.get_orchestration_history(instance_id)
         return InstanceDetail(
             row=InstanceRow(
                 instance_id=state.instance_id,
@@ -133,7 +136,8 @@ class SchedulerReader:
             output=state.serialized_output,
             custom_status=state.serialized_custom_status,
             failure=f"{failure.error_type}: {failure.message}" if failure else None,
-            steps=timeline(self.client.get_orchestration_history(instance_id)),
+            steps=timeline(history),
+            trace_id=trace_id(history),
         )
 
     def entities(self, *, prefix: str, page_size: int, token: str | None) -> Page:
@@ -170,6 +174,16 @@ class SchedulerReader:
     def close(self) -> None:
         self.client.close()
         self._channel.close()
+
+
+def trace_id(history: list[h.HistoryEvent]) -> str | None:
+    """The W3C trace id the instance was started in: its ``ExecutionStarted`` event's parent trace context."""
+    for event in history:
+        if isinstance(event, h.ExecutionStartedEvent):
+            context = event.parent_trace_context
+            parts = context.trace_parent.split("-") if context else []
+            return parts[1] if len(parts) == 4 else None
+    return None
 
 
 def _status_name(status: OrchestrationStatus) -> str:

@@ -34,7 +34,11 @@ def test_quick_bench_writes_a_complete_report(tmp_path: Path) -> None:
     assert results["http_latency"]["milliseconds"]["signal_counter"]["count"] == 64
     assert results["io_bound_fan_out"]["wall_s"]["app_defaults"] > 0
     assert results["cold_start"]["app_to_healthy_s"] > 0
+    assert set(results["telemetry"]["ratio_over_off"]) == {"on", "on_sampled_10"}
+    assert results["telemetry"]["exported_requests"] > 0  # the exporting stacks really exported
     report = (tmp_path / "report.md").read_text()
     assert report.count("| 1. fan-out N=") == 2
+    assert report.count("| 8. telemetry") == 3
+    assert results["telemetry"]["io_bound_wall_s"]["on"] > 0
     for plot in ("fan_out_throughput.png", "http_latency.png"):
         assert (tmp_path / plot).read_bytes().startswith(b"\x89PNG")

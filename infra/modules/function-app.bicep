@@ -125,6 +125,9 @@ var commonSettings = {
   AzureWebJobsStorage__clientId: identityClientId
   APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+  // The app exports its own telemetry (durable_app/telemetry.py); with host.json's telemetryMode OpenTelemetry
+  // this makes the Python worker hand each invocation's trace context to it, so a request is counted once.
+  PYTHON_ENABLE_OPENTELEMETRY: 'true'
   AZURE_CLIENT_ID: identityClientId
   DURABLE_TASK_SCHEDULER_CONNECTION_STRING: connectionString
   TASKHUB_NAME: taskHubName

@@ -94,6 +94,7 @@ def test_app_settings_wire_the_scheduler_by_identity(bicep: dict[str, dict[str, 
         "AzureWebJobsStorage__clientId",
         "APPLICATIONINSIGHTS_CONNECTION_STRING",
         "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+        "PYTHON_ENABLE_OPENTELEMETRY",
         "AZURE_CLIENT_ID",
         "DURABLE_TASK_SCHEDULER_CONNECTION_STRING",
         "TASKHUB_NAME",
@@ -109,6 +110,7 @@ def test_app_settings_wire_the_scheduler_by_identity(bicep: dict[str, dict[str, 
     )
     assert settings["AzureWebJobsStorage__credential"] == "managedidentity"
     assert settings["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"] == "ClientId=${identityClientId};Authorization=AAD"
+    assert settings["PYTHON_ENABLE_OPENTELEMETRY"] == "true"
     assert variable(app, "elasticPremiumSettings") == {
         "FUNCTIONS_EXTENSION_VERSION": "~4",
         "FUNCTIONS_WORKER_RUNTIME": "python",

@@ -28,7 +28,8 @@ from pathlib import Path
 import grpc
 from durabletask.internal import orchestrator_service_pb2 as pb
 from durabletask.internal import orchestrator_service_pb2_grpc as stubs
-from durabletask.testing.in_memory_backend import ActivityWorkItem, InMemoryOrchestrationBackend
+from durabletask.testing.in_memory_backend import ActivityWorkItem, EntityState, InMemoryOrchestrationBackend
+from google.protobuf import timestamp_pb2, wrappers_pb2
 
 logger = logging.getLogger(__name__)
 
@@ -175,6 +176,40 @@ class LocalScheduler(InMemoryOrchestrationBackend):
                     break
             return super().CompleteEntityTask(request, context)
 
+    def GetEntity(self, request: pb.GetEntityRequest, context: grpc.ServicerContext) -> pb.GetEntityResponse:
+        """An entity exists once an operation has given it state, as in DTS; until then (or after ``delete``) not.
+
+        The backend answers ``exists`` with no state for an entity whose first signal is still queued, which the
+        SDK turns into the state ``''``: ``get_state(int)`` then raises instead of returning ``None``.
+        """
+        with self._lock:
+            entity = self._entities.get(request.instanceId)
+            if entity is None or entity.serialized_state is None:
+                return pb.GetEntityResponse(exists=False)
+            return pb.GetEntityResponse(exists=True, entity=_entity_metadata(entity, request.includeState))
+
+    def QueryEntities(
+        self, request: pb.QueryEntitiesRequest, context: grpc.ServicerContext
+    ) -> pb.QueryEntitiesResponse:
+        """Entities by id prefix and modification time, transient ones (without state) only when asked, as in DTS.
+
+        The backend counts an entity with queued operations as transient and one without state as existing;
+        DTS's transient entities are those without state, whatever is queued for them.
+        """
+        query = request.query
+        start = _page_start(query)
+        with self._lock:
+            matching = sorted(
+                (entity for entity in self._entities.values() if _entity_matches(entity, query)),
+                key=lambda entity: entity.instance_id,
+            )
+            size = query.pageSize.value if query.HasField("pageSize") and query.pageSize.value > 0 else len(matching)
+            page = [_entity_metadata(entity, query.includeState) for entity in matching[start : start + size]]
+        more = start + size < len(matching)
+        return pb.QueryEntitiesResponse(
+            entities=page, continuationToken=wrappers_pb2.StringValue(value=str(start + size)) if more else None
+        )
+
     def _stamp(self, instance_id: str) -> None:
         """Give new history events the time they happened: the backend leaves every timestamp at zero.
 
@@ -315,6 +350,36 @@ def _lease_of(item: pb.WorkItem) -> Lease | None:
     if item.HasField("entityRequestV2"):
         return ("entity", item.entityRequestV2.instanceId, 0)
     return None
+
+
+def _entity_metadata(entity: EntityState, include_state: bool) -> pb.EntityMetadata:
+    """An entity as the API describes it; its state only when asked for and present."""
+    modified = timestamp_pb2.Timestamp()
+    modified.FromDatetime(entity.last_modified_at)
+    state = entity.serialized_state
+    return pb.EntityMetadata(
+        instanceId=entity.instance_id,
+        lastModifiedTime=modified,
+        backlogQueueSize=len(entity.pending_operations),
+        lockedBy=wrappers_pb2.StringValue(value=entity.locked_by) if entity.locked_by else None,
+        serializedState=wrappers_pb2.StringValue(value=state) if include_state and state is not None else None,
+    )
+
+
+def _entity_matches(entity: EntityState, query: pb.EntityQuery) -> bool:
+    if query.HasField("instanceIdStartsWith") and not entity.instance_id.startswith(query.instanceIdStartsWith.value):
+        return False
+    if query.HasField("lastModifiedFrom") and entity.last_modified_at < query.lastModifiedFrom.ToDatetime(UTC):
+        return False
+    if query.HasField("lastModifiedTo") and entity.last_modified_at >= query.lastModifiedTo.ToDatetime(UTC):
+        return False
+    return query.includeTransient or entity.serialized_state is not None
+
+
+def _page_start(query: pb.EntityQuery) -> int:
+    """Where a page begins: the continuation token is the index of its first entity."""
+    token = query.continuationToken.value if query.HasField("continuationToken") else ""
+    return int(token) if token.isdigit() else 0
 
 
 def serve(port: int, host: str = "127.0.0.1", data_file: Path | None = None) -> LocalScheduler:

@@ -38,8 +38,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_scheduler(args: argparse.Namespace) -> int:
-    from local_stack.scheduler import serve
-    from local_stack.scheduler_store import StoreError
+    from local_stack.scheduler import StoreError, serve
 
     ensure_free(args.host, args.port, "The scheduler", "--port")
     logging.getLogger("durabletask.testing").setLevel(logging.WARNING)
@@ -219,7 +218,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_store_options(parser: argparse.ArgumentParser) -> None:
-    from local_stack.scheduler_store import DEFAULT_DATA_FILE
+    from local_stack.scheduler import DEFAULT_DATA_FILE
 
     parser.add_argument(
         "--store",

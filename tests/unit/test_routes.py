@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from local_stack.routes import Route, RouteTable, RouteTemplateError
+from local_stack.functions_host.routes import Route, RouteTable, RouteTemplateError
 
 GET, POST = frozenset({"GET"}), frozenset({"POST"})
 

@@ -8,8 +8,7 @@ every work item it yields is *leased* to the stream until completed, and when a 
 leases go back on their queues. Completion tokens are renewed on redelivery, so a late answer from the
 dead worker is ignored as stale, and a second completion of the same activity is dropped.
 
-It relies on a few private fields of the backend; ``tests/integration/test_local_scheduler.py`` pins the
-durabletask version and checks those fields, so an upgrade that changes them fails loudly.
+It relies on a few private fields of the backend, all named in :mod:`local_stack.scheduler.backend`.
 """
 
 from __future__ import annotations
@@ -23,13 +22,13 @@ from collections.abc import Iterator
 from concurrent import futures
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
 import grpc
 from durabletask.internal import orchestrator_service_pb2 as pb
 from durabletask.internal import orchestrator_service_pb2_grpc as stubs
-from durabletask.testing.in_memory_backend import ActivityWorkItem, EntityState, InMemoryOrchestrationBackend
 from google.protobuf import timestamp_pb2, wrappers_pb2
+
+from local_stack.scheduler.backend import ActivityWorkItem, EntityState, InMemoryOrchestrationBackend
 
 logger = logging.getLogger(__name__)
 
@@ -380,28 +379,3 @@ def _page_start(query: pb.EntityQuery) -> int:
     """Where a page begins: the continuation token is the index of its first entity."""
     token = query.continuationToken.value if query.HasField("continuationToken") else ""
     return int(token) if token.isdigit() else 0
-
-
-def serve(port: int, host: str = "127.0.0.1", data_file: Path | None = None) -> LocalScheduler:
-    """Start a scheduler on ``host:port`` and return it (call ``stop()`` to shut it down).
-
-    With ``data_file`` its state lives in that SQLite file and survives restarts; without, in memory only.
-    """
-    if data_file is None:
-        scheduler = LocalScheduler(port=port, host=host)
-    else:
-        from local_stack.persistent_scheduler import PersistentScheduler
-
-        scheduler = PersistentScheduler(port=port, host=host, data_file=data_file)
-    try:
-        scheduler.start()
-    except BaseException:
-        scheduler.stop()
-        raise
-    return scheduler
-
-
-def wait_forever(scheduler: LocalScheduler, stop: threading.Event) -> None:
-    """Block until ``stop`` is set, then shut the scheduler down."""
-    stop.wait()
-    scheduler.stop(grace=1)

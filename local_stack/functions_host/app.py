@@ -27,11 +27,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import request_response
 
-from local_stack.routes import Route, RouteTable
+from local_stack.functions_host.routes import Route, RouteTable
 
 logger = logging.getLogger("local_stack.host")
 
-APP_ROOT = Path(__file__).resolve().parent.parent
+APP_ROOT = Path(__file__).resolve().parents[2]
 
 
 def load_local_settings(app_root: Path = APP_ROOT) -> list[str]:

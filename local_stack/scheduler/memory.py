@@ -24,11 +24,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import grpc
+from durabletask.internal import helpers
 from durabletask.internal import orchestrator_service_pb2 as pb
 from durabletask.internal import orchestrator_service_pb2_grpc as stubs
 from google.protobuf import timestamp_pb2, wrappers_pb2
 
-from local_stack.scheduler.backend import ActivityWorkItem, EntityState, InMemoryOrchestrationBackend
+from local_stack.scheduler.backend import (
+    ActivityWorkItem,
+    EntityState,
+    InMemoryOrchestrationBackend,
+    OrchestrationInstance,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +75,7 @@ class LocalScheduler(InMemoryOrchestrationBackend):
         self._ping_interval = ping_interval
         self._stream_numbers = itertools.count(1)
         self._holders: dict[Lease, _Stream] = {}
+        self._late_entity_batches: dict[str, tuple[str, list[pb.HistoryEvent]]] = {}
         self.redelivered = 0
 
     @property
@@ -155,6 +162,9 @@ class LocalScheduler(InMemoryOrchestrationBackend):
             self._release(("orchestration", request.instanceId, 0), request.completionToken)
             response = super().CompleteOrchestratorTask(request, context)
             self._stamp(request.instanceId)
+            instance = self._instances.get(request.instanceId)
+            if instance is not None and instance.completed_at and self._is_terminal_status(instance.status):
+                instance.last_updated_at = instance.completed_at  # finished: "updated" never moves again
             return response
 
     def CompleteActivityTask(self, request: pb.ActivityResponse, context: grpc.ServicerContext):
@@ -163,17 +173,78 @@ class LocalScheduler(InMemoryOrchestrationBackend):
             if not self._release(lease) and not self._unqueue_activity(request.instanceId, request.taskId):
                 logger.info("Dropping duplicate completion of %s task %d", request.instanceId, request.taskId)
                 return pb.CompleteTaskResponse()
+            instance = self._instances.get(request.instanceId)
+            if instance is not None and self._is_terminal_status(instance.status):
+                logger.info("Dropping a result for finished instance %s (task %d)", request.instanceId, request.taskId)
+                return pb.CompleteTaskResponse()
             response = super().CompleteActivityTask(request, context)
             self._stamp(request.instanceId)
             return response
 
     def CompleteEntityTask(self, request: pb.EntityBatchResult, context: grpc.ServicerContext):
+        """Record a batch's result; also one finished just as its stream ended, unless already handed out again.
+
+        Activities accept such a late completion (see :meth:`_unqueue_activity`); without the same for entity
+        batches, a batch the worker did finish would run a second time on the worker it is redelivered to.
+        """
         with self._lock:
-            for entity in self._entities.values():
-                if str(entity.completion_token) == request.completionToken:
-                    self._release(("entity", entity.instance_id, 0))
-                    break
-            return super().CompleteEntityTask(request, context)
+            entity = next(
+                (e for e in self._entities.values() if str(e.completion_token) == request.completionToken), None
+            ) or self._reclaim_entity_batch(request.completionToken)
+            if entity is None:
+                logger.info("Dropping a stale entity batch completion (token %s)", request.completionToken)
+                return pb.CompleteTaskResponse()
+            self._release(("entity", entity.instance_id, 0))
+            self._late_entity_batches.pop(entity.instance_id, None)
+            response = super().CompleteEntityTask(request, context)
+            self._forget_if_empty(entity)
+            return response
+
+    def TerminateInstance(self, request: pb.TerminateRequest, context: grpc.ServicerContext) -> pb.TerminateResponse:
+        """Terminate at once, as DTS does, and with ``recursive`` every sub-orchestration still running.
+
+        The backend queues the termination as an event for the worker, so the instance stays running until a
+        worker has replayed its whole history (seconds for a large fan-out), and a second terminate in that
+        window is accepted and recorded again. Here the instance is finished by the time the call returns;
+        terminating a finished instance changes nothing.
+        """
+        output = request.output.value if request.HasField("output") else None
+        with self._lock:
+            self._terminate(request.instanceId, output, request.recursive)
+        return pb.TerminateResponse()
+
+    def PurgeInstances(
+        self, request: pb.PurgeInstancesRequest, context: grpc.ServicerContext
+    ) -> pb.PurgeInstancesResponse:
+        """Purge as the backend does and, with ``recursive``, the finished sub-orchestrations of each purged one."""
+        with self._lock:
+            before = dict(dict.items(self._instances))
+            response = super().PurgeInstances(request, context)
+            if request.recursive:
+                purged = [instance for instance_id, instance in before.items() if instance_id not in self._instances]
+                response.deletedInstanceCount += sum(self._purge_children(instance) for instance in purged)
+            return response
+
+    def RaiseEvent(self, request: pb.RaiseEventRequest, context: grpc.ServicerContext) -> pb.RaiseEventResponse:
+        """An event for a finished instance is dropped: its history never changes again."""
+        with self._lock:
+            instance = self._instances.get(request.instanceId)
+            if instance is not None and self._is_terminal_status(instance.status):
+                logger.info("Dropping event '%s' for finished instance %s", request.name, request.instanceId)
+                return pb.RaiseEventResponse()
+            return super().RaiseEvent(request, context)
+
+    def CleanEntityStorage(
+        self, request: pb.CleanEntityStorageRequest, context: grpc.ServicerContext
+    ) -> pb.CleanEntityStorageResponse:
+        """Release orphaned locks; remove no entity, as DTS answers: an entity left without state is already gone.
+
+        (:meth:`_forget_if_empty` drops an entity as soon as an operation leaves it without state.)
+        """
+        keep_entities = pb.CleanEntityStorageRequest(
+            releaseOrphanedLocks=request.releaseOrphanedLocks, continuationToken=request.continuationToken
+        )
+        return super().CleanEntityStorage(keep_entities, context)
 
     def GetEntity(self, request: pb.GetEntityRequest, context: grpc.ServicerContext) -> pb.GetEntityResponse:
         """An entity exists once an operation has given it state, as in DTS; until then (or after ``delete``) not.
@@ -209,6 +280,104 @@ class LocalScheduler(InMemoryOrchestrationBackend):
             entities=page, continuationToken=wrappers_pb2.StringValue(value=str(start + size)) if more else None
         )
 
+    def _enqueue_orchestration(self, instance_id: str) -> None:
+        """Queue an instance for a worker, never a finished one: what arrives for it now is dropped."""
+        instance = self._instances.get(instance_id)
+        if instance is not None and self._is_terminal_status(instance.status):
+            instance.pending_events.clear()
+            if instance.completed_at:
+                instance.last_updated_at = instance.completed_at
+            return
+        super()._enqueue_orchestration(instance_id)
+
+    def _terminate(self, instance_id: str, output: str | None, recursive: bool) -> None:
+        """Finish an unfinished instance as terminated, now. Caller holds the lock.
+
+        Its history ends as a worker would have ended it, and a worker still holding it gets a stale token,
+        so its late answer is dropped; queued activities of the instance are withdrawn.
+        """
+        instance = self._instances.get(instance_id)
+        if instance is None or self._is_terminal_status(instance.status):
+            return
+        now = datetime.now(UTC)
+        status = pb.ORCHESTRATION_STATUS_TERMINATED
+        started = [] if instance.history else [e for e in instance.pending_events if e.HasField("executionStarted")]
+        instance.history.extend(
+            [
+                helpers.new_orchestrator_started_event(now),
+                *started,  # never run: its history still says what was started
+                helpers.new_terminated_event(encoded_output=output),
+                helpers.new_orchestrator_completed_event(),
+                helpers.new_execution_completed_event(status, output),
+            ]
+        )
+        self._stamp(instance_id)
+        instance.status = status
+        instance.output = output
+        instance.failure_details = None
+        instance.completed_at = instance.last_updated_at = now
+        instance.pending_events.clear()
+        instance.dispatched_events.clear()
+        instance.completion_token = self._new_completion_token()
+        self._orchestration_in_flight.discard(instance_id)
+        self._orchestration_queue_set.discard(instance_id)
+        for queued in [item for item in self._activity_queue if item.instance_id == instance_id]:
+            self._activity_queue.remove(queued)
+        self._notify_waiters(instance_id)
+        logger.info("Terminated instance %s", instance_id)
+        if recursive:
+            for child_id in _sub_orchestration_ids(instance):
+                self._terminate(child_id, output, recursive)
+
+    def _purge_children(self, parent: OrchestrationInstance) -> int:
+        """Purge the finished sub-orchestrations of a purged instance, depth first; how many. Lock held."""
+        purged = 0
+        for child_id in _sub_orchestration_ids(parent):
+            child = self._instances.get(child_id)
+            if child is None or not self._is_terminal_status(child.status):
+                continue
+            del self._instances[child_id]
+            self._state_waiters.pop(child_id, None)
+            purged += 1 + self._purge_children(child)
+        return purged
+
+    def _reclaim_entity_batch(self, completion_token: str) -> EntityState | None:
+        """The entity whose batch this token was redelivered from, if nobody holds that batch yet. Lock held.
+
+        Its operations, put back at the head of the entity's queue, become the dispatched batch again, so
+        the backend records the result as if the stream had never ended.
+        """
+        for entity_id, (token, operations) in self._late_entity_batches.items():
+            if token != completion_token:
+                continue
+            entity = self._entities.get(entity_id)
+            count = len(operations)
+            if (
+                entity is None
+                or entity_id in self._entity_in_flight
+                or len(entity.pending_operations) < count
+                or any(a is not b for a, b in zip(entity.pending_operations, operations, strict=False))
+            ):
+                return None
+            entity.dispatched_operations = entity.pending_operations[:count]
+            del entity.pending_operations[:count]
+            entity.completion_token = int(token)
+            self._entity_in_flight.add(entity_id)
+            return entity
+        return None
+
+    def _forget_if_empty(self, entity: EntityState) -> None:
+        """Drop an entity an operation left without state and with nothing queued or locked: it no longer exists."""
+        if (
+            entity.serialized_state is None
+            and not entity.pending_operations
+            and not entity.dispatched_operations
+            and not entity.locked_by
+            and self._entities.get(entity.instance_id) is entity
+        ):
+            del self._entities[entity.instance_id]
+            self._entity_queue_set.discard(entity.instance_id)
+
     def _stamp(self, instance_id: str) -> None:
         """Give new history events the time they happened: the backend leaves every timestamp at zero.
 
@@ -236,6 +405,8 @@ class LocalScheduler(InMemoryOrchestrationBackend):
                 return False
             stream.leases[lease] = item
             self._holders[lease] = stream
+            if lease[0] == "entity":
+                self._late_entity_batches.pop(lease[1], None)  # handed out again: a late answer is stale now
             return True
 
     def _release(self, lease: Lease, completion_token: str | None = None) -> bool:
@@ -292,7 +463,8 @@ class LocalScheduler(InMemoryOrchestrationBackend):
 
     def _requeue_activity(self, request: pb.ActivityRequest, completion_token: int) -> None:
         instance_id = request.orchestrationInstance.instanceId
-        if instance_id not in self._instances:
+        instance = self._instances.get(instance_id)
+        if instance is None or self._is_terminal_status(instance.status):
             return
         self._activity_queue.appendleft(
             ActivityWorkItem(
@@ -310,6 +482,7 @@ class LocalScheduler(InMemoryOrchestrationBackend):
         self._entity_in_flight.discard(entity_id)
         if entity is None:
             return
+        self._late_entity_batches[entity_id] = (str(entity.completion_token), list(entity.dispatched_operations))
         entity.pending_operations[:0] = entity.dispatched_operations
         entity.dispatched_operations.clear()
         entity.completion_token = self._new_completion_token()
@@ -338,6 +511,15 @@ def _hand_over(handoff: queue.Queue[pb.WorkItem | None], item: pb.WorkItem | Non
         except queue.Full:
             continue
     return False
+
+
+def _sub_orchestration_ids(instance: OrchestrationInstance) -> list[str]:
+    """The instances an orchestration started as sub-orchestrations, from its history."""
+    return [
+        event.subOrchestrationInstanceCreated.instanceId
+        for event in instance.history
+        if event.HasField("subOrchestrationInstanceCreated")
+    ]
 
 
 def _lease_of(item: pb.WorkItem) -> Lease | None:

@@ -7,39 +7,15 @@ that read must give "no counter yet" (``None``), never a state of ``''`` that ``
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from durabletask.client import EntityQuery, TaskHubGrpcClient
-from durabletask.entities import DurableEntity, EntityInstanceId
+from durabletask.entities import EntityInstanceId
 from durabletask.worker import TaskHubGrpcWorker
 
 from durable_app.registry import register_all
-from local_stack.ports import free_port
-from local_stack.scheduler import LocalScheduler, serve
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def scheduler(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LocalScheduler]:
-    data_file = tmp_path / "scheduler.sqlite3" if request.param == "sqlite" else None
-    running = serve(free_port(), data_file=data_file)
-    yield running
-    running.stop(grace=0)
-
-
-@pytest.fixture
-def client(scheduler: LocalScheduler) -> Iterator[TaskHubGrpcClient]:
-    direct = TaskHubGrpcClient(host_address=f"localhost:{scheduler.port}")
-    yield direct
-    direct.close()
-
-
-class Tally(DurableEntity):
-    """A class entity: its inherited ``delete`` operation removes its state."""
-
-    def add(self, amount: int) -> None:
-        self.set_state(self.get_state(int, 0) + amount)
+from local_stack.scheduler import LocalScheduler
+from tests.helpers.workers import Tally
 
 
 def counter_value(client: TaskHubGrpcClient, entity_id: EntityInstanceId) -> int | None:
@@ -66,50 +42,50 @@ def wait_for_value(client: TaskHubGrpcClient, entity_id: EntityInstanceId, expec
 
 
 def test_a_signalled_counter_has_no_state_until_its_first_operation_runs(
-    scheduler: LocalScheduler, client: TaskHubGrpcClient, monkeypatch: pytest.MonkeyPatch
+    store_scheduler: LocalScheduler, store_client: TaskHubGrpcClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     entity_id = EntityInstanceId("counter", "sample-counter")
-    client.signal_entity(entity_id, "add", input=100)
-    client.signal_entity(entity_id, "subtract", input=25)
-    assert counter_value(client, entity_id) is None  # no worker yet: the operations are still queued
-    assert client.get_all_entities(EntityQuery(instance_id_starts_with="@counter@", include_state=True)) == []
-    transient = client.get_all_entities(EntityQuery(include_state=True, include_transient=True))
+    store_client.signal_entity(entity_id, "add", input=100)
+    store_client.signal_entity(entity_id, "subtract", input=25)
+    assert counter_value(store_client, entity_id) is None  # no worker yet: the operations are still queued
+    assert store_client.get_all_entities(EntityQuery(instance_id_starts_with="@counter@", include_state=True)) == []
+    transient = store_client.get_all_entities(EntityQuery(include_state=True, include_transient=True))
     assert [(metadata.id, metadata.backlog_queue_size) for metadata in transient] == [(entity_id, 2)]
-    worker = start_worker(scheduler.port, monkeypatch)
+    worker = start_worker(store_scheduler.port, monkeypatch)
     try:
-        wait_for_value(client, entity_id, 75)
-        listed = client.get_all_entities(EntityQuery(instance_id_starts_with="@counter@", include_state=True))
+        wait_for_value(store_client, entity_id, 75)
+        listed = store_client.get_all_entities(EntityQuery(instance_id_starts_with="@counter@", include_state=True))
         assert [(metadata.id, metadata.get_state(int)) for metadata in listed] == [(entity_id, 75)]
         tally = EntityInstanceId("tally", "deleted")
-        client.signal_entity(tally, "add", input=3)
-        wait_for_value(client, tally, 3)
-        client.signal_entity(tally, "delete")
-        wait_for_value(client, tally, None)
-        assert client.get_all_entities(EntityQuery(instance_id_starts_with="@tally@", include_state=True)) == []
+        store_client.signal_entity(tally, "add", input=3)
+        wait_for_value(store_client, tally, 3)
+        store_client.signal_entity(tally, "delete")
+        wait_for_value(store_client, tally, None)
+        assert store_client.get_all_entities(EntityQuery(instance_id_starts_with="@tally@", include_state=True)) == []
     finally:
         worker.stop()
 
 
 def test_a_queued_entity_with_state_is_listed_with_it(
-    scheduler: LocalScheduler, client: TaskHubGrpcClient, monkeypatch: pytest.MonkeyPatch
+    store_scheduler: LocalScheduler, store_client: TaskHubGrpcClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An entity with state and operations still queued exists (DTS lists it); only a stateless one is transient."""
     entity_id = EntityInstanceId("counter", "busy")
-    worker = start_worker(scheduler.port, monkeypatch)
+    worker = start_worker(store_scheduler.port, monkeypatch)
     try:
-        client.signal_entity(entity_id, "add", input=7)
-        wait_for_value(client, entity_id, 7)
+        store_client.signal_entity(entity_id, "add", input=7)
+        wait_for_value(store_client, entity_id, 7)
     finally:
         worker.stop()
-    client.signal_entity(entity_id, "add", input=1)
-    listed = client.get_all_entities(EntityQuery(instance_id_starts_with="@counter@busy", include_state=True))
+    store_client.signal_entity(entity_id, "add", input=1)
+    listed = store_client.get_all_entities(EntityQuery(instance_id_starts_with="@counter@busy", include_state=True))
     assert [(metadata.get_state(int), metadata.backlog_queue_size) for metadata in listed] == [(7, 1)]
 
 
-def test_an_orchestration_without_input_output_or_custom_status_has_none(client: TaskHubGrpcClient) -> None:
-    instance_id = client.schedule_new_orchestration("counter_workflow")
-    state = client.get_orchestration_state(instance_id, fetch_payloads=True)
+def test_an_orchestration_without_input_output_or_custom_status_has_none(store_client: TaskHubGrpcClient) -> None:
+    instance_id = store_client.schedule_new_orchestration("counter_workflow")
+    state = store_client.get_orchestration_state(instance_id, fetch_payloads=True)
     assert state is not None
     assert (state.serialized_input, state.serialized_output, state.serialized_custom_status) == (None, None, None)
-    [listed] = client.get_all_orchestration_states()
+    [listed] = store_client.get_all_orchestration_states()
     assert (listed.serialized_input, listed.serialized_output, listed.serialized_custom_status) == (None, None, None)

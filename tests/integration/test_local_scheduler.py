@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +14,7 @@ from durabletask.internal import orchestrator_service_pb2_grpc as stubs
 
 from local_stack.ports import free_port
 from local_stack.scheduler import LocalScheduler
+from tests.helpers.workers import start_worker, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,22 +30,6 @@ def own_scheduler() -> Iterator[LocalScheduler]:
 def test_a_taken_port_is_a_clear_error(own_scheduler: LocalScheduler) -> None:
     with pytest.raises(OSError, match="in use"):
         LocalScheduler(port=own_scheduler.port).start()
-
-
-def start_worker(port: int, delay: float) -> subprocess.Popen[str]:
-    env = {**os.environ, "WORK_ITEM_DELAY_MIN_SECONDS": str(delay), "WORK_ITEM_DELAY_MAX_SECONDS": str(delay)}
-    return subprocess.Popen(
-        [sys.executable, "-m", "tests.helpers.worker_process", str(port)], cwd=ROOT, env=env, text=True
-    )
-
-
-def wait_until(predicate, timeout: float = 20) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_activities_of_a_killed_worker_are_redelivered(own_scheduler: LocalScheduler) -> None:

@@ -1,6 +1,7 @@
-"""A counter read over HTTP before its first operation has run: 404, as the API answers in Azure, never a 500.
+"""The API while no worker runs the work (a client-only Function App): what it answers must not wait for one.
 
-The Function App here hosts no worker, so signals stay queued until a separate worker process connects.
+A counter read before its first operation has run is 404, as in Azure; a terminate takes effect at once, so a
+second one is refused. Signals and instances stay queued until a separate worker process connects.
 """
 
 from __future__ import annotations
@@ -50,3 +51,17 @@ def test_a_counter_has_no_value_until_a_worker_runs_its_first_operation(client_o
         finally:
             worker.terminate()
             worker.wait(15)
+
+
+def test_terminate_is_immediate_and_a_second_one_is_refused(client_only_stack: LocalStack) -> None:
+    with httpx.Client(base_url=client_only_stack.base_url, timeout=30) as api:
+        started = api.post("/orchestrators/fan_out_fan_in_orchestrator", json={"count": 3})
+        assert started.status_code == 202, started.text
+        terminate = started.json()["terminatePostUri"].replace("{text}", "enough")
+        assert api.post(terminate).status_code == 202
+        status = api.get(started.json()["statusQueryGetUri"])
+        assert status.status_code == 200, status.text
+        assert (status.json()["runtimeStatus"], status.json()["output"]) == ("Terminated", "enough")
+        again = api.post(terminate)
+        assert again.status_code == 409, again.text
+        assert again.json()["field"] == "instance_id"

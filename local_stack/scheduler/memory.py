@@ -18,6 +18,7 @@ import logging
 import queue
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from concurrent import futures
 from dataclasses import dataclass, field
@@ -76,11 +77,20 @@ class LocalScheduler(InMemoryOrchestrationBackend):
         self._stream_numbers = itertools.count(1)
         self._holders: dict[Lease, _Stream] = {}
         self._late_entity_batches: dict[str, tuple[str, list[pb.HistoryEvent]]] = {}
+        self._live_streams: set[int] = set()
         self.redelivered = 0
+        self.dropped_completions = 0
+        self.dispatched: Counter[tuple[int, str]] = Counter()
+        """Work items handed out, by (stream number, kind): which worker got how much of the work."""
 
     @property
     def port(self) -> int:
         return self._port
+
+    def connected_streams(self) -> int:
+        """Worker streams connected now (one per worker process)."""
+        with self._lock:
+            return len(self._live_streams)
 
     def held_work_items(self) -> int:
         """Work items dispatched to a live worker stream and not yet completed."""
@@ -118,6 +128,8 @@ class LocalScheduler(InMemoryOrchestrationBackend):
         hands items over one at a time, leaving this generator free to ping between them.
         """
         stream = _Stream(next(self._stream_numbers))
+        with self._lock:
+            self._live_streams.add(stream.number)
         context.add_callback(lambda: self._close_stream(stream))
         logger.info("Worker stream %d connected", stream.number)
         handoff: queue.Queue[pb.WorkItem | None] = queue.Queue(maxsize=1)
@@ -159,7 +171,8 @@ class LocalScheduler(InMemoryOrchestrationBackend):
 
     def CompleteOrchestratorTask(self, request: pb.OrchestratorResponse, context: grpc.ServicerContext):
         with self._lock:
-            self._release(("orchestration", request.instanceId, 0), request.completionToken)
+            if not self._release(("orchestration", request.instanceId, 0), request.completionToken):
+                self.dropped_completions += 1  # stale: redelivered, or the instance was terminated meanwhile
             response = super().CompleteOrchestratorTask(request, context)
             self._stamp(request.instanceId)
             instance = self._instances.get(request.instanceId)
@@ -172,6 +185,7 @@ class LocalScheduler(InMemoryOrchestrationBackend):
             lease: Lease = ("activity", request.instanceId, request.taskId)
             if not self._release(lease) and not self._unqueue_activity(request.instanceId, request.taskId):
                 logger.info("Dropping duplicate completion of %s task %d", request.instanceId, request.taskId)
+                self.dropped_completions += 1
                 return pb.CompleteTaskResponse()
             instance = self._instances.get(request.instanceId)
             if instance is not None and self._is_terminal_status(instance.status):
@@ -193,6 +207,7 @@ class LocalScheduler(InMemoryOrchestrationBackend):
             ) or self._reclaim_entity_batch(request.completionToken)
             if entity is None:
                 logger.info("Dropping a stale entity batch completion (token %s)", request.completionToken)
+                self.dropped_completions += 1
                 return pb.CompleteTaskResponse()
             self._release(("entity", entity.instance_id, 0))
             self._late_entity_batches.pop(entity.instance_id, None)
@@ -405,6 +420,7 @@ class LocalScheduler(InMemoryOrchestrationBackend):
                 return False
             stream.leases[lease] = item
             self._holders[lease] = stream
+            self.dispatched[(stream.number, lease[0])] += 1
             if lease[0] == "entity":
                 self._late_entity_batches.pop(lease[1], None)  # handed out again: a late answer is stale now
             return True
@@ -430,6 +446,7 @@ class LocalScheduler(InMemoryOrchestrationBackend):
             if stream.closed:
                 return
             stream.closed = True
+            self._live_streams.discard(stream.number)
             leases = list(stream.leases.items())
             stream.leases.clear()
             for lease, item in leases:

@@ -1,4 +1,4 @@
-"""The local scheduler: ``durabletask``'s in-memory backend, served on loopback, with redelivery.
+"""The local scheduler: ``durabletask``'s in-memory backend (answering as DTS), served on loopback, with redelivery.
 
 ``InMemoryOrchestrationBackend`` (durabletask 1.12) implements the sidecar gRPC protocol the DTS SDKs
 speak, but once it hands a work item to a worker's ``GetWorkItems`` stream it forgets it: if that worker
@@ -22,20 +22,13 @@ from collections import Counter
 from collections.abc import Iterator
 from concurrent import futures
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 import grpc
-from durabletask.internal import helpers
 from durabletask.internal import orchestrator_service_pb2 as pb
 from durabletask.internal import orchestrator_service_pb2_grpc as stubs
-from google.protobuf import timestamp_pb2, wrappers_pb2
 
-from local_stack.scheduler.backend import (
-    ActivityWorkItem,
-    EntityState,
-    InMemoryOrchestrationBackend,
-    OrchestrationInstance,
-)
+from local_stack.scheduler.backend import ActivityWorkItem, EntityState
+from local_stack.scheduler.dts_semantics import DtsSemantics
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +54,7 @@ class _Stream:
     leases: dict[Lease, pb.WorkItem] = field(default_factory=dict)
 
 
-class LocalScheduler(InMemoryOrchestrationBackend):
+class LocalScheduler(DtsSemantics):
     """In-memory DTS-protocol scheduler that redelivers work held by a worker whose stream ends."""
 
     def __init__(
@@ -173,12 +166,7 @@ class LocalScheduler(InMemoryOrchestrationBackend):
         with self._lock:
             if not self._release(("orchestration", request.instanceId, 0), request.completionToken):
                 self.dropped_completions += 1  # stale: redelivered, or the instance was terminated meanwhile
-            response = super().CompleteOrchestratorTask(request, context)
-            self._stamp(request.instanceId)
-            instance = self._instances.get(request.instanceId)
-            if instance is not None and instance.completed_at and self._is_terminal_status(instance.status):
-                instance.last_updated_at = instance.completed_at  # finished: "updated" never moves again
-            return response
+            return super().CompleteOrchestratorTask(request, context)
 
     def CompleteActivityTask(self, request: pb.ActivityResponse, context: grpc.ServicerContext):
         with self._lock:
@@ -187,13 +175,7 @@ class LocalScheduler(InMemoryOrchestrationBackend):
                 logger.info("Dropping duplicate completion of %s task %d", request.instanceId, request.taskId)
                 self.dropped_completions += 1
                 return pb.CompleteTaskResponse()
-            instance = self._instances.get(request.instanceId)
-            if instance is not None and self._is_terminal_status(instance.status):
-                logger.info("Dropping a result for finished instance %s (task %d)", request.instanceId, request.taskId)
-                return pb.CompleteTaskResponse()
-            response = super().CompleteActivityTask(request, context)
-            self._stamp(request.instanceId)
-            return response
+            return super().CompleteActivityTask(request, context)
 
     def CompleteEntityTask(self, request: pb.EntityBatchResult, context: grpc.ServicerContext):
         """Record a batch's result; also one finished just as its stream ended, unless already handed out again.
@@ -202,159 +184,16 @@ class LocalScheduler(InMemoryOrchestrationBackend):
         batches, a batch the worker did finish would run a second time on the worker it is redelivered to.
         """
         with self._lock:
-            entity = next(
-                (e for e in self._entities.values() if str(e.completion_token) == request.completionToken), None
-            ) or self._reclaim_entity_batch(request.completionToken)
+            entity = self._entity_by_token(request.completionToken) or self._reclaim_entity_batch(
+                request.completionToken
+            )
             if entity is None:
                 logger.info("Dropping a stale entity batch completion (token %s)", request.completionToken)
                 self.dropped_completions += 1
                 return pb.CompleteTaskResponse()
             self._release(("entity", entity.instance_id, 0))
             self._late_entity_batches.pop(entity.instance_id, None)
-            response = super().CompleteEntityTask(request, context)
-            self._forget_if_empty(entity)
-            return response
-
-    def TerminateInstance(self, request: pb.TerminateRequest, context: grpc.ServicerContext) -> pb.TerminateResponse:
-        """Terminate at once, as DTS does, and with ``recursive`` every sub-orchestration still running.
-
-        The backend queues the termination as an event for the worker, so the instance stays running until a
-        worker has replayed its whole history (seconds for a large fan-out), and a second terminate in that
-        window is accepted and recorded again. Here the instance is finished by the time the call returns;
-        terminating a finished instance changes nothing.
-        """
-        output = request.output.value if request.HasField("output") else None
-        with self._lock:
-            self._terminate(request.instanceId, output, request.recursive)
-        return pb.TerminateResponse()
-
-    def PurgeInstances(
-        self, request: pb.PurgeInstancesRequest, context: grpc.ServicerContext
-    ) -> pb.PurgeInstancesResponse:
-        """Purge as the backend does and, with ``recursive``, the finished sub-orchestrations of each purged one."""
-        with self._lock:
-            before = dict(dict.items(self._instances))
-            response = super().PurgeInstances(request, context)
-            if request.recursive:
-                purged = [instance for instance_id, instance in before.items() if instance_id not in self._instances]
-                response.deletedInstanceCount += sum(self._purge_children(instance) for instance in purged)
-            return response
-
-    def RaiseEvent(self, request: pb.RaiseEventRequest, context: grpc.ServicerContext) -> pb.RaiseEventResponse:
-        """An event for a finished instance is dropped: its history never changes again."""
-        with self._lock:
-            instance = self._instances.get(request.instanceId)
-            if instance is not None and self._is_terminal_status(instance.status):
-                logger.info("Dropping event '%s' for finished instance %s", request.name, request.instanceId)
-                return pb.RaiseEventResponse()
-            return super().RaiseEvent(request, context)
-
-    def CleanEntityStorage(
-        self, request: pb.CleanEntityStorageRequest, context: grpc.ServicerContext
-    ) -> pb.CleanEntityStorageResponse:
-        """Release orphaned locks; remove no entity, as DTS answers: an entity left without state is already gone.
-
-        (:meth:`_forget_if_empty` drops an entity as soon as an operation leaves it without state.)
-        """
-        keep_entities = pb.CleanEntityStorageRequest(
-            releaseOrphanedLocks=request.releaseOrphanedLocks, continuationToken=request.continuationToken
-        )
-        return super().CleanEntityStorage(keep_entities, context)
-
-    def GetEntity(self, request: pb.GetEntityRequest, context: grpc.ServicerContext) -> pb.GetEntityResponse:
-        """An entity exists once an operation has given it state, as in DTS; until then (or after ``delete``) not.
-
-        The backend answers ``exists`` with no state for an entity whose first signal is still queued, which the
-        SDK turns into the state ``''``: ``get_state(int)`` then raises instead of returning ``None``.
-        """
-        with self._lock:
-            entity = self._entities.get(request.instanceId)
-            if entity is None or entity.serialized_state is None:
-                return pb.GetEntityResponse(exists=False)
-            return pb.GetEntityResponse(exists=True, entity=_entity_metadata(entity, request.includeState))
-
-    def QueryEntities(
-        self, request: pb.QueryEntitiesRequest, context: grpc.ServicerContext
-    ) -> pb.QueryEntitiesResponse:
-        """Entities by id prefix and modification time, transient ones (without state) only when asked, as in DTS.
-
-        The backend counts an entity with queued operations as transient and one without state as existing;
-        DTS's transient entities are those without state, whatever is queued for them.
-        """
-        query = request.query
-        start = _page_start(query)
-        with self._lock:
-            matching = sorted(
-                (entity for entity in self._entities.values() if _entity_matches(entity, query)),
-                key=lambda entity: entity.instance_id,
-            )
-            size = query.pageSize.value if query.HasField("pageSize") and query.pageSize.value > 0 else len(matching)
-            page = [_entity_metadata(entity, query.includeState) for entity in matching[start : start + size]]
-        more = start + size < len(matching)
-        return pb.QueryEntitiesResponse(
-            entities=page, continuationToken=wrappers_pb2.StringValue(value=str(start + size)) if more else None
-        )
-
-    def _enqueue_orchestration(self, instance_id: str) -> None:
-        """Queue an instance for a worker, never a finished one: what arrives for it now is dropped."""
-        instance = self._instances.get(instance_id)
-        if instance is not None and self._is_terminal_status(instance.status):
-            instance.pending_events.clear()
-            if instance.completed_at:
-                instance.last_updated_at = instance.completed_at
-            return
-        super()._enqueue_orchestration(instance_id)
-
-    def _terminate(self, instance_id: str, output: str | None, recursive: bool) -> None:
-        """Finish an unfinished instance as terminated, now. Caller holds the lock.
-
-        Its history ends as a worker would have ended it, and a worker still holding it gets a stale token,
-        so its late answer is dropped; queued activities of the instance are withdrawn.
-        """
-        instance = self._instances.get(instance_id)
-        if instance is None or self._is_terminal_status(instance.status):
-            return
-        now = datetime.now(UTC)
-        status = pb.ORCHESTRATION_STATUS_TERMINATED
-        started = [] if instance.history else [e for e in instance.pending_events if e.HasField("executionStarted")]
-        instance.history.extend(
-            [
-                helpers.new_orchestrator_started_event(now),
-                *started,  # never run: its history still says what was started
-                helpers.new_terminated_event(encoded_output=output),
-                helpers.new_orchestrator_completed_event(),
-                helpers.new_execution_completed_event(status, output),
-            ]
-        )
-        self._stamp(instance_id)
-        instance.status = status
-        instance.output = output
-        instance.failure_details = None
-        instance.completed_at = instance.last_updated_at = now
-        instance.pending_events.clear()
-        instance.dispatched_events.clear()
-        instance.completion_token = self._new_completion_token()
-        self._orchestration_in_flight.discard(instance_id)
-        self._orchestration_queue_set.discard(instance_id)
-        for queued in [item for item in self._activity_queue if item.instance_id == instance_id]:
-            self._activity_queue.remove(queued)
-        self._notify_waiters(instance_id)
-        logger.info("Terminated instance %s", instance_id)
-        if recursive:
-            for child_id in _sub_orchestration_ids(instance):
-                self._terminate(child_id, output, recursive)
-
-    def _purge_children(self, parent: OrchestrationInstance) -> int:
-        """Purge the finished sub-orchestrations of a purged instance, depth first; how many. Lock held."""
-        purged = 0
-        for child_id in _sub_orchestration_ids(parent):
-            child = self._instances.get(child_id)
-            if child is None or not self._is_terminal_status(child.status):
-                continue
-            del self._instances[child_id]
-            self._state_waiters.pop(child_id, None)
-            purged += 1 + self._purge_children(child)
-        return purged
+            return super().CompleteEntityTask(request, context)
 
     def _reclaim_entity_batch(self, completion_token: str) -> EntityState | None:
         """The entity whose batch this token was redelivered from, if nobody holds that batch yet. Lock held.
@@ -380,34 +219,6 @@ class LocalScheduler(InMemoryOrchestrationBackend):
             self._entity_in_flight.add(entity_id)
             return entity
         return None
-
-    def _forget_if_empty(self, entity: EntityState) -> None:
-        """Drop an entity an operation left without state and with nothing queued or locked: it no longer exists."""
-        if (
-            entity.serialized_state is None
-            and not entity.pending_operations
-            and not entity.dispatched_operations
-            and not entity.locked_by
-            and self._entities.get(entity.instance_id) is entity
-        ):
-            del self._entities[entity.instance_id]
-            self._entity_queue_set.discard(entity.instance_id)
-
-    def _stamp(self, instance_id: str) -> None:
-        """Give new history events the time they happened: the backend leaves every timestamp at zero.
-
-        Called as an orchestrator step or an activity result is recorded, so a task's scheduled and completed
-        events carry the moments the dashboard's timeline and durations are built from.
-        """
-        instance = self._instances.get(instance_id)
-        if instance is None:
-            return
-        now = datetime.now(UTC)
-        for events in (instance.history, instance.pending_events):
-            for event in reversed(events):  # new events are appended: stop at the first one already stamped
-                if event.timestamp.seconds or event.timestamp.nanos:
-                    break
-                event.timestamp.FromDatetime(now)
 
     def _lease(self, stream: _Stream, item: pb.WorkItem) -> bool:
         """Record ``item`` as held by ``stream``; if the stream already ended, put it straight back."""
@@ -513,11 +324,6 @@ class LocalScheduler(InMemoryOrchestrationBackend):
                 return True
         return False
 
-    def _new_completion_token(self) -> int:
-        token = self._next_completion_token
-        self._next_completion_token += 1
-        return token
-
 
 def _hand_over(handoff: queue.Queue[pb.WorkItem | None], item: pb.WorkItem | None, stream: _Stream) -> bool:
     """Put ``item`` in the one-slot handoff unless the stream ends first; whether it was handed over."""
@@ -530,15 +336,6 @@ def _hand_over(handoff: queue.Queue[pb.WorkItem | None], item: pb.WorkItem | Non
     return False
 
 
-def _sub_orchestration_ids(instance: OrchestrationInstance) -> list[str]:
-    """The instances an orchestration started as sub-orchestrations, from its history."""
-    return [
-        event.subOrchestrationInstanceCreated.instanceId
-        for event in instance.history
-        if event.HasField("subOrchestrationInstanceCreated")
-    ]
-
-
 def _lease_of(item: pb.WorkItem) -> Lease | None:
     if item.HasField("orchestratorRequest"):
         return ("orchestration", item.orchestratorRequest.instanceId, 0)
@@ -548,33 +345,3 @@ def _lease_of(item: pb.WorkItem) -> Lease | None:
     if item.HasField("entityRequestV2"):
         return ("entity", item.entityRequestV2.instanceId, 0)
     return None
-
-
-def _entity_metadata(entity: EntityState, include_state: bool) -> pb.EntityMetadata:
-    """An entity as the API describes it; its state only when asked for and present."""
-    modified = timestamp_pb2.Timestamp()
-    modified.FromDatetime(entity.last_modified_at)
-    state = entity.serialized_state
-    return pb.EntityMetadata(
-        instanceId=entity.instance_id,
-        lastModifiedTime=modified,
-        backlogQueueSize=len(entity.pending_operations),
-        lockedBy=wrappers_pb2.StringValue(value=entity.locked_by) if entity.locked_by else None,
-        serializedState=wrappers_pb2.StringValue(value=state) if include_state and state is not None else None,
-    )
-
-
-def _entity_matches(entity: EntityState, query: pb.EntityQuery) -> bool:
-    if query.HasField("instanceIdStartsWith") and not entity.instance_id.startswith(query.instanceIdStartsWith.value):
-        return False
-    if query.HasField("lastModifiedFrom") and entity.last_modified_at < query.lastModifiedFrom.ToDatetime(UTC):
-        return False
-    if query.HasField("lastModifiedTo") and entity.last_modified_at >= query.lastModifiedTo.ToDatetime(UTC):
-        return False
-    return query.includeTransient or entity.serialized_state is not None
-
-
-def _page_start(query: pb.EntityQuery) -> int:
-    """Where a page begins: the continuation token is the index of its first entity."""
-    token = query.continuationToken.value if query.HasField("continuationToken") else ""
-    return int(token) if token.isdigit() else 0

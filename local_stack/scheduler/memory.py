@@ -172,7 +172,12 @@ class LocalScheduler(DtsSemantics):
         with self._lock:
             lease: Lease = ("activity", request.instanceId, request.taskId)
             if not self._release(lease) and not self._unqueue_activity(request.instanceId, request.taskId):
-                logger.info("Dropping duplicate completion of %s task %d", request.instanceId, request.taskId)
+                logger.info(
+                    "Dropping a completion of %s task %d that no worker holds (answered already, or its worker's "
+                    "stream ended after the instance finished)",
+                    request.instanceId,
+                    request.taskId,
+                )
                 self.dropped_completions += 1
                 return pb.CompleteTaskResponse()
             return super().CompleteActivityTask(request, context)

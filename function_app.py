@@ -198,7 +198,7 @@ async def signal_counter(req: func.HttpRequest) -> func.HttpResponse:
 @traced_request
 @api_errors
 async def get_counter(req: func.HttpRequest) -> func.HttpResponse:
-    """The counter's value; 404 for a counter that was never signalled."""
+    """The counter's value; 404 until an operation has given it state (never signalled, or still queued)."""
     entity_id = _counter_id(req)
     metadata = await shared_client(settings).get_entity(entity_id)
     if metadata is None:
@@ -218,7 +218,7 @@ async def list_counters(req: func.HttpRequest) -> func.HttpResponse:
 
 
 def _counter_body(metadata: EntityMetadata) -> dict[str, object]:
-    """A counter whose first signal is still queued exists but has no state yet: its value is 0."""
+    """A counter as the API shows it; a scheduler that lists one without state shows it as 0."""
     return {
         "key": metadata.id.key,
         "value": (metadata.get_typed_state(int) if metadata.get_state() else None) or 0,

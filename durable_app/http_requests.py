@@ -50,11 +50,21 @@ class BadRequest(Exception):
 
 
 def json_body(req: func.HttpRequest) -> Any:
-    """The decoded JSON body, or ``None`` when the body is empty."""
+    """The decoded JSON body, or ``None`` when the body is empty.
+
+    The Functions host forwards a body only with a ``Content-Length``: a chunked one reaches the function
+    empty. Rather than act as if none was sent (a fan-out of the default count, say), that is a 400.
+    """
     raw = req.get_body() or b""
     if len(raw) > MAX_BODY_BYTES:
         raise BadRequest("body", f"request body is larger than {MAX_BODY_BYTES} bytes", status=413)
     if not raw.strip():
+        if "chunked" in req.headers.get("transfer-encoding", "").lower():
+            raise BadRequest(
+                "body",
+                "the body was sent chunked (Transfer-Encoding: chunked), which Azure Functions does not pass to "
+                "the function; send it with a Content-Length header",
+            )
         return None
     try:
         return json.loads(raw)

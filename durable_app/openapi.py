@@ -122,7 +122,16 @@ def _fan_out(path_id: bool) -> Schema:
         f"{MAX_FAN_OUT_ITEMS} items. Without a body (or with a null count): `?count=`, else "
         f"{DEFAULT_FAN_OUT_COUNT} items.",
     )
-    query = [{"name": "count", "in": "query", "required": False, "schema": count, "description": "Items 1..count."}]
+    query = [
+        {
+            "name": "count",
+            "in": "query",
+            "required": False,
+            "allowEmptyValue": True,
+            "schema": count,
+            "description": "Items 1..count.",
+        }
+    ]
     return _start("Start a fan-out/fan-in orchestration.", body, query, path_id)
 
 
@@ -142,7 +151,7 @@ def _counter_workflow(path_id: bool) -> Schema:
         },
         'The entity key: {"entity_key": "k"}, the JSON string "k", or `?entity_key=k` without a body.',
     )
-    query = [{"name": "entity_key", "in": "query", "required": False, "schema": key}]
+    query = [{"name": "entity_key", "in": "query", "required": False, "allowEmptyValue": True, "schema": key}]
     return _start("Start counter_workflow for an entity key.", body, query, path_id)
 
 
@@ -158,7 +167,7 @@ def _instance_action(action: str, summary: str, conflict: str) -> Schema:
         "404": _error("No instance with this id."),
         "409": _error(conflict),
     }
-    query = {"name": "reason", "in": "query", "required": False, "schema": reason}
+    query = {"name": "reason", "in": "query", "required": False, "allowEmptyValue": True, "schema": reason}
     return {"post": _operation(summary, responses, parameters=[INSTANCE_ID, query], body=body)}
 
 
@@ -192,6 +201,7 @@ def _instance() -> Schema:
         "name": "history",
         "in": "query",
         "required": False,
+        "allowEmptyValue": True,
         "description": "true adds historyEvents.",
         "schema": {"type": "string", "enum": ["true", "false", "1", "0", "yes", "no"]},
     }
@@ -260,7 +270,7 @@ def _signal() -> Schema:
         },
         'add/subtract: the integer amount, as the body, {"amount": n} or ?amount=n. reset: no amount.',
     )
-    query = {"name": "amount", "in": "query", "required": False, "schema": amount}
+    query = {"name": "amount", "in": "query", "required": False, "allowEmptyValue": True, "schema": amount}
     responses = {
         "202": _json(_ref("Signal"), "The signal was queued."),
         "400": _error("Bad input (a missing, extra or non-integer amount); `field` names it."),
@@ -275,7 +285,7 @@ def _counter() -> Schema:
     responses = {
         "200": _json(_ref("Counter"), "The counter's value."),
         "400": _error("Bad input; `field` names it."),
-        "404": _error("No counter with this key was ever signalled."),
+        "404": _error("The counter has no value yet: never signalled, or its first operation is still queued."),
     }
     key = _identifier("key", "The counter's key.")
     return {"get": _operation("A counter's value.", responses, parameters=[key], errors=SCHEDULER_ERRORS)}

@@ -17,10 +17,10 @@ import threading
 import time
 from pathlib import Path
 
+from local_stack import LOG_FORMAT
 from local_stack.ports import PortInUseError, ensure_free, wait_for_port
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 STOP_TIMEOUT_SECONDS = 15
 KEEP_ALIVE_SECONDS = 130
 """Idle keep-alive of the local host, as the Functions host's: far above clients' own idle expiry (httpx: 5 s),
@@ -38,8 +38,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_scheduler(args: argparse.Namespace) -> int:
-    from local_stack.scheduler import serve
-    from local_stack.scheduler_store import StoreError
+    from local_stack.scheduler import StoreError, serve
 
     ensure_free(args.host, args.port, "The scheduler", "--port")
     logging.getLogger("durabletask.testing").setLevel(logging.WARNING)
@@ -57,29 +56,43 @@ def run_scheduler(args: argparse.Namespace) -> int:
 
 
 def run_host(args: argparse.Namespace) -> int:
+    """Serve the app's HTTP triggers, in ``FUNCTIONS_WORKER_PROCESS_COUNT`` worker processes (default 1)."""
     import uvicorn
 
     from durable_app.host_config import route_prefix
     from local_stack.functions_host import create_asgi_app, load_function_app, load_local_settings
+    from local_stack.functions_host.processes import FUNCTION_KEY_SETTING, serve_processes, worker_process_count
 
     ensure_free(args.host, args.port, "The Functions host", "--port")
     load_local_settings()
+    try:
+        processes = worker_process_count()
+    except ValueError as error:
+        logging.getLogger("local_stack").error("%s", error)
+        return 2
+    if args.function_key:
+        os.environ[FUNCTION_KEY_SETTING] = args.function_key
+    options = {
+        "host": args.host,
+        "port": args.port,
+        "log_level": "info",
+        "access_log": not args.quiet,
+        "timeout_keep_alive": KEEP_ALIVE_SECONDS,
+    }
+    banner = f"Functions host on http://{args.host}:{args.port}/{route_prefix()}"
+    if processes > 1:
+        print(f"{banner} ({processes} worker processes)", flush=True)
+        factory = "local_stack.functions_host.processes:asgi_app"
+        serve_processes(uvicorn.Config(factory, factory=True, workers=processes, **options))
+        return 0
     app = load_function_app()
-    asgi = create_asgi_app(app, route_prefix(), function_key=args.function_key or os.environ.get("LOCAL_FUNCTION_KEY"))
-    config = uvicorn.Config(
-        asgi,
-        host=args.host,
-        port=args.port,
-        log_level="info",
-        access_log=not args.quiet,
-        timeout_keep_alive=KEEP_ALIVE_SECONDS,
-    )
-    server = uvicorn.Server(config)
+    asgi = create_asgi_app(app, route_prefix(), function_key=os.environ.get(FUNCTION_KEY_SETTING))
+    server = uvicorn.Server(uvicorn.Config(asgi, **options))
     # Served from a thread so this thread owns SIGINT/SIGTERM: uvicorn then installs no handlers of its own and
     # a stop is a clean return instead of a re-raised KeyboardInterrupt.
     serving = threading.Thread(target=server.run, name="uvicorn")
     serving.start()
-    print(f"Functions host on http://{args.host}:{args.port}/{route_prefix()}", flush=True)
+    print(banner, flush=True)
     _wait_for_signal(threads=[serving])
     server.should_exit = True
     serving.join(timeout=30)
@@ -219,7 +232,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_store_options(parser: argparse.ArgumentParser) -> None:
-    from local_stack.scheduler_store import DEFAULT_DATA_FILE
+    from local_stack.scheduler import DEFAULT_DATA_FILE
 
     parser.add_argument(
         "--store",

@@ -109,3 +109,16 @@ def run_client(module: str, arguments: list[str], env: dict[str, str]) -> str:
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     return completed.stdout
+
+
+def test_requests_are_converted_as_the_functions_host_converts_them(api: httpx.Client) -> None:
+    """Over real HTTP: no 405, empty query values dropped, ``%2F`` kept in a route parameter, chunked bodies empty."""
+    wrong_method = api.put("/counters/converted")
+    assert wrong_method.status_code == 404, wrong_method.text
+    empty_count = api.post("/orchestrators/fan_out_fan_in_orchestrator?count=")
+    assert empty_count.status_code == 202, empty_count.text
+    slash = api.get("/counters/a%2Fb")
+    assert (slash.status_code, slash.json()["field"]) == (400, "key")
+    assert "a%2Fb" in slash.json()["error"]
+    chunked = api.post("/orchestrators/fan_out_fan_in_orchestrator", content=iter([b"[1, ", b"2]"]))
+    assert (chunked.status_code, chunked.json()["field"]) == (400, "body")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from collections.abc import AsyncIterator
 from pathlib import Path
 from types import ModuleType
 
@@ -25,7 +26,7 @@ def small_app() -> func.FunctionApp:
             "name": req.route_params["name"],
             "query": dict(req.params),
             "header": req.headers.get("x-test"),
-            "body": req.get_json(),
+            "body": json.loads(req.get_body() or b"null"),
         }
         return func.HttpResponse(json.dumps(body), status_code=201, mimetype="application/json")
 
@@ -38,6 +39,12 @@ def small_app() -> func.FunctionApp:
         raise RuntimeError("unhandled")
 
     return app
+
+
+async def chunks(parts: list[bytes]) -> AsyncIterator[bytes]:
+    """A request body sent chunked (no Content-Length)."""
+    for part in parts:
+        yield part
 
 
 class Http:
@@ -81,14 +88,53 @@ def test_sync_functions_and_response_headers() -> None:
     assert (response.status_code, response.text, response.headers["x-extra"]) == (200, "plain", "1")
 
 
-def test_unknown_paths_wrong_methods_and_failures_answer_json() -> None:
+def test_unknown_paths_and_failures_answer_json() -> None:
     with Http(create_asgi_app(small_app(), "api")) as http:
-        assert http.get("/api/nothing").status_code == 404
+        unknown = http.get("/api/nothing")
         assert http.get("/elsewhere/sync").status_code == 404
-        assert http.get("/api/echo/alice").status_code == 405
         failed = http.get("/api/boom")
+    assert unknown.status_code == 404
+    assert unknown.json() == {"error": "no function's route accepts GET /api/nothing", "field": None}
     assert failed.status_code == 500
     assert failed.json()["error"].startswith("the function raised")
+
+
+def test_a_method_no_route_accepts_is_404_as_in_azure() -> None:
+    """The Functions host finds no route for the method, so 404, never 405."""
+    with Http(create_asgi_app(small_app(), "api")) as http:
+        wrong_method = http.get("/api/echo/alice")
+    assert wrong_method.status_code == 404
+    assert wrong_method.json()["error"] == "no function's route accepts GET /api/echo/alice"
+
+
+def test_empty_query_values_are_dropped_as_in_azure() -> None:
+    with Http(create_asgi_app(small_app(), "api")) as http:
+        response = http.post("/api/echo/a?count=&x=1&blank", json=None)
+    assert response.json()["query"] == {"x": "1"}
+
+
+def test_repeated_query_keys_are_joined_with_a_comma_as_in_azure() -> None:
+    with Http(create_asgi_app(small_app(), "api")) as http:
+        response = http.post("/api/echo/a?count=2&count=3&Tag=a&tag=&tag=c", json=None)
+    assert response.json()["query"] == {"count": "2,3", "Tag": "a,,c"}
+
+
+def test_an_encoded_slash_stays_encoded_in_a_route_parameter_as_in_azure() -> None:
+    with Http(create_asgi_app(small_app(), "api")) as http:
+        slash = http.post("/api/echo/a%2Fb", json=None)
+        lower = http.post("/api/echo/a%2fb", json=None)
+        space = http.post("/api/echo/a%20b", json=None)
+    assert (slash.status_code, slash.json()["name"]) == (201, "a%2Fb")
+    assert lower.json()["name"] == "a%2fb"
+    assert space.json()["name"] == "a b"
+
+
+def test_a_chunked_body_reaches_the_function_empty_as_in_azure() -> None:
+    with Http(create_asgi_app(small_app(), "api")) as http:
+        chunked = http.post("/api/echo/a", content=chunks([b'{"n": ', b"2}"]))
+        sized = http.post("/api/echo/a", content=b'{"n": 2}')
+    assert chunked.json()["body"] is None
+    assert sized.json()["body"] == {"n": 2}
 
 
 def test_an_empty_route_prefix_serves_from_the_root() -> None:
@@ -112,6 +158,10 @@ def test_the_real_app_serves_every_trigger(app_module: ModuleType, endpoint: str
         health = http.get("/api/health").json()
         assert (health["worker"]["enabled"], health["scheduler"]["endpoint"]) == (True, endpoint)
         assert http.post("/api/counters/host-test/multiply", json=1).json()["field"] == "operation"
+        chunked = http.post("/api/orchestrators/fan_out_fan_in_orchestrator", content=chunks([b"[1, 2]"]))
+    assert chunked.status_code == 400
+    assert chunked.json()["field"] == "body"
+    assert "Content-Length" in chunked.json()["error"]
 
 
 def test_local_settings_fill_only_what_the_environment_leaves_unset(

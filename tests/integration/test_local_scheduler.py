@@ -1,15 +1,9 @@
-"""The local scheduler's redelivery extension, and the backend internals it relies on."""
+"""The local scheduler's redelivery extension."""
 
 from __future__ import annotations
 
-import dataclasses
-import os
 import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from importlib.metadata import version
 from pathlib import Path
 
 import grpc
@@ -17,43 +11,12 @@ import pytest
 from durabletask.client import OrchestrationStatus, TaskHubGrpcClient
 from durabletask.internal import orchestrator_service_pb2 as pb
 from durabletask.internal import orchestrator_service_pb2_grpc as stubs
-from durabletask.testing import in_memory_backend
 
 from local_stack.ports import free_port
 from local_stack.scheduler import LocalScheduler
+from tests.helpers.workers import start_worker, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def test_durabletask_version_is_the_one_the_extension_was_built_on() -> None:
-    """Upgrading durabletask must come with a review of LocalScheduler; this pin makes that impossible to miss."""
-    assert version("durabletask") == "1.12.0"
-
-
-def test_backend_internals_relied_on_still_exist() -> None:
-    backend = in_memory_backend.InMemoryOrchestrationBackend(port=free_port())
-    for name in (
-        "_lock",
-        "_instances",
-        "_entities",
-        "_activity_queue",
-        "_orchestration_in_flight",
-        "_entity_in_flight",
-        "_next_completion_token",
-        "_work_available",
-        "_shutdown_event",
-        "_port",
-        "_server",
-    ):
-        assert hasattr(backend, name), name
-    for method in ("_enqueue_orchestration", "_enqueue_entity", "_is_terminal_status", "GetWorkItems"):
-        assert callable(getattr(backend, method)), method
-    fields = {f.name for f in dataclasses.fields(in_memory_backend.OrchestrationInstance)}
-    assert {"pending_events", "dispatched_events", "completion_token", "status"} <= fields
-    fields = {f.name for f in dataclasses.fields(in_memory_backend.EntityState)}
-    assert {"pending_operations", "dispatched_operations", "completion_token"} <= fields
-    fields = [f.name for f in dataclasses.fields(in_memory_backend.ActivityWorkItem)]
-    assert fields == ["instance_id", "name", "task_id", "input", "completion_token", "version"]
 
 
 @pytest.fixture
@@ -67,22 +30,6 @@ def own_scheduler() -> Iterator[LocalScheduler]:
 def test_a_taken_port_is_a_clear_error(own_scheduler: LocalScheduler) -> None:
     with pytest.raises(OSError, match="in use"):
         LocalScheduler(port=own_scheduler.port).start()
-
-
-def start_worker(port: int, delay: float) -> subprocess.Popen[str]:
-    env = {**os.environ, "WORK_ITEM_DELAY_MIN_SECONDS": str(delay), "WORK_ITEM_DELAY_MAX_SECONDS": str(delay)}
-    return subprocess.Popen(
-        [sys.executable, "-m", "tests.helpers.worker_process", str(port)], cwd=ROOT, env=env, text=True
-    )
-
-
-def wait_until(predicate, timeout: float = 20) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_activities_of_a_killed_worker_are_redelivered(own_scheduler: LocalScheduler) -> None:

@@ -23,7 +23,7 @@ from durabletask.worker import TaskHubGrpcWorker
 from durable_app.reconnect import channel_options, worker_resiliency
 from durable_app.registry import register_all
 from local_stack.ports import free_port
-from local_stack.scheduler_store import APPLICATION_ID, WAL_SIZE_LIMIT_BYTES
+from local_stack.scheduler.store import APPLICATION_ID, WAL_SIZE_LIMIT_BYTES
 from tests.helpers.stack import ROOT, LocalStack
 
 pytestmark = pytest.mark.timeout(300)

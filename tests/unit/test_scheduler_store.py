@@ -11,8 +11,8 @@ import pytest
 from durabletask.internal import helpers
 from durabletask.internal import orchestrator_service_pb2 as pb
 
-from local_stack.persistent_scheduler import _EventLog
-from local_stack.scheduler_store import Changeset, SchedulerStore, StoredState, StoreError
+from local_stack.scheduler.persistent import _EventLog
+from local_stack.scheduler.store import Changeset, SchedulerStore, StoredState, StoreError
 
 INSTANCE_ROW = ("i-1", "fan_out_fan_in_orchestrator", 1, None, "[1]", None, None, "2026-01-01T00:00:00+00:00")
 INSTANCE_ROW += ("2026-01-01T00:00:01+00:00", None, None, None)

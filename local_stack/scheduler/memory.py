@@ -1,4 +1,4 @@
-"""The local scheduler: ``durabletask``'s in-memory backend, served on loopback, with redelivery.
+"""The local scheduler: ``durabletask``'s in-memory backend (answering as DTS), served on loopback, with redelivery.
 
 ``InMemoryOrchestrationBackend`` (durabletask 1.12) implements the sidecar gRPC protocol the DTS SDKs
 speak, but once it hands a work item to a worker's ``GetWorkItems`` stream it forgets it: if that worker
@@ -7,10 +7,9 @@ redelivers such work. :class:`LocalScheduler` adds that with one extension point
 every work item it yields is *leased* to the stream until completed, and when a stream ends its unfinished
 leases go back on their queues. Completion tokens are renewed on redelivery, so a late answer from the
 dead worker is ignored as stale, and a second completion of the same activity is dropped. Trace context
-travels through it as through the real scheduler (``local_stack.trace_context``).
+travels through it as through the real scheduler (``local_stack.scheduler.trace_context``).
 
-It relies on a few private fields of the backend; ``tests/integration/test_local_scheduler.py`` pins the
-durabletask version and checks those fields, so an upgrade that changes them fails loudly.
+It relies on a few private fields of the backend, all named in :mod:`local_stack.scheduler.backend`.
 """
 
 from __future__ import annotations
@@ -20,18 +19,17 @@ import logging
 import queue
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from concurrent import futures
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
 
 import grpc
 from durabletask.internal import orchestrator_service_pb2 as pb
 from durabletask.internal import orchestrator_service_pb2_grpc as stubs
-from durabletask.testing.in_memory_backend import ActivityWorkItem
 
-from local_stack.trace_context import TraceContextPropagation
+from local_stack.scheduler.backend import ActivityWorkItem, EntityState
+from local_stack.scheduler.dts_semantics import DtsSemantics
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +55,7 @@ class _Stream:
     leases: dict[Lease, pb.WorkItem] = field(default_factory=dict)
 
 
-class LocalScheduler(TraceContextPropagation):
+class LocalScheduler(DtsSemantics):
     """In-memory DTS-protocol scheduler that redelivers work held by a worker whose stream ends."""
 
     def __init__(
@@ -72,11 +70,21 @@ class LocalScheduler(TraceContextPropagation):
         self._ping_interval = ping_interval
         self._stream_numbers = itertools.count(1)
         self._holders: dict[Lease, _Stream] = {}
+        self._late_entity_batches: dict[str, tuple[str, list[pb.HistoryEvent]]] = {}
+        self._live_streams: set[int] = set()
         self.redelivered = 0
+        self.dropped_completions = 0
+        self.dispatched: Counter[tuple[int, str]] = Counter()
+        """Work items handed out, by (stream number, kind): which worker got how much of the work."""
 
     @property
     def port(self) -> int:
         return self._port
+
+    def connected_streams(self) -> int:
+        """Worker streams connected now (one per worker process)."""
+        with self._lock:
+            return len(self._live_streams)
 
     def held_work_items(self) -> int:
         """Work items dispatched to a live worker stream and not yet completed."""
@@ -114,6 +122,8 @@ class LocalScheduler(TraceContextPropagation):
         hands items over one at a time, leaving this generator free to ping between them.
         """
         stream = _Stream(next(self._stream_numbers))
+        with self._lock:
+            self._live_streams.add(stream.number)
         context.add_callback(lambda: self._close_stream(stream))
         logger.info("Worker stream %d connected", stream.number)
         handoff: queue.Queue[pb.WorkItem | None] = queue.Queue(maxsize=1)
@@ -155,44 +165,66 @@ class LocalScheduler(TraceContextPropagation):
 
     def CompleteOrchestratorTask(self, request: pb.OrchestratorResponse, context: grpc.ServicerContext):
         with self._lock:
-            self._release(("orchestration", request.instanceId, 0), request.completionToken)
-            response = super().CompleteOrchestratorTask(request, context)
-            self._stamp(request.instanceId)
-            return response
+            if not self._release(("orchestration", request.instanceId, 0), request.completionToken):
+                self.dropped_completions += 1  # stale: redelivered, or the instance was terminated meanwhile
+            return super().CompleteOrchestratorTask(request, context)
 
     def CompleteActivityTask(self, request: pb.ActivityResponse, context: grpc.ServicerContext):
         with self._lock:
             lease: Lease = ("activity", request.instanceId, request.taskId)
             if not self._release(lease) and not self._unqueue_activity(request.instanceId, request.taskId):
-                logger.info("Dropping duplicate completion of %s task %d", request.instanceId, request.taskId)
+                logger.info(
+                    "Dropping a completion of %s task %d that no worker holds (answered already, or its worker's "
+                    "stream ended after the instance finished)",
+                    request.instanceId,
+                    request.taskId,
+                )
+                self.dropped_completions += 1
                 return pb.CompleteTaskResponse()
-            response = super().CompleteActivityTask(request, context)
-            self._stamp(request.instanceId)
-            return response
+            return super().CompleteActivityTask(request, context)
 
     def CompleteEntityTask(self, request: pb.EntityBatchResult, context: grpc.ServicerContext):
+        """Record a batch's result; also one finished just as its stream ended, unless already handed out again.
+
+        Activities accept such a late completion (see :meth:`_unqueue_activity`); without the same for entity
+        batches, a batch the worker did finish would run a second time on the worker it is redelivered to.
+        """
         with self._lock:
-            for entity in self._entities.values():
-                if str(entity.completion_token) == request.completionToken:
-                    self._release(("entity", entity.instance_id, 0))
-                    break
+            entity = self._entity_by_token(request.completionToken) or self._reclaim_entity_batch(
+                request.completionToken
+            )
+            if entity is None:
+                logger.info("Dropping a stale entity batch completion (token %s)", request.completionToken)
+                self.dropped_completions += 1
+                return pb.CompleteTaskResponse()
+            self._release(("entity", entity.instance_id, 0))
+            self._late_entity_batches.pop(entity.instance_id, None)
             return super().CompleteEntityTask(request, context)
 
-    def _stamp(self, instance_id: str) -> None:
-        """Give new history events the time they happened: the backend leaves every timestamp at zero.
+    def _reclaim_entity_batch(self, completion_token: str) -> EntityState | None:
+        """The entity whose batch this token was redelivered from, if nobody holds that batch yet. Lock held.
 
-        Called as an orchestrator step or an activity result is recorded, so a task's scheduled and completed
-        events carry the moments the dashboard's timeline and durations are built from.
+        Its operations, put back at the head of the entity's queue, become the dispatched batch again, so
+        the backend records the result as if the stream had never ended.
         """
-        instance = self._instances.get(instance_id)
-        if instance is None:
-            return
-        now = datetime.now(UTC)
-        for events in (instance.history, instance.pending_events):
-            for event in reversed(events):  # new events are appended: stop at the first one already stamped
-                if event.timestamp.seconds or event.timestamp.nanos:
-                    break
-                event.timestamp.FromDatetime(now)
+        for entity_id, (token, operations) in self._late_entity_batches.items():
+            if token != completion_token:
+                continue
+            entity = self._entities.get(entity_id)
+            count = len(operations)
+            if (
+                entity is None
+                or entity_id in self._entity_in_flight
+                or len(entity.pending_operations) < count
+                or any(a is not b for a, b in zip(entity.pending_operations, operations, strict=False))
+            ):
+                return None
+            entity.dispatched_operations = entity.pending_operations[:count]
+            del entity.pending_operations[:count]
+            entity.completion_token = int(token)
+            self._entity_in_flight.add(entity_id)
+            return entity
+        return None
 
     def _lease(self, stream: _Stream, item: pb.WorkItem) -> bool:
         """Record ``item`` as held by ``stream``; if the stream already ended, put it straight back."""
@@ -205,6 +237,9 @@ class LocalScheduler(TraceContextPropagation):
                 return False
             stream.leases[lease] = item
             self._holders[lease] = stream
+            self.dispatched[(stream.number, lease[0])] += 1
+            if lease[0] == "entity":
+                self._late_entity_batches.pop(lease[1], None)  # handed out again: a late answer is stale now
             return True
 
     def _release(self, lease: Lease, completion_token: str | None = None) -> bool:
@@ -228,6 +263,7 @@ class LocalScheduler(TraceContextPropagation):
             if stream.closed:
                 return
             stream.closed = True
+            self._live_streams.discard(stream.number)
             leases = list(stream.leases.items())
             stream.leases.clear()
             for lease, item in leases:
@@ -261,7 +297,8 @@ class LocalScheduler(TraceContextPropagation):
 
     def _requeue_activity(self, request: pb.ActivityRequest, completion_token: int) -> None:
         instance_id = request.orchestrationInstance.instanceId
-        if instance_id not in self._instances:
+        instance = self._instances.get(instance_id)
+        if instance is None or self._is_terminal_status(instance.status):
             return
         self._activity_queue.appendleft(
             ActivityWorkItem(
@@ -279,6 +316,7 @@ class LocalScheduler(TraceContextPropagation):
         self._entity_in_flight.discard(entity_id)
         if entity is None:
             return
+        self._late_entity_batches[entity_id] = (str(entity.completion_token), list(entity.dispatched_operations))
         entity.pending_operations[:0] = entity.dispatched_operations
         entity.dispatched_operations.clear()
         entity.completion_token = self._new_completion_token()
@@ -291,11 +329,6 @@ class LocalScheduler(TraceContextPropagation):
                 self._activity_queue.remove(queued)
                 return True
         return False
-
-    def _new_completion_token(self) -> int:
-        token = self._next_completion_token
-        self._next_completion_token += 1
-        return token
 
 
 def _hand_over(handoff: queue.Queue[pb.WorkItem | None], item: pb.WorkItem | None, stream: _Stream) -> bool:
@@ -318,28 +351,3 @@ def _lease_of(item: pb.WorkItem) -> Lease | None:
     if item.HasField("entityRequestV2"):
         return ("entity", item.entityRequestV2.instanceId, 0)
     return None
-
-
-def serve(port: int, host: str = "127.0.0.1", data_file: Path | None = None) -> LocalScheduler:
-    """Start a scheduler on ``host:port`` and return it (call ``stop()`` to shut it down).
-
-    With ``data_file`` its state lives in that SQLite file and survives restarts; without, in memory only.
-    """
-    if data_file is None:
-        scheduler = LocalScheduler(port=port, host=host)
-    else:
-        from local_stack.persistent_scheduler import PersistentScheduler
-
-        scheduler = PersistentScheduler(port=port, host=host, data_file=data_file)
-    try:
-        scheduler.start()
-    except BaseException:
-        scheduler.stop()
-        raise
-    return scheduler
-
-
-def wait_forever(scheduler: LocalScheduler, stop: threading.Event) -> None:
-    """Block until ``stop`` is set, then shut the scheduler down."""
-    stop.wait()
-    scheduler.stop(grace=1)

@@ -1,7 +1,8 @@
 """Azure Functions route templates (``counters/{key}``, ``orchestrators/x/{instance_id?}``) as matchers.
 
 Starlette's router has no optional parameters, and Functions orders routes literal-first, so the local
-host matches with this small table instead: same templates, same precedence, 404 vs 405 as in Azure.
+host matches with this small table instead: same templates, same precedence. A path whose routes do not
+accept the method matches nothing, as in Azure (404, not 405).
 """
 
 from __future__ import annotations
@@ -52,15 +53,10 @@ class RouteTable:
     def __init__(self, routes: list[Route]) -> None:
         self.routes = sorted(routes, key=lambda r: (-r.literal_segments, r.template))
 
-    def match(self, path: str, method: str) -> tuple[Route | None, dict[str, str], bool]:
-        """(route, route params, path matched any route); the route is ``None`` on 404 or 405."""
-        path_matched = False
+    def match(self, path: str, method: str) -> tuple[Route | None, dict[str, str]]:
+        """(route, route params) of the first route accepting ``path`` and ``method``; ``(None, {})`` if none."""
         for route in self.routes:
             found = route.pattern.match(path)
-            if found is None:
-                continue
-            path_matched = True
-            if method.upper() in route.methods:
-                params = {k: v for k, v in found.groupdict().items() if v is not None}
-                return route, params, True
-        return None, {}, path_matched
+            if found is not None and method.upper() in route.methods:
+                return route, {k: v for k, v in found.groupdict().items() if v is not None}
+        return None, {}

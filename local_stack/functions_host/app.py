@@ -16,10 +16,12 @@ import inspect
 import json
 import logging
 import os
+import re
 import sys
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import azure.functions as func
 from starlette.applications import Starlette
@@ -27,11 +29,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import request_response
 
-from local_stack.routes import Route, RouteTable
+from local_stack.functions_host.routes import Route, RouteTable
 
 logger = logging.getLogger("local_stack.host")
 
-APP_ROOT = Path(__file__).resolve().parent.parent
+APP_ROOT = Path(__file__).resolve().parents[2]
+
+_ENCODED_SLASH = re.compile("(%2F)", re.IGNORECASE)
+"""Splits a raw path around its encoded slashes, keeping them (as sent) between the parts to decode."""
 
 
 def load_local_settings(app_root: Path = APP_ROOT) -> list[str]:
@@ -89,12 +94,12 @@ def create_asgi_app(app: func.FunctionApp, route_prefix: str, function_key: str 
     prefix = "/" + route_prefix.strip("/") if route_prefix.strip("/") else ""
 
     async def dispatch(request: Request) -> Response:
-        path = request.scope["path"]  # not request.url.path, which drops tabs and newlines: "a%0A" is not "a"
+        path = request_path(request.scope)
         if prefix and not (path == prefix or path.startswith(prefix + "/")):
-            return _error(404, "no function at this path")
-        route, params, path_matched = table.match(path[len(prefix) :] or "/", request.method)
+            return _no_function(request, path)
+        route, params = table.match(path[len(prefix) :] or "/", request.method)
         if route is None:
-            return _error(405 if path_matched else 404, "method not allowed" if path_matched else "no function")
+            return _no_function(request, path)
         function = route.target
         if function_key and not _authorised(request, function, function_key):
             return _error(401, "a function key is required (?code= or x-functions-key)")
@@ -105,15 +110,47 @@ def create_asgi_app(app: func.FunctionApp, route_prefix: str, function_key: str 
     return asgi
 
 
+def request_path(scope: dict[str, Any]) -> str:
+    """The request path as the Functions host routes it: percent-decoded, except ``%2F``, which stays encoded.
+
+    So a route parameter never holds ``/`` (uvicorn's ``path`` has ``%2F`` decoded already). Control characters
+    stay as sent: "a%0A" is not "a".
+    """
+    raw = scope.get("raw_path")
+    if raw is None:
+        return scope["path"]
+    parts = _ENCODED_SLASH.split(raw.decode("latin-1").split("?", 1)[0])
+    return "".join(part if index % 2 else unquote(part) for index, part in enumerate(parts))
+
+
+def query_params(request: Request) -> dict[str, str]:
+    """The query as the Functions host hands it to a worker: repeated keys joined with ``,``, empty values dropped.
+
+    Keys compare case-insensitively, the first spelling kept, as in ASP.NET Core's query collection.
+    """
+    joined: dict[str, list[str]] = {}
+    spelling: dict[str, str] = {}
+    for key, value in request.query_params.multi_items():
+        joined.setdefault(key.lower(), []).append(value)
+        spelling.setdefault(key.lower(), key)
+    return {spelling[key]: ",".join(values) for key, values in joined.items() if ",".join(values)}
+
+
+async def request_body(request: Request) -> bytes:
+    """The body, forwarded only with a ``Content-Length`` as the Functions host does: a chunked body arrives empty."""
+    if "content-length" not in request.headers:
+        return b""
+    return await request.body()
+
+
 async def _invoke(function: Any, request: Request, route_params: dict[str, str]) -> Response:
-    body = await request.body()
     http_request = func.HttpRequest(
         method=request.method,
         url=str(request.url),
         headers=dict(request.headers),
-        params=dict(request.query_params),
+        params=query_params(request),
         route_params=route_params,
-        body=body,
+        body=await request_body(request),
     )
     user_function = function.get_user_function()
     argument = function.get_trigger().name
@@ -146,6 +183,14 @@ def _authorised(request: Request, function: Any, function_key: str) -> bool:
         return True
     supplied = request.query_params.get("code") or request.headers.get("x-functions-key") or ""
     return hmac.compare_digest(supplied.encode(), function_key.encode())
+
+
+def _no_function(request: Request, path: str) -> JSONResponse:
+    """404 for a path or method no function's route accepts, as the Functions host answers both (never 405).
+
+    Azure's answer has an empty body; the local host says in the API's error shape what was not found.
+    """
+    return _error(404, f"no function's route accepts {request.method} {path}")
 
 
 def _error(status: int, message: str) -> JSONResponse:

@@ -20,7 +20,8 @@ from collections.abc import Iterator
 
 import grpc
 from durabletask.internal import orchestrator_service_pb2 as pb
-from durabletask.testing.in_memory_backend import InMemoryOrchestrationBackend
+
+from local_stack.scheduler.backend import InMemoryOrchestrationBackend
 
 
 class TraceContextPropagation(InMemoryOrchestrationBackend):

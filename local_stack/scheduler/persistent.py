@@ -3,7 +3,7 @@
 The in-memory backend keeps instances and entities in two dicts and changes them only while holding its
 lock. That gives one seam for persistence without touching its logic: a *unit of work* is one outermost
 hold of the lock. The dicts record which instances and entities a unit touched; when the unit ends, their
-changes are turned into rows (:class:`~local_stack.scheduler_store.Changeset`) queued in the store,
+changes are turned into rows (:class:`~local_stack.scheduler.store.Changeset`) queued in the store,
 and no call is answered before the rows it caused are committed.
 
 Only what cannot be recomputed is stored: each instance's fields, history and inbox (events not yet
@@ -28,15 +28,10 @@ from typing import Any
 import grpc
 from durabletask.internal import helpers
 from durabletask.internal import orchestrator_service_pb2 as pb
-from durabletask.testing.in_memory_backend import (
-    ActivityWorkItem,
-    EntityState,
-    OrchestrationInstance,
-    PendingLockRequest,
-)
 
-from local_stack.scheduler import LocalScheduler
-from local_stack.scheduler_store import Changeset, SchedulerStore, StoredEvents, StoredState, StoreError
+from local_stack.scheduler.backend import ActivityWorkItem, EntityState, OrchestrationInstance, PendingLockRequest
+from local_stack.scheduler.memory import LocalScheduler
+from local_stack.scheduler.store import Changeset, SchedulerStore, StoredEvents, StoredState, StoreError
 
 logger = logging.getLogger(__name__)
 

@@ -1,0 +1,16 @@
+"""The local scheduler: the DTS gRPC protocol on loopback, with redelivery, in memory or on a SQLite file.
+
+``backend``       the one seam to ``durabletask``'s in-memory backend (its private fields, pinned and tested)
+``dts_semantics`` the backend answering as DTS where the two differ (termination, entities, purge)
+``memory``        :class:`LocalScheduler`: that backend served on loopback, with leases and redelivery
+``persistent``    :class:`PersistentScheduler`: the same with every change committed to ``store`` first
+``store``         the SQLite file (group commit, refusal of files it did not make)
+``server``        :func:`serve`: start either one
+"""
+
+from local_stack.scheduler.memory import LocalScheduler
+from local_stack.scheduler.persistent import PersistentScheduler
+from local_stack.scheduler.server import serve
+from local_stack.scheduler.store import DEFAULT_DATA_FILE, StoreError
+
+__all__ = ["DEFAULT_DATA_FILE", "LocalScheduler", "PersistentScheduler", "StoreError", "serve"]

@@ -1,0 +1,67 @@
+"""The API while no worker runs the work (a client-only Function App): what it answers must not wait for one.
+
+A counter read before its first operation has run is 404, as in Azure; a terminate takes effect at once, so a
+second one is refused. Signals and instances stay queued until a separate worker process connects.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import INSTANT_WORK, SCHEDULER_MODES, running_stack
+from tests.helpers.stack import ROOT, LocalStack
+
+pytestmark = pytest.mark.timeout(300)
+
+
+@pytest.fixture(scope="module", params=list(SCHEDULER_MODES))
+def client_only_stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    yield from running_stack(request.param, {**INSTANT_WORK, "DTS_WORKER_ENABLED": "false"}, tmp_path_factory)
+
+
+def test_a_counter_has_no_value_until_a_worker_runs_its_first_operation(client_only_stack: LocalStack) -> None:
+    with httpx.Client(base_url=client_only_stack.base_url, timeout=30) as api:
+        assert api.post("/counters/early/add", json=100).status_code == 202
+        assert api.post("/counters/early/subtract", json=25).status_code == 202
+        early = api.get("/counters/early")
+        assert early.status_code == 404, early.text
+        assert early.json()["field"] == "key"
+        assert api.get("/counters", params={"prefix": "early"}).json() == {"counters": []}
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "tests.helpers.worker_process", str(client_only_stack.scheduler_port)],
+            cwd=ROOT,
+            env=client_only_stack.process_env(),
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while (response := api.get("/counters/early")).status_code == 404 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert response.status_code == 200, response.text
+            deadline = time.monotonic() + 60
+            while response.json()["value"] != 75 and time.monotonic() < deadline:
+                time.sleep(0.1)
+                response = api.get("/counters/early")
+            assert response.json()["value"] == 75
+        finally:
+            worker.terminate()
+            worker.wait(15)
+
+
+def test_terminate_is_immediate_and_a_second_one_is_refused(client_only_stack: LocalStack) -> None:
+    with httpx.Client(base_url=client_only_stack.base_url, timeout=30) as api:
+        started = api.post("/orchestrators/fan_out_fan_in_orchestrator", json={"count": 3})
+        assert started.status_code == 202, started.text
+        terminate = started.json()["terminatePostUri"].replace("{text}", "enough")
+        assert api.post(terminate).status_code == 202
+        status = api.get(started.json()["statusQueryGetUri"])
+        assert status.status_code == 200, status.text
+        assert (status.json()["runtimeStatus"], status.json()["output"]) == ("Terminated", "enough")
+        again = api.post(terminate)
+        assert again.status_code == 409, again.text
+        assert again.json()["field"] == "instance_id"

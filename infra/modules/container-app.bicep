@@ -42,12 +42,8 @@ var containerSettings = union(appSettings, { AzureWebJobsSecretStorageType: 'blo
 resource registry 'Microsoft.ContainerRegistry/registries@2025-11-01' = {
   //checkov:skip=CKV_AZURE_139: azd's remote build uploads the source to ACR Tasks over the public endpoint, and ACR Tasks cannot reach a registry without it; admin user and anonymous pull are off, so only identities with an ACR role get in
   //checkov:skip=CKV_AZURE_163: vulnerability scanning is Microsoft Defender for Containers, enabled per subscription, not a registry property
-  //checkov:skip=CKV_AZURE_164: image signing (trust policy) needs Premium and a signing pipeline; the image is built from this repository by azd
-  //checkov:skip=CKV_AZURE_165: geo-replication needs Premium; the image is rebuilt by any azd deploy
   //checkov:skip=CKV_AZURE_166: quarantine needs Premium and a scanner to release images; the image is built from this repository by azd
-  //checkov:skip=CKV_AZURE_167: retention of untagged manifests needs Premium; azd tags every image it pushes
   //checkov:skip=CKV_AZURE_233: zone redundancy needs Premium; the image is rebuilt by any azd deploy
-  //checkov:skip=CKV_AZURE_237: dedicated data endpoints need Premium
   name: registryName
   location: location
   tags: tags
@@ -125,7 +121,7 @@ var httpRule = {
   http: { metadata: { concurrentRequests: string(httpConcurrentRequests) } }
 }
 
-resource app 'Microsoft.App/containerApps@2026-07-01' = {
+resource containerApp 'Microsoft.App/containerApps@2026-07-01' = {
   name: name
   location: location
   tags: appTags
@@ -167,6 +163,6 @@ resource app 'Microsoft.App/containerApps@2026-07-01' = {
   dependsOn: [registryPull]
 }
 
-output name string = app.name
-output url string = 'https://${app.properties.configuration.ingress.fqdn}'
+output name string = containerApp.name
+output url string = 'https://${containerApp.properties.configuration.ingress.fqdn}'
 output registryEndpoint string = registry.properties.loginServer

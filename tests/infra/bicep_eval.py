@@ -268,3 +268,9 @@ def to_json(value: Any) -> Any:
     if isinstance(value, list):
         return [to_json(item) for item in value]
     return value
+
+
+def main_output(name: str, main_params: dict[str, Any]) -> Any:
+    """A main.bicep output's value for these parameters (module outputs stay opaque)."""
+    main = parse("main.bicep")
+    return evaluate(main["outputs"][name]["value"], Scope(main, parameter_values(main, main_params)))

@@ -53,8 +53,8 @@ param instanceMemoryMB int = 2048
 @allowed(['EP1', 'EP2', 'EP3'])
 param elasticPremiumSku string = 'EP1'
 
-@description('ContainerApps: the fewest replicas; at least 1, because the scheduler\'s scaler counts pending work items and a replica must be running to pull them')
-@minValue(1)
+@description('ContainerApps: the fewest replicas. 0 lets the app scale to zero (the scaler polls the scheduler itself and wakes it), at the price of a cold start for the first request or work item; 1 keeps the API and the worker warm')
+@minValue(0)
 @maxValue(1000)
 param containerMinReplicas int = 1
 

@@ -91,8 +91,8 @@ def test_the_build_context_leaves_everything_but_the_app_out() -> None:
 def test_the_package_keeps_the_app_and_leaves_the_tooling_out() -> None:
     ignored = {line.strip() for line in (ROOT / ".funcignore").read_text().splitlines()}
     assert {"tests/", "local_stack/", "bench/", "infra/", "docs/", ".venv*", "local.settings.json"} <= ignored
-    assert {"pyproject.toml", "build/", "*.egg-info"} <= ignored
-    assert {"Dockerfile", ".dockerignore"} <= ignored  # the container plan's build files stay out of the zip  # azd restore's `pip install .` leaves build output
+    assert {"pyproject.toml", "build/", "*.egg-info"} <= ignored  # azd restore's `pip install .` leaves build output
+    assert {"Dockerfile", ".dockerignore"} <= ignored  # the container plan's build files stay out of the zip
     for needed in ("function_app.py", "host.json", "requirements.txt", "durable_app/", "entities/", "orchestrations/"):
         assert needed not in ignored
         assert (ROOT / needed.rstrip("/")).exists()

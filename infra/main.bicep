@@ -1,6 +1,8 @@
-// One `azd up`: a resource group holding the Function App (client + hosted DTS worker), its Durable Task
-// Scheduler and task hub, a user-assigned identity, identity-only storage and monitoring, and the VNet + NAT
-// gateway whose static IP is the only address the scheduler admits unless the user adds more. No keys anywhere.
+// One `azd up`: a resource group holding the app (HTTP client + hosted DTS worker) as a Function App on Flex
+// Consumption or Elastic Premium, or as a Functions app on Azure Container Apps that scales on the scheduler's
+// backlog; its Durable Task Scheduler and task hub, a user-assigned identity, identity-only storage and
+// monitoring, and the VNet + NAT gateway whose static IP is the only address the scheduler admits unless the
+// user adds more. No keys anywhere.
 targetScope = 'subscription'
 
 @minLength(1)
@@ -30,8 +32,8 @@ param environmentName string
 @metadata({ azd: { type: 'location' } })
 param location string
 
-@description('Function App hosting: FlexConsumption (default, with always-ready instances) or ElasticPremium (EP1-EP3 with minimum instances)')
-@allowed(['FlexConsumption', 'ElasticPremium'])
+@description('Hosting: FlexConsumption (default, with always-ready instances), ElasticPremium (EP1-EP3 with minimum instances) or ContainerApps (Functions on Azure Container Apps, replicas follow the scheduler\'s backlog)')
+@allowed(['FlexConsumption', 'ElasticPremium', 'ContainerApps'])
 param hostingPlan string = 'FlexConsumption'
 
 @description('Always-ready (Flex) or minimum (Elastic Premium) instances: at least 1 so the hosted worker keeps draining the scheduler')
@@ -50,6 +52,43 @@ param instanceMemoryMB int = 2048
 @description('Elastic Premium size when hostingPlan is ElasticPremium')
 @allowed(['EP1', 'EP2', 'EP3'])
 param elasticPremiumSku string = 'EP1'
+
+@description('ContainerApps: the fewest replicas. 0 lets the app scale to zero (the scaler polls the scheduler itself and wakes it), at the price of a cold start for the first request or work item; 1 keeps the API and the worker warm')
+@minValue(0)
+@maxValue(1000)
+param containerMinReplicas int = 1
+
+@description('ContainerApps: the most replicas the scale rules may ask for')
+@minValue(1)
+@maxValue(1000)
+param containerMaxReplicas int = 10
+
+@description('ContainerApps: concurrent HTTP requests per replica before the HTTP rule adds one')
+@minValue(1)
+param httpConcurrentRequests int = 100
+
+@description('ContainerApps: pending orchestration work items per replica (the scaler\'s maxConcurrentWorkItemsCount); keep at or below maxConcurrentOrchestrations')
+@minValue(1)
+param orchestrationWorkItemsPerReplica int = 100
+
+@description('ContainerApps: pending activity work items per replica; keep at or below maxConcurrentActivities, and near what one replica really runs at once (maxActivityThreads)')
+@minValue(1)
+param activityWorkItemsPerReplica int = 100
+
+@description('ContainerApps: pending entity work items per replica; keep at or below maxConcurrentEntities')
+@minValue(1)
+param entityWorkItemsPerReplica int = 100
+
+@description('ContainerApps: vCPU per replica (Consumption profile pairs: 0.5/1Gi, 1/2Gi, 2/4Gi, 4/8Gi)')
+@allowed(['0.5', '1.0', '2.0', '4.0'])
+param containerCpu string = '1.0'
+
+@description('ContainerApps: memory per replica, paired with containerCpu')
+@allowed(['1Gi', '2Gi', '4Gi', '8Gi'])
+param containerMemory string = '2Gi'
+
+@description('ContainerApps: the image azd deployed last (azd fills SERVICE_API_CONTAINERAPP_IMAGE_NAME), so a new provision keeps it; empty before the first deploy')
+param containerImage string = ''
 
 @description('Durable Task Scheduler SKU: Consumption (pay per action) or Dedicated (reserved capacity units)')
 @allowed(['Consumption', 'Dedicated'])
@@ -92,7 +131,8 @@ param maxConcurrentEntities int = 100
 
 var tags = { 'azd-env-name': environmentName }
 var token = toLower(uniqueString(subscription().id, environmentName, location))
-var isFlex = hostingPlan == 'FlexConsumption'
+var isContainerApps = hostingPlan == 'ContainerApps'
+var isElasticPremium = hostingPlan == 'ElasticPremium'
 // A trailing or doubled comma must not become an empty allow-list entry.
 var extraAllowedIpRanges = filter(split(replace(schedulerAllowedIpRanges, ' ', ''), ','), entry => !empty(entry))
 
@@ -145,7 +185,9 @@ module network 'modules/network.bicep' = {
     securityGroupName: 'nsg-${token}'
     location: location
     tags: tags
-    delegation: isFlex ? 'Microsoft.App/environments' : 'Microsoft.Web/serverFarms'
+    // Flex Consumption's VNet integration and a Container Apps workload-profiles environment both take a subnet
+    // delegated to Microsoft.App/environments; Elastic Premium takes one delegated to Microsoft.Web/serverFarms.
+    delegation: isElasticPremium ? 'Microsoft.Web/serverFarms' : 'Microsoft.App/environments'
     idleTimeoutInMinutes: natIdleTimeoutInMinutes
   }
 }
@@ -167,7 +209,28 @@ module scheduler 'modules/scheduler.bicep' = {
   }
 }
 
-module functionApp 'modules/function-app.bicep' = {
+// What the app reads, the same on every plan: the scheduler by identity, storage by identity, telemetry by
+// identity, and the hosted worker's concurrency.
+var appSettings = {
+  AzureWebJobsStorage__accountName: storage.outputs.name
+  AzureWebJobsStorage__credential: 'managedidentity'
+  AzureWebJobsStorage__clientId: identity.outputs.clientId
+  APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.applicationInsightsConnectionString
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.outputs.clientId};Authorization=AAD'
+  // The app exports its own telemetry (durable_app/telemetry.py); with host.json's telemetryMode OpenTelemetry
+  // this makes the Python worker hand each invocation's trace context to it, so a request is counted once.
+  PYTHON_ENABLE_OPENTELEMETRY: 'true'
+  AZURE_CLIENT_ID: identity.outputs.clientId
+  DURABLE_TASK_SCHEDULER_CONNECTION_STRING: 'Endpoint=${scheduler.outputs.endpoint};TaskHub=${scheduler.outputs.taskHubName};Authentication=ManagedIdentity;ClientID=${identity.outputs.clientId}'
+  TASKHUB_NAME: scheduler.outputs.taskHubName
+  DTS_MAX_ACTIVITY_THREADS: string(maxActivityThreads)
+  DTS_MAX_CONCURRENT_ACTIVITIES: string(maxConcurrentActivities)
+  DTS_MAX_CONCURRENT_ORCHESTRATIONS: string(maxConcurrentOrchestrations)
+  DTS_MAX_CONCURRENT_ENTITIES: string(maxConcurrentEntities)
+  PYTHON_ISOLATE_WORKER_DEPENDENCIES: '1'
+}
+
+module functionApp 'modules/function-app.bicep' = if (!isContainerApps) {
   name: 'function-app'
   scope: group
   params: {
@@ -183,24 +246,50 @@ module functionApp 'modules/function-app.bicep' = {
     elasticPremiumSku: elasticPremiumSku
     subnetId: network.outputs.subnetId
     identityId: identity.outputs.id
-    identityClientId: identity.outputs.clientId
-    storageAccountName: storage.outputs.name
     deploymentContainerUrl: storage.outputs.deploymentContainerUrl
-    applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
+    appSettings: appSettings
+  }
+}
+
+module containerApp 'modules/container-app.bicep' = if (isContainerApps) {
+  name: 'container-app'
+  scope: group
+  params: {
+    name: 'ca-${token}'
+    environmentName: 'cae-${token}'
+    registryName: 'cr${token}'
+    location: location
+    tags: tags
+    appTags: union(tags, { 'azd-service-name': 'api-containerapp' })
+    subnetId: network.outputs.subnetId
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+    identityId: identity.outputs.id
+    identityPrincipalId: identity.outputs.principalId
+    image: containerImage
+    minReplicas: containerMinReplicas
+    maxReplicas: containerMaxReplicas
+    httpConcurrentRequests: httpConcurrentRequests
+    orchestrationWorkItemsPerReplica: orchestrationWorkItemsPerReplica
+    activityWorkItemsPerReplica: activityWorkItemsPerReplica
+    entityWorkItemsPerReplica: entityWorkItemsPerReplica
+    cpu: containerCpu
+    memory: containerMemory
+    appSettings: appSettings
     schedulerEndpoint: scheduler.outputs.endpoint
     taskHubName: scheduler.outputs.taskHubName
-    maxActivityThreads: maxActivityThreads
-    maxConcurrentActivities: maxConcurrentActivities
-    maxConcurrentOrchestrations: maxConcurrentOrchestrations
-    maxConcurrentEntities: maxConcurrentEntities
   }
 }
 
 output AZURE_LOCATION string = location
 output AZURE_TENANT_ID string = tenant().tenantId
 output AZURE_RESOURCE_GROUP string = group.name
-output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
-output AZURE_FUNCTION_APP_URL string = functionApp.outputs.url
+output AZURE_FUNCTION_APP_NAME string = isContainerApps ? containerApp.outputs.name : functionApp.outputs.name
+output AZURE_FUNCTION_APP_URL string = isContainerApps ? containerApp.outputs.url : functionApp.outputs.url
+// azure.yaml deploys the service whose flag is true: `api` to a Function App, `api-containerapp` to the container app.
+output DEPLOY_FUNCTION_APP bool = !isContainerApps
+output DEPLOY_CONTAINER_APP bool = isContainerApps
+// azd pushes the image it builds to this registry (empty on the Function App plans, which have none).
+output AZURE_CONTAINER_REGISTRY_ENDPOINT string = isContainerApps ? containerApp.outputs.registryEndpoint : ''
 output AZURE_CLIENT_ID string = identity.outputs.clientId
 output DTS_SCHEDULER_NAME string = scheduler.outputs.name
 output DTS_ENDPOINT string = scheduler.outputs.endpoint

@@ -16,16 +16,9 @@ param instanceMemoryMB int
 param elasticPremiumSku string
 param subnetId string
 param identityId string
-param identityClientId string
-param storageAccountName string
 param deploymentContainerUrl string
-param applicationInsightsConnectionString string
-param schedulerEndpoint string
-param taskHubName string
-param maxActivityThreads int
-param maxConcurrentActivities int
-param maxConcurrentOrchestrations int
-param maxConcurrentEntities int
+@description('App settings every plan gets (main.bicep builds them once)')
+param appSettings object
 
 var isFlex = hostingPlan == 'FlexConsumption'
 
@@ -117,27 +110,6 @@ resource premiumWebConfig 'Microsoft.Web/sites/config@2025-05-01' = if (!isFlex)
   }
 }
 
-var connectionString = 'Endpoint=${schedulerEndpoint};TaskHub=${taskHubName};Authentication=ManagedIdentity;ClientID=${identityClientId}'
-
-var commonSettings = {
-  AzureWebJobsStorage__accountName: storageAccountName
-  AzureWebJobsStorage__credential: 'managedidentity'
-  AzureWebJobsStorage__clientId: identityClientId
-  APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
-  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
-  // The app exports its own telemetry (durable_app/telemetry.py); with host.json's telemetryMode OpenTelemetry
-  // this makes the Python worker hand each invocation's trace context to it, so a request is counted once.
-  PYTHON_ENABLE_OPENTELEMETRY: 'true'
-  AZURE_CLIENT_ID: identityClientId
-  DURABLE_TASK_SCHEDULER_CONNECTION_STRING: connectionString
-  TASKHUB_NAME: taskHubName
-  DTS_MAX_ACTIVITY_THREADS: string(maxActivityThreads)
-  DTS_MAX_CONCURRENT_ACTIVITIES: string(maxConcurrentActivities)
-  DTS_MAX_CONCURRENT_ORCHESTRATIONS: string(maxConcurrentOrchestrations)
-  DTS_MAX_CONCURRENT_ENTITIES: string(maxConcurrentEntities)
-  PYTHON_ISOLATE_WORKER_DEPENDENCIES: '1'
-}
-
 // Flex takes the runtime from functionAppConfig and refuses these settings. Elastic Premium needs them, and azd
 // zip-deploys source there: Oryx must build it (pip install -r requirements.txt) during the deployment.
 // No WEBSITE_CONTENTAZUREFILECONNECTIONSTRING / WEBSITE_CONTENTSHARE: Azure Files takes only a key, and this
@@ -159,7 +131,7 @@ resource appSettings 'Microsoft.Web/sites/config@2025-05-01' = {
   //checkov:skip=CKV_AZURE_222: this resource holds app settings; the site's network access is set (and explained) on the site
   parent: site
   name: 'appsettings'
-  properties: isFlex ? commonSettings : union(commonSettings, elasticPremiumSettings)
+  properties: isFlex ? appSettings : union(appSettings, elasticPremiumSettings)
 }
 
 output name string = site.name

@@ -58,6 +58,14 @@ MODELS: dict[str, tuple[str, str, str]] = {
     "Microsoft.Network/natGateways": ("azure.mgmt.network.models", "NatGateway", "2026-03-01"),
     "Microsoft.Network/networkSecurityGroups": ("azure.mgmt.network.models", "NetworkSecurityGroup", "2026-03-01"),
     "Microsoft.Network/virtualNetworks": ("azure.mgmt.network.models", "VirtualNetwork", "2026-03-01"),
+    "Microsoft.App/managedEnvironments": ("azure.mgmt.appcontainers.models", "ManagedEnvironment", "2026-07-01"),
+    "Microsoft.App/containerApps": ("azure.mgmt.appcontainers.models", "ContainerApp", "2026-07-01"),
+    "Microsoft.ContainerRegistry/registries": ("azure.mgmt.containerregistry.models", "Registry", "2025-11-01"),
+    "Microsoft.Insights/diagnosticSettings": (
+        "azure.mgmt.monitor.v2021_05_01_preview.models",
+        "DiagnosticSettingsResource",
+        "2021-05-01-preview",
+    ),
 }
 
 SCALARS: dict[str, tuple[type, ...]] = {

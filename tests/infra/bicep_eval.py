@@ -9,6 +9,7 @@ scope (parameter, variable, resource, module, lambda variable) is read as a refe
 from __future__ import annotations
 
 import functools
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,12 +89,26 @@ def evaluate(node: Any, scope: Scope) -> Any:
     if isinstance(node, list):
         return [evaluate(item, scope) for item in node]
     if isinstance(node, dict):
+        if set(node) == {"loop_type", "condition", "config"}:
+            return _loop(node, scope)
         if set(node) == {"operator"}:
             return _operator(node["operator"], scope)
         if set(node) == {"function"}:
             return _function(node["function"], scope)
         return {_key(key): evaluate(value, scope) for key, value in node.items()}
     return node
+
+
+def _loop(node: dict[str, Any], scope: Scope) -> Any:
+    """A ``[for item in array: ...]`` expression, evaluated item by item when the array is known."""
+    detail = node["loop_type"]["detail"]
+    items = evaluate(detail["array_name"], scope)
+    if not isinstance(items, list) or node["condition"] is not None:
+        return Opaque("array")
+    return [
+        evaluate(node["config"], Scope(scope.tree, scope.params, {**scope.lambdas, detail["item_name"]: item}))
+        for item in items
+    ]
 
 
 def _key(key: str) -> str:
@@ -161,6 +176,14 @@ def _function(function: dict[str, Any], scope: Scope) -> Any:
     if kind == "empty":
         value = args["item_to_test"]
         return (not value) if _known(value) else Opaque("bool")
+    if kind == "items":
+        value = args["arg_1"]
+        if isinstance(value, dict):  # Bicep's items() lists the entries sorted by key
+            return [{"key": key, "value": value[key]} for key in sorted(value, key=str.lower)]
+        return Opaque("array")
+    if kind == "json":
+        value = args["arg_1"]
+        return json.loads(value) if isinstance(value, str) else Opaque("any")
     if kind == "filter":
         return _filter(function, args["input_array"], scope)
     if kind == "concat":
@@ -218,9 +241,14 @@ def deployment(main_params: dict[str, Any]) -> list[ResourceBody]:
     scope = Scope(main, params)
     bodies = resource_bodies(main, "main.bicep", params)
     for module in main.get("modules", {}).values():
+        config = module["config"]
+        if "condition" in config:
+            if evaluate(config["condition"], scope) is False:
+                continue
+            config = config["config"]
         file = module["detail"]["path"]
         tree = parse(file)
-        given = {name: evaluate(value, scope) for name, value in module["config"]["params"].items()}
+        given = {name: evaluate(value, scope) for name, value in config["params"].items()}
         bodies += resource_bodies(tree, file, parameter_values(tree, given))
     return bodies
 
@@ -240,3 +268,9 @@ def to_json(value: Any) -> Any:
     if isinstance(value, list):
         return [to_json(item) for item in value]
     return value
+
+
+def main_output(name: str, main_params: dict[str, Any]) -> Any:
+    """A main.bicep output's value for these parameters (module outputs stay opaque)."""
+    main = parse("main.bicep")
+    return evaluate(main["outputs"][name]["value"], Scope(main, parameter_values(main, main_params)))

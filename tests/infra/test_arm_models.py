@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from tests.infra.bicep_eval import Opaque, ResourceBody, deployment, main_variable, to_json
+from tests.infra.bicep_eval import Opaque, ResourceBody, deployment, main_output, main_variable, to_json
 from tests.infra.conftest import INFRA
 
 INFRA_PYTHON = INFRA.parent / ".venv-infra" / "bin" / "python"
 CHECKER = INFRA.parent / "tests" / "infra" / "arm_models.py"
-PLANS = ("FlexConsumption", "ElasticPremium")
+PLANS = ("FlexConsumption", "ElasticPremium", "ContainerApps")
 BASE = {"environmentName": "dev", "location": "northeurope"}
 
 # Microsoft's "Flex Consumption plan deprecations" (learn.microsoft.com/azure/azure-functions/functions-app-settings),
@@ -94,6 +94,17 @@ BROKEN = {
         "properties.principalId: required property missing",
     ),
 }  # fmt: skip
+BROKEN_CONTAINER_APPS = {
+    "misspelt scale override": (
+        "modules/container-app.bicep:containerApp", ("properties", "template", "scale"), "allowScalingRuleOverrides",
+        True, "properties.template.scale.allowScalingRuleOverrides: unknown property",
+    ),
+    "scale rule metadata not a string": (
+        "modules/container-app.bicep:containerApp", ("properties", "template", "scale", "rules", 1, "custom",
+        "metadata"), "maxConcurrentWorkItemsCount", 100,
+        "properties.template.scale.rules[1].custom.metadata.maxConcurrentWorkItemsCount: expected str, got int 100",
+    ),
+}  # fmt: skip
 
 
 def resources(plan: str, **params: Any) -> list[ResourceBody]:
@@ -109,7 +120,7 @@ def request(key: str, body: ResourceBody, content: dict[str, Any]) -> dict[str, 
     return {"key": key, "type": body.type, "apiVersion": body.api_version, "name": name, "body": to_json(content)}
 
 
-def broken(body: ResourceBody, path: tuple[str, ...], key: str, value: Any) -> dict[str, Any]:
+def broken(body: ResourceBody, path: tuple[str | int, ...], key: str, value: Any) -> dict[str, Any]:
     content = copy.deepcopy(body.body)
     target = content
     for part in path:
@@ -132,6 +143,10 @@ def report() -> dict[str, Any]:
     flex = by_symbol(resources("FlexConsumption"))
     for fault, (symbol, path, key, value, _) in BROKEN.items():
         requests.append(request(f"broken:{fault}", flex[symbol], broken(flex[symbol], path, key, value)))
+    container_apps = by_symbol(resources("ContainerApps"))
+    for fault, (symbol, path, key, value, _) in BROKEN_CONTAINER_APPS.items():
+        body = container_apps[symbol]
+        requests.append(request(f"broken:{fault}", body, broken(body, path, key, value)))
     run = subprocess.run(
         [str(INFRA_PYTHON), str(CHECKER)], input=json.dumps(requests), capture_output=True, text=True, timeout=120
     )
@@ -149,11 +164,11 @@ def test_every_body_matches_its_sdk_model_at_its_api_version(report: dict[str, A
         assert body.api_version == verdict["sdkApiVersion"], (key, verdict["model"])
 
 
-@pytest.mark.parametrize("fault", BROKEN)
+@pytest.mark.parametrize("fault", [*BROKEN, *BROKEN_CONTAINER_APPS])
 def test_the_checker_names_each_kind_of_fault(report: dict[str, Any], fault: str) -> None:
     problems = report[f"broken:{fault}"]["problems"]
     assert len(problems) == 1
-    assert problems[0].endswith(BROKEN[fault][-1])
+    assert problems[0].endswith({**BROKEN, **BROKEN_CONTAINER_APPS}[fault][-1])
 
 
 def keys_anywhere(value: Any) -> set[str]:
@@ -209,10 +224,21 @@ def test_elastic_premium_builds_the_zip_deploy_and_needs_no_storage_key() -> Non
     assert bodies["modules/function-app.bicep:site"].body["properties"]["functionAppConfig"] is None
 
 
-@pytest.mark.parametrize("plan", PLANS)
-def test_only_the_site_carries_the_azd_service_name_tag(plan: str) -> None:
+@pytest.mark.parametrize(
+    ("plan", "service"),
+    [
+        ("FlexConsumption", ("Microsoft.Web/sites", "api")),
+        ("ElasticPremium", ("Microsoft.Web/sites", "api")),
+        ("ContainerApps", ("Microsoft.App/containerApps", "api-containerapp")),
+    ],
+)
+def test_only_the_app_carries_the_azd_service_name_tag(plan: str, service: tuple[str, str]) -> None:
+    """azd deploys a service to the one resource tagged with its name; azure.yaml enables that service alone."""
     tagged = [body for body in resources(plan) if "azd-service-name" in (body.body.get("tags") or {})]
-    assert [(body.type, body.body["tags"]["azd-service-name"]) for body in tagged] == [("Microsoft.Web/sites", "api")]
+    assert [(body.type, body.body["tags"]["azd-service-name"]) for body in tagged] == [service]
+    container_apps = plan == "ContainerApps"
+    assert main_output("DEPLOY_FUNCTION_APP", {**BASE, "hostingPlan": plan}) is not container_apps
+    assert main_output("DEPLOY_CONTAINER_APP", {**BASE, "hostingPlan": plan}) is container_apps
 
 
 def scheduler_allow_list(**params: Any) -> list[Any]:

@@ -10,6 +10,7 @@ from tests.infra.conftest import INFRA, resource_config, variable
 DURABLE_TASK_DATA_CONTRIBUTOR = "0ad04412-c4d5-4796-b79c-f76d14c8d402"
 STORAGE_BLOB_DATA_OWNER = "b7e6dc6d-f1e8-4753-8033-0f276bb0955b"
 MONITORING_METRICS_PUBLISHER = "3913510d-42f4-4e42-8a64-420c390055eb"
+ACR_PULL = "7f951dba-4ed6-4e5d-be0e-8ab1e1a4b1c2"
 
 MODULES = {
     "identity": "modules/identity.bicep",
@@ -18,6 +19,7 @@ MODULES = {
     "network": "modules/network.bicep",
     "scheduler": "modules/scheduler.bicep",
     "functionApp": "modules/function-app.bicep",
+    "containerApp": "modules/container-app.bicep",
 }
 
 
@@ -29,7 +31,12 @@ def test_every_file_parses_and_main_wires_every_module(bicep: dict[str, dict[str
     assert set(bicep) == {"main.bicep", *MODULES.values()}
     modules = bicep["main.bicep"]["modules"]
     assert {name: module["detail"]["path"] for name, module in modules.items()} == MODULES
-    assert all(module["config"]["scope"] == "group" for module in modules.values())
+    assert all(resource_config(module)["scope"] == "group" for module in modules.values())
+    # Exactly one way of hosting the app deploys.
+    assert modules["functionApp"]["config"]["condition"] == {
+        "operator": {"type": "not", "operands": {"bool_value": "isContainerApps"}}
+    }
+    assert modules["containerApp"]["config"]["condition"] == "isContainerApps"
 
 
 def test_the_resources_are_exactly_the_designed_set(bicep: dict[str, dict[str, Any]]) -> None:
@@ -51,6 +58,10 @@ def test_the_resources_are_exactly_the_designed_set(bicep: dict[str, dict[str, A
         "Microsoft.Network/natGateways",
         "Microsoft.Network/networkSecurityGroups",
         "Microsoft.Network/virtualNetworks",
+        "Microsoft.ContainerRegistry/registries",
+        "Microsoft.App/managedEnvironments",
+        "Microsoft.App/containerApps",
+        "Microsoft.Insights/diagnosticSettings",
     }
 
 
@@ -81,13 +92,15 @@ def test_role_assignments_are_the_narrowest_that_work(bicep: dict[str, dict[str,
              "identityPrincipalId", False),
             ("modules/scheduler.bicep", DURABLE_TASK_DATA_CONTRIBUTOR, "Microsoft.DurableTask/schedulers/taskHubs",
              "userPrincipalId", True),
+            ("modules/container-app.bicep", ACR_PULL, "Microsoft.ContainerRegistry/registries",
+             "identityPrincipalId", False),
         ]
     )  # fmt: skip
 
 
 def test_app_settings_wire_the_scheduler_by_identity(bicep: dict[str, dict[str, Any]]) -> None:
-    app = bicep["modules/function-app.bicep"]
-    settings = variable(app, "commonSettings")
+    main = bicep["main.bicep"]
+    settings = variable(main, "appSettings")
     assert set(settings) == {
         "AzureWebJobsStorage__accountName",
         "AzureWebJobsStorage__credential",
@@ -104,14 +117,19 @@ def test_app_settings_wire_the_scheduler_by_identity(bicep: dict[str, dict[str, 
         "DTS_MAX_CONCURRENT_ENTITIES",
         "PYTHON_ISOLATE_WORKER_DEPENDENCIES",
     }
-    assert settings["DURABLE_TASK_SCHEDULER_CONNECTION_STRING"] == "connectionString"
-    assert variable(app, "connectionString") == (
-        "Endpoint=${schedulerEndpoint};TaskHub=${taskHubName};Authentication=ManagedIdentity;ClientID=${identityClientId}"
+    assert settings["DURABLE_TASK_SCHEDULER_CONNECTION_STRING"] == (
+        "Endpoint=${scheduler.outputs.endpoint};TaskHub=${scheduler.outputs.taskHubName};"
+        "Authentication=ManagedIdentity;ClientID=${identity.outputs.clientId}"
     )
     assert settings["AzureWebJobsStorage__credential"] == "managedidentity"
-    assert settings["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"] == "ClientId=${identityClientId};Authorization=AAD"
+    assert settings["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"] == (
+        "ClientId=${identity.outputs.clientId};Authorization=AAD"
+    )
     assert settings["PYTHON_ENABLE_OPENTELEMETRY"] == "true"
-    assert variable(app, "elasticPremiumSettings") == {
+    # Both ways of hosting get the same settings.
+    for module in ("functionApp", "containerApp"):
+        assert resource_config(main["modules"][module])["params"]["appSettings"] == "appSettings"
+    assert variable(bicep["modules/function-app.bicep"], "elasticPremiumSettings") == {
         "FUNCTIONS_EXTENSION_VERSION": "~4",
         "FUNCTIONS_WORKER_RUNTIME": "python",
         "SCM_DO_BUILD_DURING_DEPLOYMENT": "true",
@@ -170,9 +188,10 @@ def test_the_app_reaches_the_internet_only_through_the_nat_gateway(bicep: dict[s
     assert subnet["defaultOutboundAccess"] is False
     assert subnet["natGateway"]["id"]["operator"]["operands"] == {"operand_1": "natGateway", "operand_2": "id"}
     delegation = bicep["main.bicep"]["modules"]["network"]["config"]["params"]["delegation"]["operator"]["operands"]
-    assert (delegation["true_value"], delegation["false_value"]) == (
-        "Microsoft.App/environments",
+    assert (delegation["condition"], delegation["true_value"], delegation["false_value"]) == (
+        "isElasticPremium",
         "Microsoft.Web/serverFarms",
+        "Microsoft.App/environments",
     )
 
 

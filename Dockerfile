@@ -1,0 +1,17 @@
+# The app as a container for Azure Functions on Azure Container Apps (hostingPlan ContainerApps): the same
+# function_app.py and packages the Function App plans run, on Microsoft's Functions Python base image, which
+# carries the Functions host and the Python worker. azd builds it remotely in the template's registry
+# (azure.yaml: docker.remoteBuild), so no local Docker engine is needed.
+FROM mcr.microsoft.com/azure-functions/python:4-python3.11
+
+ENV AzureWebJobsScriptRoot=/home/site/wwwroot \
+    AzureFunctionsJobHost__Logging__Console__IsEnabled=true
+
+# Dependencies first, so a code change reuses this layer.
+COPY requirements.txt /requirements.txt
+RUN pip install --no-cache-dir -r /requirements.txt
+
+COPY host.json function_app.py /home/site/wwwroot/
+COPY durable_app /home/site/wwwroot/durable_app
+COPY entities /home/site/wwwroot/entities
+COPY orchestrations /home/site/wwwroot/orchestrations

@@ -148,13 +148,17 @@ def test_bad_parameters_answer_400_naming_them(dashboard: httpx.Client, path: st
 def test_actions_manage_the_instance(stack: LocalStack, dashboard: httpx.Client, shown: Shown) -> None:
     restarted = dashboard.post(f"/instances/{shown.workflow_id}/restart", follow_redirects=False)
     assert restarted.status_code == 303
-    new_id = restarted.headers["location"].rsplit("/", 1)[1]
+    location = httpx.URL(restarted.headers["location"])
+    new_id = location.path.rsplit("/", 1)[1]
     assert new_id != shown.workflow_id
+    assert location.params["done"] == "restart"
+    assert "Restart sent" in dashboard.get(str(location)).text  # the page says what was done
     with httpx.Client(base_url=stack.base_url, timeout=30) as api:
         output = wait_for_output(api, f"/instances/{new_id}")["output"]
         assert output == "Counter 'dash-counter' final value: 24"  # the same workflow ran again on the same key
         purged = dashboard.post(f"/instances/{new_id}/purge", follow_redirects=False)
-        assert (purged.status_code, purged.headers["location"]) == (303, "/")
+        assert (purged.status_code, purged.headers["location"]) == (303, f"/?purged={new_id}")
+        assert f"Orchestration {new_id} purged." in dashboard.get(purged.headers["location"]).text
         assert api.get(f"/instances/{new_id}").status_code == 404
     assert dashboard.get(f"/instances/{new_id}").status_code == 404
     assert dashboard.post(f"/instances/{shown.fan_out_id}/explode").json()["field"] == "action"

@@ -101,8 +101,8 @@ def instance_table(page: Page, query: dict[str, list[str] | str], *, first_page:
 def instance_page(detail: InstanceDetail, history_page: int) -> tuple[str, str]:
     """The instance's actions (those that apply now) and its live region: facts and one page of history.
 
-    Returned apart, as the refresh script replaces only the live region; the region carries the status the
-    actions were drawn for, so the script reloads the page when the status moves on.
+    Returned apart, as the refresh script replaces only the live region; both name the actions that apply, so
+    the script reloads the page when they change (running -> suspended -> finished), and only then.
     """
     row = detail.row
     payload = f"/instances/{_e(row.instance_id)}/payload"
@@ -122,7 +122,8 @@ def instance_page(detail: InstanceDetail, history_page: int) -> tuple[str, str]:
     shown = list(zip(detail.steps, spans(detail.steps, datetime.now(UTC)), strict=True))
     steps = "".join(_step_row(step, span) for step, span in shown[first : first + HISTORY_PAGE_STEPS])
     final = ' data-final="1"' if row.status in TERMINAL else ""
-    live = f"""<div id="live"{final} data-status="{_e(row.status)}"><table class="facts">{facts_html}</table>
+    applicable = " ".join(actions_for(row.status))
+    live = f"""<div id="live"{final} data-actions="{applicable}"><table class="facts">{facts_html}</table>
 <h2>History</h2>{_history_pager(row.instance_id, len(detail.steps), history_page)}
 <table class="timeline"><thead><tr><th>Kind</th><th>Name</th><th>Status</th><th>Started</th>
 <th>Ended</th><th>Duration</th><th class="bar">Timeline</th><th>Input</th><th>Output</th></tr></thead>
@@ -226,7 +227,7 @@ def _actions(instance_id: str, status: str) -> str:
                 f'value="dashboard"><button type="submit" name="action" value="{action}">{action.title()}</button>'
                 "</form>"
             )
-    return f'<div class="actions" data-for-status="{_e(status)}">{"".join(forms)}</div>'
+    return f'<div class="actions" data-actions="{" ".join(actions_for(status))}">{"".join(forms)}</div>'
 
 
 def _status(status: str) -> str:

@@ -16,10 +16,10 @@
       // Pages answer HTML even when the scheduler is down (a banner) or the instance is gone: show that too.
       if ((response.headers.get("content-type") || "").startsWith("text/html")) {
         live().outerHTML = await response.text();
-        // The action buttons were drawn for the status the page was loaded with: when it moves on (running ->
-        // suspended -> finished), load the page again so only the actions that now apply are offered.
-        const actions = document.querySelector(".actions[data-for-status]");
-        if (actions && live() && live().dataset.status && live().dataset.status !== actions.dataset.forStatus) {
+        // The action buttons were drawn for the status the page was loaded with: when the actions that apply
+        // change (running -> suspended -> finished), load the page again so only those are offered.
+        const actions = document.querySelector(".actions[data-actions]");
+        if (actions && live() && live().dataset.actions && live().dataset.actions !== actions.dataset.actions) {
           clearInterval(timer);
           window.location.reload();
           return;

@@ -42,12 +42,18 @@ def test_actions_from_the_page(browser, stack: LocalStack) -> None:  # type: ign
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(f"{stack.dashboard_url}/instances/{running}")
         assert page.locator("table.facts .status").inner_text() in {"Pending", "Running"}
-        for button, status in (("Suspend", "Suspended"), ("Resume", "Running"), ("Terminate", "Terminated")):
+        steps = (
+            ("Suspend", "Suspended", "resume terminate raise-event"),
+            ("Resume", "Running", "suspend terminate raise-event"),
+            ("Terminate", "Terminated", "restart purge"),
+        )
+        for button, status, then_applies in steps:
             page.click(f"button:has-text('{button}')")
             page.wait_for_url(f"**/instances/{running}?done={button.lower()}")
             assert f"{button} sent" in page.locator(".notice").inner_text()
-            shown = f"document.querySelector('table.facts .status').innerText === '{status}'"
-            page.wait_for_function(shown)  # the page refreshes itself until the scheduler has applied it
+            # The page refreshes itself until the scheduler has applied the action, then reloads with new buttons.
+            page.wait_for_selector(f'.actions[data-actions="{then_applies}"]')
+            assert page.locator("table.facts .status").inner_text() == status
             assert api.get(f"/instances/{running}").json()["runtimeStatus"] == status
         lifecycle = page.locator("tr.step.lifecycle td.name").all_inner_texts()
         assert lifecycle[:2] == ["Suspended", "Resumed"]

@@ -85,8 +85,7 @@ def create_app(reader: SchedulerReader) -> Starlette:
             raise BadParameter("done", f"done must name an action: one of {', '.join(sorted(INSTANCE_ACTIONS))}")
         detail = reader.instance(instance_id)
         if detail is None:
-            message = pages.banner(f"No orchestration instance {instance_id!r} in this task hub.")
-            return page(request, "Not found", message, live=pages.live(message), refresh=False, status=404)
+            return not_found(request, instance_id)
         actions, live = pages.instance_page(detail, history_page)
         sent = (
             pages.notice(f"{_label(done)} sent; this page shows it once the scheduler has applied it.") if done else ""
@@ -101,8 +100,7 @@ def create_app(reader: SchedulerReader) -> Starlette:
             raise BadParameter("part", f"part must be one of {', '.join(PAYLOADS)}")
         detail = reader.instance(instance_id, with_history=False)
         if detail is None:
-            message = pages.banner(f"No orchestration instance {instance_id!r} in this task hub.")
-            return page(request, "Not found", message, live=pages.live(message), refresh=False, status=404)
+            return not_found(request, instance_id)
         text = {"input": detail.input, "output": detail.output, "custom_status": detail.custom_status}[part]
         return Response(text if text is not None else "null", media_type="application/json")
 
@@ -127,6 +125,10 @@ def create_app(reader: SchedulerReader) -> Starlette:
         if action == "purge":
             return RedirectResponse(f"/?{urlencode({'purged': instance_id})}", status_code=303)
         return RedirectResponse(f"/instances/{quote(shown)}?done={action}", status_code=303)
+
+    def not_found(request: Request, instance_id: str) -> Response:
+        message = pages.banner(f"No orchestration instance {instance_id!r} in this task hub.")
+        return page(request, "Not found", message, live=pages.live(message), refresh=False, status=404)
 
     def refused(request: Request, instance_id: str, message: str, status: int) -> Response:
         """A refused action's page: why, and the way back to the instance (never a silent redirect)."""

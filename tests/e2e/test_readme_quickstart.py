@@ -30,8 +30,8 @@ class Step:
 
     command: str
     shown: list[str]
-    waits: bool = False
-    """Shown "a few seconds later": polled (it only reads) until the output appears."""
+    reads: bool = False
+    """A read (no ``-X``): polled until the output appears, as work finishes and signals apply after their 202."""
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +64,7 @@ def curl_steps() -> list[Step]:
         if line.startswith("curl"):
             command, _, comment = line.partition("# ")
             shown = [] if not comment or comment.endswith(":") else [comment.strip()]
-            steps.append(Step(command.strip(), shown, waits=comment.endswith("later:")))
+            steps.append(Step(command.strip(), shown, reads="-X" not in command))
         else:
             steps[-1].shown.append(line.removeprefix("# ").strip())
     assert len(steps) == 6
@@ -96,7 +96,7 @@ def check_curl(steps: list[Step], stack: LocalStack) -> None:
     instance_id = ""
     for step in steps:
         command = step.command.replace("curl ", "curl -s -w '\\n%{http_code}' ", 1).replace("<id>", instance_id)
-        deadline = time.monotonic() + (30 if step.waits else 0)
+        deadline = time.monotonic() + (30 if step.reads else 0)
         while True:
             output = shell(command, stack).replace(stack.base_url.removesuffix("/api"), README_URL)
             missing = [line for line in step.shown if not re.search(pattern(line), output)]

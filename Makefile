@@ -1,5 +1,6 @@
 # `make run` starts the whole app locally; `make test` is what CI runs.
-# Both create the virtual environment and install what they need first.
+# Both create the virtual environment and install what they need first: `make run` only what running needs
+# (requirements-local.txt), `make test` and `make install` the test and scan tools on top (requirements-dev.txt).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -10,13 +11,19 @@ PORT_DASHBOARD ?= 8082
 STORE ?= sqlite
 DATA_FILE ?= .local/scheduler.sqlite3
 
-.PHONY: install run scheduler test lint format bench clean infra-tools browser-tools bench-tools
+.PHONY: install install-run run scheduler test lint format bench clean infra-tools browser-tools bench-tools
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+install-run: $(VENV)/.run-installed
+
+$(VENV)/.run-installed: requirements.txt requirements-local.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-local.txt
+	touch $@
+
+$(VENV)/.installed: requirements-dev.txt $(VENV)/.run-installed
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
@@ -45,11 +52,11 @@ $(VENV)/.bench-installed: requirements-bench.txt $(VENV)/.installed
 	$(PY) -m pip install --quiet -r requirements-bench.txt
 	touch $@
 
-run: install
+run: install-run
 	$(PY) -m local_stack run --scheduler-port $(PORT_SCHEDULER) --http-port $(PORT_HTTP) --dashboard-port $(PORT_DASHBOARD) \
 		--store $(STORE) --data-file $(DATA_FILE)
 
-scheduler: install
+scheduler: install-run
 	$(PY) -m local_stack scheduler --port $(PORT_SCHEDULER) --store $(STORE) --data-file $(DATA_FILE)
 
 lint: install

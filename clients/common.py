@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import grpc
 import httpx
 from durabletask.azuremanaged.client import DurableTaskSchedulerClient
 
@@ -23,6 +26,39 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
         "using DURABLE_TASK_SCHEDULER_CONNECTION_STRING or ENDPOINT/TASKHUB",
     )
     parser.add_argument("--code", help="function key for a deployed app (sent as x-functions-key)")
+
+
+UNREACHABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
+"""gRPC answers that mean nothing is listening (or answering) at the scheduler's address."""
+
+
+@contextmanager
+def scheduler_reachable(env: dict[str, str]) -> Iterator[None]:
+    """Turn "no scheduler there" into one line naming the address and how to start one (exit status 1)."""
+    try:
+        yield
+    except grpc.RpcError as error:
+        code = error.code()  # type: ignore[attr-defined]
+        if code not in UNREACHABLE:
+            raise
+        connection = connection_from_env(env)
+        raise SystemExit(
+            f"Could not reach the scheduler at {connection.endpoint} (task hub {connection.taskhub}): {code.name}. "
+            "Start the local stack with `make run` (or the DTS emulator), or point "
+            "DURABLE_TASK_SCHEDULER_CONNECTION_STRING or ENDPOINT at a running scheduler."
+        ) from None
+
+
+@contextmanager
+def app_reachable(base_url: str) -> Iterator[None]:
+    """Turn "no app there" into one line naming the URL and how to start the app (exit status 1)."""
+    try:
+        yield
+    except httpx.TransportError as error:
+        raise SystemExit(
+            f"Could not reach the app at {base_url}: {error or type(error).__name__}. "
+            "Start it with `make run` (the app answers on http://localhost:7071), or pass --url with its address."
+        ) from None
 
 
 def scheduler_client(env: dict[str, str]) -> DurableTaskSchedulerClient:

@@ -12,7 +12,7 @@ import sys
 
 from durabletask.entities import EntityInstanceId
 
-from clients.common import AppApi, add_connection_arguments, scheduler_client
+from clients.common import AppApi, add_connection_arguments, app_reachable, scheduler_client, scheduler_reachable
 
 ORCHESTRATIONS = 5
 
@@ -25,9 +25,11 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"Starting entity operations demo - {ORCHESTRATIONS} orchestrations")
     if args.url:
-        results = _through_http(AppApi(args.url, args.code), args.entity_key)
+        with app_reachable(args.url):
+            results = _through_http(AppApi(args.url, args.code), args.entity_key)
     else:
-        results = _direct(args.entity_key)
+        with scheduler_reachable(dict(os.environ)):
+            results = _direct(args.entity_key)
     failures = [result for result in results if result is None]
     return 1 if failures else 0
 

@@ -10,7 +10,7 @@ import os
 import sys
 from typing import Any
 
-from clients.common import AppApi, add_connection_arguments, scheduler_client
+from clients.common import AppApi, add_connection_arguments, app_reachable, scheduler_client, scheduler_reachable
 
 TIMEOUT_SECONDS = 60
 
@@ -27,9 +27,11 @@ def main(argv: list[str] | None = None) -> int:
     work_items = list(range(1, args.number_of_items + 1))
     print(f"Starting new fan out/fan in orchestration with {args.number_of_items} work items")
     if args.url:
-        status, result = _through_http(AppApi(args.url, args.code), work_items, args.timeout)
+        with app_reachable(args.url):
+            status, result = _through_http(AppApi(args.url, args.code), work_items, args.timeout)
     else:
-        status, result = _direct(work_items, args.timeout)
+        with scheduler_reachable(dict(os.environ)):
+            status, result = _direct(work_items, args.timeout)
     print(f"Orchestration completed with status: {status}")
     if status != "COMPLETED" or not isinstance(result, dict):
         print(f"Orchestration did not complete successfully: {result}")

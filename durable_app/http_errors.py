@@ -52,6 +52,26 @@ def api_errors(handler: Handler) -> Handler:
             status = _GRPC_STATUS.get(error.code(), 502)
             level = logging.WARNING if status >= 500 else logging.INFO
             logger.log(level, "Scheduler call for %s %s failed: %s", req.method, req.url, error.details())
-            return error_response(status, None, f"scheduler: {error.code().name}: {error.details()}")
+            field = _refused_field(req) if status < 500 else None
+            return error_response(status, field, _scheduler_message(error, req))
 
     return wrapper
+
+
+def _refused_field(req: func.HttpRequest) -> str:
+    """The request part a scheduler refusal is about: the instance or counter the route names, else the body."""
+    for name in ("instance_id", "key"):
+        if req.route_params.get(name):
+            return name
+    return "body"
+
+
+def _scheduler_message(error: grpc.aio.AioRpcError, req: func.HttpRequest) -> str:
+    """The scheduler's answer in the API's words; a taken instance id is the one refusal callers meet daily."""
+    instance_id = req.route_params.get("instance_id")
+    if error.code() is grpc.StatusCode.ALREADY_EXISTS and instance_id:
+        return (
+            f'instance_id "{instance_id}" is taken by an orchestration that has not finished; '
+            "pick another id or start again once it has finished"
+        )
+    return f"scheduler: {error.code().name}: {error.details()}"

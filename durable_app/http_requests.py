@@ -75,8 +75,25 @@ def json_body(req: func.HttpRequest) -> Any:
 def identifier(value: Any, field: str) -> str:
     """An instance id, entity key or event name: URL-safe characters DTS accepts everywhere."""
     if not isinstance(value, str) or not _ID_REGEX.fullmatch(value):
-        raise BadRequest(field, f"{field} must be {_ID_RULE}, got {value!r}")
+        raise BadRequest(field, f"{field} must be {_ID_RULE}, got {json_words(value)}")
     return value
+
+
+def json_words(value: Any) -> str:
+    """``value`` as a JSON reader knows it: ``true``, ``null``, ``the string "5"``, ``an array``...
+
+    Refusals quote what the client sent in JSON's spelling, never Python's (``True``, ``None``, ``'5'``).
+    """
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:40] + "..."
+        return f"the string {json.dumps(shown)}"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "a number out of range"
+    return json.dumps(value)
 
 
 def optional_identifier(value: Any, field: str) -> str | None:
@@ -86,20 +103,20 @@ def optional_identifier(value: Any, field: str) -> str | None:
 def fan_out_items(body: Any, params: Any) -> list[int | float]:
     """The work items: a JSON array, ``{"items": [...]}``, ``{"count": n}`` or ``?count=n`` (items 1..n)."""
     if body is None:
-        return _count_items(params.get("count"), "count")
+        return _count_items(_query_integer(params.get("count"), "count"), "count")
     _not_in_both(params, "count")
     if isinstance(body, list):
         return _items(body, "items")
     if not isinstance(body, dict):
-        raise BadRequest("body", "body must be a JSON array of numbers or an object with 'items' or 'count'")
+        raise BadRequest("body", 'body must be a JSON array of numbers or an object with "items" or "count"')
     unknown = sorted(set(body) - {"items", "count"})
     if unknown:
-        raise BadRequest(unknown[0], f"unknown field '{unknown[0]}'; expected 'items' or 'count'")
+        raise BadRequest(unknown[0], f'unknown field "{unknown[0]}"; expected "items" or "count"')
     if "items" in body and "count" in body:
-        raise BadRequest("items", "give either 'items' or 'count', not both")
+        raise BadRequest("items", 'give either "items" or "count", not both')
     if "items" in body:
         return _items(body["items"], "items")
-    return _count_items(body.get("count"), "count")
+    return _count_items(_json_integer(body.get("count"), "count"), "count")
 
 
 def _items(value: Any, field: str) -> list[int | float]:
@@ -111,7 +128,7 @@ def _items(value: Any, field: str) -> list[int | float]:
         if not _is_bounded_number(item):
             raise BadRequest(
                 f"{field}[{index}]",
-                f"{field}[{index}] must be a number between -2^53 and 2^53, got {item!r}",
+                f"{field}[{index}] must be a number between -2^53 and 2^53, got {json_words(item)}",
             )
     return value
 
@@ -124,8 +141,8 @@ def _is_bounded_number(value: Any) -> bool:
     return abs(value) <= MAX_NUMBER_MAGNITUDE
 
 
-def _count_items(value: Any, field: str) -> list[int | float]:
-    count = DEFAULT_FAN_OUT_COUNT if value is None else _integer(value, field)
+def _count_items(count: int | None, field: str) -> list[int | float]:
+    count = DEFAULT_FAN_OUT_COUNT if count is None else count
     if not 0 <= count <= MAX_FAN_OUT_ITEMS:
         raise BadRequest(field, f"{field} must be between 0 and {MAX_FAN_OUT_ITEMS}, got {count}")
     return list(range(1, count + 1))
@@ -138,7 +155,7 @@ def entity_key_input(body: Any, params: Any) -> str:
     if isinstance(body, dict):
         unknown = sorted(set(body) - {"entity_key"})
         if unknown:
-            raise BadRequest(unknown[0], f"unknown field '{unknown[0]}'; expected 'entity_key'")
+            raise BadRequest(unknown[0], f'unknown field "{unknown[0]}"; expected "entity_key"')
         value = body.get("entity_key")
     elif isinstance(body, str) or body is None:
         value = body if body is not None else params.get("entity_key")
@@ -151,7 +168,9 @@ def entity_key_input(body: Any, params: Any) -> str:
 
 def signal_operation(value: Any) -> str:
     if value not in SIGNAL_OPERATIONS:
-        raise BadRequest("operation", f"operation must be one of {', '.join(SIGNAL_OPERATIONS)}, got {value!r}")
+        raise BadRequest(
+            "operation", f"operation must be one of {', '.join(SIGNAL_OPERATIONS)}, got {json_words(value)}"
+        )
     return value
 
 
@@ -162,17 +181,17 @@ def signal_amount(operation: str, body: Any, params: Any) -> int | None:
     if isinstance(body, dict):
         unknown = sorted(set(body) - {"amount"})
         if unknown:
-            raise BadRequest(unknown[0], f"unknown field '{unknown[0]}'; expected 'amount'")
+            raise BadRequest(unknown[0], f'unknown field "{unknown[0]}"; expected "amount"')
         value = body.get("amount")
     else:
-        value = body if body is not None else params.get("amount")
+        value = body
+    amount = _json_integer(value, "amount") if body is not None else _query_integer(params.get("amount"), "amount")
     if operation == "reset":
-        if value is not None:
+        if amount is not None:
             raise BadRequest("amount", "reset takes no amount")
         return None
-    if value is None:
+    if amount is None:
         raise BadRequest("amount", f"{operation} needs an integer amount")
-    amount = _integer(value, "amount")
     if abs(amount) > MAX_NUMBER_MAGNITUDE:
         raise BadRequest("amount", "amount must be between -2^53 and 2^53")
     return amount
@@ -185,7 +204,7 @@ def flag(params: Any, name: str) -> bool:
         return False
     if raw in ("true", "1", "yes"):
         return True
-    raise BadRequest(name, f"{name} must be true or false, got {raw!r}")
+    raise BadRequest(name, f"{name} must be true or false, got {json_words(raw)}")
 
 
 def reason(params: Any, body: Any) -> str | None:
@@ -200,7 +219,7 @@ def reason(params: Any, body: Any) -> str | None:
             raise BadRequest("reason", "give reason in the body or the query string, not both")
         unknown = sorted(set(body) - {"reason"})
         if unknown:
-            raise BadRequest(unknown[0], f"unknown field '{unknown[0]}'; expected 'reason'")
+            raise BadRequest(unknown[0], f'unknown field "{unknown[0]}"; expected "reason"')
         value = body.get("reason")
     else:
         raise BadRequest("body", 'body must be {"reason": "..."} or empty')
@@ -217,12 +236,19 @@ def _not_in_both(params: Any, field: str) -> None:
         raise BadRequest(field, f"give {field} in the body or the query string, not both")
 
 
-def _integer(value: Any, field: str) -> int:
-    """An integer from JSON (not a bool or float) or from a query string."""
-    if isinstance(value, str):
-        if not _INTEGER_PATTERN.fullmatch(value.strip()):
-            raise BadRequest(field, f"{field} must be an integer, got {value!r}")
-        return int(value)
+def _json_integer(value: Any, field: str) -> int | None:
+    """A JSON integer from the body: ``5``, never ``"5"``, ``true`` or ``5.0`` (strings are not numbers)."""
+    if value is None:
+        return None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise BadRequest(field, f"{field} must be an integer, got {value!r}")
+        raise BadRequest(field, f"{field} must be a JSON integer, got {json_words(value)}")
     return value
+
+
+def _query_integer(value: str | None, field: str) -> int | None:
+    """An integer from the query string, where every value is text: ASCII digits with an optional sign."""
+    if value is None:
+        return None
+    if not _INTEGER_PATTERN.fullmatch(value.strip()):
+        raise BadRequest(field, f"{field} must be an integer, got {json_words(value)}")
+    return int(value)

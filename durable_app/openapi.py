@@ -102,7 +102,7 @@ def _start(summary: str, body: Schema, query: list[Schema], path_id: bool) -> Sc
     responses = {
         "202": {**_json(_ref("ManagementUrls"), "Started; poll the Location URL."), "headers": STATUS_HEADERS},
         "400": _error("Bad input; `field` names it."),
-        "409": _error("An instance with this id is still running."),
+        "409": _error("An instance with this id is still running; `field` is `instance_id`."),
     }
     return {"post": _operation(summary, responses, parameters=parameters, body=body)}
 
@@ -432,7 +432,10 @@ def openapi_document(server_url: str | None = None) -> Schema:
             "version": "1.0.0",
             "description": (
                 "Start fan-out/fan-in and counter orchestrations, manage their instances, and signal and read "
-                'durable counters. Every error is {"error": "<message>", "field": "<request field or null>"}. '
+                'durable counters. Every error is {"error": "<message>", "field": "<request field or null>"}: '
+                "every refusal of input (400, 404, 409, 413) names its field; it is null only for answers about "
+                "no one field (a missing function key, a scheduler fault). Numbers are JSON numbers: a JSON "
+                'string such as "5" is refused where a number is expected. '
                 "Routes other than /health and /openapi.json need a function key in Azure."
             ),
         },

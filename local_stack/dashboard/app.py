@@ -7,7 +7,7 @@ import logging
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs, quote, urlencode
 
 import grpc
 from starlette.applications import Starlette
@@ -24,7 +24,8 @@ logger = logging.getLogger("local_stack.dashboard")
 STATIC = Path(__file__).resolve().parent / "static"
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
-INSTANCE_ACTIONS = {*pages.ACTIONS, "raise-event"}
+INSTANCE_ACTIONS = set(pages.ACTIONS)
+PAYLOADS = ("input", "output", "custom_status")
 UNREACHABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
 REFUSED = {
     grpc.StatusCode.NOT_FOUND: 404,
@@ -72,18 +73,36 @@ def create_app(reader: SchedulerReader) -> Starlette:
         filters = pages.instance_filters(
             statuses, name, params.get("created_from", ""), params.get("created_to", ""), page_size
         )
-        return page(request, "Orchestrations", filters + table, live=table, refresh=True)
+        purged = params.get("purged")
+        done = pages.notice(f"Orchestration {purged} purged.") if purged else ""
+        return page(request, "Orchestrations", done + filters + table, live=table, refresh=True)
 
     async def instance(request: Request) -> Response:
         instance_id = request.path_params["instance_id"]
+        history_page = _whole_number(request.query_params, "history_page", default=1)
+        done = request.query_params.get("done")
+        if done is not None and done not in INSTANCE_ACTIONS:
+            raise BadParameter("done", f"done must name an action: one of {', '.join(sorted(INSTANCE_ACTIONS))}")
         detail = reader.instance(instance_id)
         if detail is None:
-            message = pages.banner(f"No orchestration instance {instance_id!r} in this task hub.")
-            return page(request, "Not found", message, live=pages.live(message), refresh=False, status=404)
-        body = pages.instance_page(detail)
-        live = body[: body.index("<h2>Actions</h2>")]
+            return not_found(request, instance_id)
+        actions, live = pages.instance_page(detail, history_page)
+        sent = (
+            pages.notice(f"{_label(done)} sent; this page shows it once the scheduler has applied it.") if done else ""
+        )
         running = detail.row.status not in TERMINAL
-        return page(request, f"Orchestration {instance_id}", body, live=live, refresh=running)
+        return page(request, f"Orchestration {instance_id}", sent + actions + live, live=live, refresh=running)
+
+    async def payload(request: Request) -> Response:
+        """An instance's whole input, output or custom status, as the JSON it is (the page shows the start)."""
+        instance_id, part = request.path_params["instance_id"], request.path_params["part"]
+        if part not in PAYLOADS:
+            raise BadParameter("part", f"part must be one of {', '.join(PAYLOADS)}")
+        detail = reader.instance(instance_id, with_history=False)
+        if detail is None:
+            return not_found(request, instance_id)
+        text = {"input": detail.input, "output": detail.output, "custom_status": detail.custom_status}[part]
+        return Response(text if text is not None else "null", media_type="application/json")
 
     async def act(request: Request) -> Response:
         instance_id, action = request.path_params["instance_id"], request.path_params["action"]
@@ -94,9 +113,28 @@ def create_app(reader: SchedulerReader) -> Starlette:
         if action == "raise-event" and not event:
             raise BadParameter("event", "raising an event needs its name")
         data = _json_data(form.get("data", ""))
+        status = reader.status(instance_id)
+        if status is None:
+            return refused(request, instance_id, f"No orchestration instance {instance_id!r} in this task hub.", 404)
+        if action not in pages.actions_for(status):
+            allowed = ", ".join(_label(a) for a in pages.actions_for(status))
+            why = f"{_label(action)} does not apply: the orchestration is {status}. What applies now: {allowed}."
+            return refused(request, instance_id, why, 409)
         shown = reader.act(instance_id, action, reason=form.get("reason") or None, event=event, data=data)
         logger.info("%s %s from the dashboard", action, instance_id)
-        return RedirectResponse("/" if action == "purge" else f"/instances/{shown}", status_code=303)
+        if action == "purge":
+            return RedirectResponse(f"/?{urlencode({'purged': instance_id})}", status_code=303)
+        return RedirectResponse(f"/instances/{quote(shown)}?done={action}", status_code=303)
+
+    def not_found(request: Request, instance_id: str) -> Response:
+        message = pages.banner(f"No orchestration instance {instance_id!r} in this task hub.")
+        return page(request, "Not found", message, live=pages.live(message), refresh=False, status=404)
+
+    def refused(request: Request, instance_id: str, message: str, status: int) -> Response:
+        """A refused action's page: why, and the way back to the instance (never a silent redirect)."""
+        back = f' <a href="/instances/{quote(instance_id)}">Back to the instance</a>'
+        shown = pages.live(pages.banner(message) + back)
+        return page(request, "Refused", shown, live=shown, refresh=False, status=status)
 
     async def entities(request: Request) -> Response:
         params = request.query_params
@@ -108,7 +146,11 @@ def create_app(reader: SchedulerReader) -> Starlette:
         return page(request, "Entities", body, live=live, refresh=True)
 
     async def bad_parameter(request: Request, error: Exception) -> Response:
+        """A page saying what is wrong for a browser (it asks for HTML), the JSON error shape for API clients."""
         assert isinstance(error, BadParameter)
+        if "text/html" in request.headers.get("accept", ""):
+            body = pages.live(pages.error_page_body(str(error), error.name))
+            return page(request, "Bad request", body, live=body, refresh=False, status=400)
         return JSONResponse({"error": str(error), "field": error.name}, status_code=400)
 
     async def scheduler_error(request: Request, error: Exception) -> Response:
@@ -122,13 +164,15 @@ def create_app(reader: SchedulerReader) -> Starlette:
             return page(request, "Scheduler unavailable", shown, live=shown, refresh=True, status=503)
         message = f"The scheduler refused: {error.details()} ({code.name})."  # type: ignore[attr-defined]
         instance_id = request.path_params.get("instance_id")
-        back = f' <a href="/instances/{quote(instance_id)}">Back to the instance</a>' if instance_id else ""
-        shown = pages.live(pages.banner(message) + back)
+        if instance_id:
+            return refused(request, instance_id, message, REFUSED.get(code, 502))
+        shown = pages.live(pages.banner(message))
         return page(request, "Refused", shown, live=shown, refresh=False, status=REFUSED.get(code, 502))
 
     routes = [
         Route("/", instances),
         Route("/instances/{instance_id}", instance),
+        Route("/instances/{instance_id}/payload/{part}", payload),
         Route("/instances/{instance_id}/{action}", act, methods=["POST"]),
         Route("/entities", entities),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
@@ -144,9 +188,20 @@ def _form(body: bytes) -> dict[str, str]:
 
 def _page_size(params: Any) -> int:
     raw = params.get("page_size", str(DEFAULT_PAGE_SIZE))
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
         raise BadParameter("page_size", f"page_size must be a whole number from 1 to {MAX_PAGE_SIZE}")
     return int(raw)
+
+
+def _whole_number(params: Any, name: str, *, default: int) -> int:
+    raw = params.get(name, str(default))
+    if not raw.isascii() or not raw.isdigit() or int(raw) < 1 or len(raw) > 9:
+        raise BadParameter(name, f"{name} must be a whole number from 1")
+    return int(raw)
+
+
+def _label(action: str) -> str:
+    return action.replace("-", " ").capitalize()
 
 
 def _datetime(params: Any, name: str) -> datetime | None:

@@ -10,7 +10,23 @@ from urllib.parse import urlencode
 from local_stack.dashboard.reader import STATUSES, TERMINAL, EntityRow, InstanceDetail, InstanceRow, Page
 from local_stack.dashboard.timeline import Span, Step, spans
 
-ACTIONS = ("terminate", "suspend", "resume", "restart", "purge")
+ACTIONS = ("terminate", "suspend", "resume", "restart", "purge", "raise-event")
+
+HISTORY_PAGE_STEPS = 100
+"""History rows per page: a 5,000-item fan-out's 5,000 activity rows come 100 at a time."""
+
+FOLD_CHARS = 500
+"""Longer JSON values (a fan-out's input of thousands of items) show their start and a link to the whole."""
+
+
+def actions_for(status: str) -> tuple[str, ...]:
+    """The actions that apply to an instance in ``status``: a running one can be paused or stopped, a
+    suspended one resumed, a finished one restarted or purged."""
+    if status in TERMINAL:
+        return ("restart", "purge")
+    if status == "Suspended":
+        return ("resume", "terminate", "raise-event")
+    return ("suspend", "terminate", "raise-event")
 
 
 def layout(title: str, body: str, *, endpoint: str, taskhub: str, refresh: bool = False) -> str:
@@ -30,6 +46,19 @@ def layout(title: str, body: str, *, endpoint: str, taskhub: str, refresh: bool 
 
 def banner(message: str) -> str:
     return f'<div class="banner" role="alert">{_e(message)}</div>'
+
+
+def notice(message: str) -> str:
+    """A confirmation (an action sent): the page says what happened instead of reloading silently."""
+    return f'<div class="notice" role="status">{_e(message)}</div>'
+
+
+def error_page_body(message: str, field: str) -> str:
+    """A refused query parameter, for a person: what is wrong and the way back."""
+    return (
+        f"{banner(message)}<p>The parameter <code>{_e(field)}</code> was refused. "
+        '<a href="/">All orchestrations</a> &middot; <a href="/entities">Entities</a></p>'
+    )
 
 
 def live(content: str) -> str:
@@ -58,46 +87,64 @@ def instance_table(page: Page, query: dict[str, list[str] | str], *, first_page:
     note = ""
     if query.get("name") and page.next_token:
         note = "(names are matched here, a few scheduler pages at a time: the next page may hold more)"
-    return f"""<div id="live"><table class="instances"><thead><tr><th>Instance</th><th>Name</th><th>Status</th>
-<th>Created</th><th>Updated</th></tr></thead><tbody>{rows}</tbody></table>
+    order = (
+        '<p class="order" data-order="newest-first">Newest first.</p>'
+        if page.newest_first
+        else '<p class="order" data-order="scheduler">In the scheduler\'s order: this scheduler does not page '
+        "newest first; the links above show the most recent work.</p>"
+    )
+    return f"""<div id="live">{order}<table class="instances"><thead><tr><th>Instance</th><th>Name</th>
+<th>Status</th><th>Created</th><th>Updated</th></tr></thead><tbody>{rows}</tbody></table>
 {_pager("/", page, query, first_page=first_page, note=note)}</div>"""
 
 
-def instance_page(detail: InstanceDetail) -> str:
+def instance_page(detail: InstanceDetail, history_page: int) -> tuple[str, str]:
+    """The instance's actions (those that apply now) and its live region: facts and one page of history.
+
+    Returned apart, as the refresh script replaces only the live region; both name the actions that apply, so
+    the script reloads the page when they change (running -> suspended -> finished), and only then.
+    """
     row = detail.row
+    payload = f"/instances/{_e(row.instance_id)}/payload"
     facts = [
         ("Name", _e(row.name)),
         ("Status", _status(row.status)),
         ("Created", _time(row.created)),
         ("Updated", _time(row.updated)),
-        ("Input", _json(detail.input)),
-        ("Output", _json(detail.output)),
-        ("Custom status", _json(detail.custom_status)),
+        ("Input", _json(detail.input, whole=f"{payload}/input")),
+        ("Output", _json(detail.output, whole=f"{payload}/output")),
+        ("Custom status", _json(detail.custom_status, whole=f"{payload}/custom_status")),
     ]
     if detail.trace_id:
         facts.append(("Trace id", f'<code class="trace-id">{_e(detail.trace_id)}</code>'))
     if detail.failure:
         facts.append(("Failure", f'<pre class="failure">{_e(detail.failure)}</pre>'))
     facts_html = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in facts)
-    placed = spans(detail.steps, datetime.now(UTC))
-    steps = "".join(_step_row(step, span) for step, span in zip(detail.steps, placed, strict=True))
+    first = (history_page - 1) * HISTORY_PAGE_STEPS
+    shown = list(zip(detail.steps, spans(detail.steps, datetime.now(UTC)), strict=True))
+    steps = "".join(_step_row(step, span) for step, span in shown[first : first + HISTORY_PAGE_STEPS])
     final = ' data-final="1"' if row.status in TERMINAL else ""
-    return f"""<div id="live"{final}><table class="facts">{facts_html}</table>
-<h2>History</h2><table class="timeline"><thead><tr><th>Kind</th><th>Name</th><th>Status</th><th>Started</th>
+    applicable = " ".join(actions_for(row.status))
+    live = f"""<div id="live"{final} data-actions="{applicable}"><table class="facts">{facts_html}</table>
+<h2>History</h2>{_history_pager(row.instance_id, len(detail.steps), history_page)}
+<table class="timeline"><thead><tr><th>Kind</th><th>Name</th><th>Status</th><th>Started</th>
 <th>Ended</th><th>Duration</th><th class="bar">Timeline</th><th>Input</th><th>Output</th></tr></thead>
-<tbody>{steps}</tbody></table></div>
-{_actions(row.instance_id)}"""
+<tbody>{steps}</tbody></table></div>"""
+    return _actions(row.instance_id, row.status), live
 
 
 def entity_table(page: Page, prefix: str, page_size: int, *, first_page: bool) -> str:
     rows = "".join(_entity_row(row) for row in page.rows) or '<tr><td colspan="5">No entities.</td></tr>'
     query: dict[str, list[str] | str] = {"prefix": prefix, "page_size": str(page_size)}
+    note = ""
+    if prefix and not prefix.startswith("@") and page.next_token:
+        note = "(keys are matched here, a few scheduler pages at a time: the next page may hold more)"
     return f"""<form class="filters" method="get" action="/entities">
-<label>Entity id starts with <input name="prefix" value="{_e(prefix)}" placeholder="@counter@"></label>
+<label>Key starts with <input name="prefix" value="{_e(prefix)}" placeholder="my, or @counter@my"></label>
 <button type="submit">Filter</button></form>
 <div id="live"><table class="entities"><thead><tr><th>Entity</th><th>Key</th><th>State</th><th>Last modified</th>
 <th>Backlog</th></tr></thead><tbody>{rows}</tbody></table>
-{_pager("/entities", page, query, first_page=first_page)}</div>"""
+{_pager("/entities", page, query, first_page=first_page, note=note)}</div>"""
 
 
 def _pager(path: str, page: Page, query: dict[str, list[str] | str], *, first_page: bool, note: str = "") -> str:
@@ -109,8 +156,23 @@ def _pager(path: str, page: Page, query: dict[str, list[str] | str], *, first_pa
     return f'<nav class="pages">{len(page.rows)} shown {" ".join(links)} {_e(note)}</nav>'
 
 
+def _history_pager(instance_id: str, total: int, history_page: int) -> str:
+    """Which steps this page shows, and links to the pages before and after (``?history_page=``)."""
+    first = (history_page - 1) * HISTORY_PAGE_STEPS
+    last = min(first + HISTORY_PAGE_STEPS, total)
+    shown = f"steps {first + 1}-{last} of {total}" if last > first else f"no steps on this page ({total} in all)"
+    target = f"/instances/{_e(instance_id)}?history_page="
+    links = []
+    if history_page > 1:
+        links.append(f'<a class="history-first" href="{target}1">&larr; First steps</a>')
+        links.append(f'<a class="history-previous" href="{target}{history_page - 1}">Earlier steps</a>')
+    if last < total:
+        links.append(f'<a class="history-next" href="{target}{history_page + 1}">Later steps &rarr;</a>')
+    return f'<nav class="pages history">{shown} {" ".join(links)}</nav>'
+
+
 def _recent_links(page_size: int) -> str:
-    """Links to the newest work: the scheduler pages oldest first, so a time filter is the way to the end."""
+    """Links to the newest work, whatever order the scheduler pages in."""
     now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     windows = {"5 minutes": timedelta(minutes=5), "hour": timedelta(hours=1), "day": timedelta(days=1)}
     return " &middot; ".join(
@@ -150,18 +212,24 @@ def _step_row(step: Step, span: Span) -> str:
     )
 
 
-def _actions(instance_id: str) -> str:
+def _actions(instance_id: str, status: str) -> str:
+    """Buttons for the actions that apply to ``status`` only: no Terminate on a finished instance."""
     target = f"/instances/{_e(instance_id)}"
-    buttons = "".join(
-        f'<form method="post" action="{target}/{action}"><input type="hidden" name="reason" value="dashboard">'
-        f'<button type="submit" name="action" value="{action}">{action.title()}</button></form>'
-        for action in ACTIONS
-    )
-    raise_event = (
-        f'<form method="post" action="{target}/raise-event"><input name="event" placeholder="event name" required>'
-        '<input name="data" placeholder="JSON data (optional)"><button type="submit">Raise event</button></form>'
-    )
-    return f'<h2>Actions</h2><div class="actions">{buttons}{raise_event}</div>'
+    forms = []
+    for action in actions_for(status):
+        if action == "raise-event":
+            forms.append(
+                f'<form method="post" action="{target}/raise-event"><input name="event" placeholder="event name" '
+                'required><input name="data" placeholder="JSON data (optional)">'
+                '<button type="submit">Raise event</button></form>'
+            )
+        else:
+            forms.append(
+                f'<form method="post" action="{target}/{action}"><input type="hidden" name="reason" '
+                f'value="dashboard"><button type="submit" name="action" value="{action}">{action.title()}</button>'
+                "</form>"
+            )
+    return f'<div class="actions" data-actions="{" ".join(actions_for(status))}">{"".join(forms)}</div>'
 
 
 def _status(status: str) -> str:
@@ -180,9 +248,16 @@ def _clock(moment: datetime | None) -> str:
     return f'<time datetime="{moment.isoformat()}" title="{moment:%Y-%m-%d} UTC">{shown}</time>'
 
 
-def _json(text: str | None) -> str:
+def _json(text: str | None, whole: str | None = None) -> str:
+    """A JSON value, indented; one longer than ``FOLD_CHARS`` shows its start, its size and where the rest is."""
     if text is None:
         return ""
+    if len(text) > FOLD_CHARS:
+        rest = f' <a href="{whole}">whole value</a>' if whole else " (the API's ?history=true has it all)"
+        return (
+            f'<pre class="folded">{_e(text[:FOLD_CHARS])}&hellip;</pre>'
+            f'<span class="fold-note">{len(text):,} characters in all;{rest}</span>'
+        )
     try:
         pretty = json.dumps(json.loads(text), indent=1)
     except ValueError:

@@ -29,7 +29,16 @@ STATUSES = {status.name.title().replace("_", ""): status for status in Orchestra
 TERMINAL = {"Completed", "Failed", "Terminated"}
 
 SCAN_PAGES = 20
-"""Scheduler pages one list request may read while looking for names that match the filter."""
+"""Scheduler pages one list request may read while looking for names (or entity keys) that match the filter."""
+
+NEWEST_FIRST = ("query-order", "created-desc")
+"""Request metadata asking the scheduler to page instances newest first (by creation time, then instance id).
+
+The DTS protocol's ``InstanceQuery`` has no ordering field, so the dashboard asks in the call's metadata, as
+it names the task hub. A scheduler that honours it says so by echoing the pair in its initial metadata; one
+that does not (or ignores unknown metadata, as any gRPC server may) pages in its own order, and the list says
+which order it shows.
+"""
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,7 @@ class InstanceRow:
 class Page:
     rows: list[Any]
     next_token: str | None
+    newest_first: bool = False
 
 
 @dataclass(frozen=True)
@@ -97,7 +107,7 @@ class SchedulerReader:
         page_size: int,
         token: str | None,
     ) -> Page:
-        """One page of instances in the scheduler's order (the local scheduler's: oldest first).
+        """One page of instances, newest first where the scheduler pages in that order (see ``NEWEST_FIRST``).
 
         The protocol filters by status and creation time; names are matched here, page by page, reading at most
         ``SCAN_PAGES`` scheduler pages per call so a rare name never turns one request into a scan of the hub.
@@ -109,21 +119,30 @@ class SchedulerReader:
             max_instance_count=page_size,
         )
         rows: list[InstanceRow] = []
+        newest_first = False
         for _ in range(SCAN_PAGES):
             request = build_query_instances_req(query, wrappers_pb2.StringValue(value=token) if token else None)
-            response = self._stub.QueryInstances(request, timeout=self._timeout, metadata=self._metadata)
+            response, call = self._stub.QueryInstances.with_call(
+                request, timeout=self._timeout, metadata=[*self._metadata, NEWEST_FIRST]
+            )
+            newest_first = NEWEST_FIRST in (call.initial_metadata() or ())
             rows += [_row(state) for state in response.orchestrationState if state.name.startswith(name_prefix)]
             token = response.continuationToken.value if response.HasField("continuationToken") else None
             if not token or len(rows) >= page_size or not name_prefix:
                 break
-        return Page(rows, token or None)
+        return Page(rows, token or None, newest_first)
 
-    def instance(self, instance_id: str) -> InstanceDetail | None:
+    def status(self, instance_id: str) -> str | None:
+        """The instance's runtime status now (``Running``...), or ``None`` when there is no such instance."""
+        state = self.client.get_orchestration_state(instance_id, fetch_payloads=False)
+        return None if state is None else _status_name(state.runtime_status)
+
+    def instance(self, instance_id: str, *, with_history: bool = True) -> InstanceDetail | None:
         state = self.client.get_orchestration_state(instance_id, fetch_payloads=True)
         if state is None:
             return None
         failure = state.failure_details
-        history = self.client.get_orchestration_history(instance_id)
+        history = self.client.get_orchestration_history(instance_id) if with_history else []
         return InstanceDetail(
             row=InstanceRow(
                 instance_id=state.instance_id,
@@ -141,17 +160,31 @@ class SchedulerReader:
         )
 
     def entities(self, *, prefix: str, page_size: int, token: str | None) -> Page:
+        """One page of entities whose key starts with ``prefix`` (``my``), or whose id does (``@counter@my``).
+
+        An entity id is ``@name@key``: a prefix starting with ``@`` goes to the scheduler as it is. A plain key
+        prefix matches keys under any entity name, so it is matched here, a few scheduler pages at a time, as
+        orchestration names are.
+        """
+        key_prefix = "" if prefix.startswith("@") else prefix
+        rows: list[EntityRow] = []
+        for _ in range(SCAN_PAGES):
+            response = self._query_entities(prefix if not key_prefix else "", page_size, token)
+            rows += [row for row in map(_entity_row, response.entities) if row.key.startswith(key_prefix)]
+            token = response.continuationToken.value if response.HasField("continuationToken") else None
+            if not token or len(rows) >= page_size or not key_prefix:
+                break
+        return Page(rows, token or None)
+
+    def _query_entities(self, id_prefix: str, page_size: int, token: str | None) -> pb.QueryEntitiesResponse:
         page = wrappers_pb2.Int32Value(value=page_size)
         query = pb.EntityQuery(includeState=True, includeTransient=False, pageSize=page)
-        if prefix:
-            query.instanceIdStartsWith.CopyFrom(wrappers_pb2.StringValue(value=prefix))
+        if id_prefix:
+            query.instanceIdStartsWith.CopyFrom(wrappers_pb2.StringValue(value=id_prefix))
         if token:
             query.continuationToken.CopyFrom(wrappers_pb2.StringValue(value=token))
         request = pb.QueryEntitiesRequest(query=query)
-        response = self._stub.QueryEntities(request, timeout=self._timeout, metadata=self._metadata)
-        rows = [_entity_row(entity) for entity in response.entities]
-        next_token = response.continuationToken.value if response.HasField("continuationToken") else None
-        return Page(rows, next_token or None)
+        return self._stub.QueryEntities(request, timeout=self._timeout, metadata=self._metadata)
 
     def act(self, instance_id: str, action: str, *, reason: str | None, event: str | None, data: Any) -> str:
         """Run one management action; return the instance id to show next (a restart may create a new one)."""

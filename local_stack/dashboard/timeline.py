@@ -35,10 +35,15 @@ class Span:
     width: float
 
 
+ORCHESTRATION = "orchestration"
+"""The key the orchestration's own row waits under, from its start to its completion (or continue-as-new)."""
+
+
 def timeline(events: list[h.HistoryEvent]) -> list[Step]:
     """Pair each scheduled task, timer or entity call with its outcome; keep the rest as moments, in order.
 
-    Tasks and timers are paired by the scheduling event's id, entity calls by their request id.
+    Tasks and timers are paired by the scheduling event's id, entity calls by their request id, and the
+    orchestration's start with its end: one row spans the whole run.
     """
     steps: list[Step] = []
     pending: dict[int | str, Step] = {}
@@ -73,7 +78,7 @@ def spans(steps: list[Step], now: datetime) -> list[Span]:
 def _step(event: h.HistoryEvent, pending: dict[int | str, Step]) -> Step | None:
     at = event.timestamp
     if isinstance(event, h.ExecutionStartedEvent):
-        return Step("orchestration", event.name, at, at, "Started", input=event.input)
+        return _open(pending, ORCHESTRATION, Step("orchestration", event.name, at, input=event.input))
     if isinstance(event, h.TaskScheduledEvent):
         return _open(pending, event.event_id, Step("activity", event.name, at, input=event.input))
     if isinstance(event, h.SubOrchestrationInstanceCreatedEvent):
@@ -104,10 +109,10 @@ def _step(event: h.HistoryEvent, pending: dict[int | str, Step]) -> Step | None:
         label = type(event).__name__.removeprefix("Execution").removesuffix("Event")
         return Step("lifecycle", label, at, at, label, input=event.input)
     if isinstance(event, h.ContinueAsNewEvent):
-        return Step("lifecycle", "ContinuedAsNew", at, at, "ContinuedAsNew", input=event.input)
+        return _finish(pending, ORCHESTRATION, at, "ContinuedAsNew", event.input)
     if isinstance(event, h.ExecutionCompletedEvent):
         output = event.result if event.failure_details is None else _failure(event.failure_details)
-        return Step("orchestration", "finished", at, at, _completion_status(event), output=output)
+        return _finish(pending, ORCHESTRATION, at, _completion_status(event), output)
     return None
 
 

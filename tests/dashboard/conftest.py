@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,7 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers.stack import LocalStack, wait_for_output
+from tests.helpers.stack import ROOT, LocalStack, wait_for_output
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = ROOT / "tests" / "artifacts"
 
 SLOW_WORK = {"WORK_ITEM_DELAY_MIN_SECONDS": "8", "WORK_ITEM_DELAY_MAX_SECONDS": "8"}
 """Long enough to act on a running fan-out from the page; the fixture's own fan-out waits for it once."""
@@ -43,3 +47,30 @@ def shown(stack: LocalStack) -> Shown:
         for started in (fan_out, workflow):
             wait_for_output(api, started["statusQueryGetUri"])
     return Shown(fan_out["id"], workflow["id"], "dash-counter")
+
+
+def _missing() -> str | None:
+    if not Path(CHROMIUM).exists():
+        return f"{CHROMIUM} is missing (Debian package chromium; `make browser-tools` installs it)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is missing (`make browser-tools` installs requirements-browser.txt)"
+    return None
+
+
+@pytest.fixture(scope="package")
+def browser() -> Iterator[object]:
+    """Headless Debian Chromium; skipped with the reason printed where it cannot run (unless required)."""
+    reason = _missing()
+    if reason:
+        if os.environ.get("REQUIRE_BROWSER_TESTS") == "1":
+            pytest.fail(f"browser tests are required here but cannot run: {reason}")
+        print(f"\nSkipping the dashboard browser tests: {reason}")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        yield launched
+        launched.close()

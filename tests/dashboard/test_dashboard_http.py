@@ -137,24 +137,56 @@ def test_paging_walks_every_instance_and_entity_once(stack: LocalStack, dashboar
         ("/?created_from=yesterday", "created_from"),
         ("/entities?page_size=501", "page_size"),
         ("/?created_to=2026-13-01T00:00", "created_to"),
+        ("/instances/any?history_page=0", "history_page"),
+        ("/instances/any?history_page=%D9%A3", "history_page"),
+        ("/instances/any?done=explode", "done"),
+        ("/instances/any/payload/secrets", "part"),
     ],
 )
 def test_bad_parameters_answer_400_naming_them(dashboard: httpx.Client, path: str, field: str) -> None:
     response = dashboard.get(path)
     assert response.status_code == 400
+    assert response.headers["content-type"].startswith("application/json")
     assert response.json()["field"] == field
+    for_a_browser = dashboard.get(path, headers={"accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert for_a_browser.status_code == 400
+    assert for_a_browser.headers["content-type"].startswith("text/html")
+    assert f"<code>{field}</code> was refused" in for_a_browser.text
+
+
+def test_an_action_that_no_longer_applies_is_refused_saying_why(dashboard: httpx.Client, shown: Shown) -> None:
+    for action in ("terminate", "suspend", "resume", "raise-event"):
+        refused = dashboard.post(f"/instances/{shown.fan_out_id}/{action}", data={"event": "go"})
+        assert refused.status_code == 409
+        label = action.replace("-", " ").capitalize()
+        assert f"{label} does not apply: the orchestration is Completed" in refused.text
+        assert "What applies now: Restart, Purge." in refused.text
+    missing = dashboard.post("/instances/no-such-instance/terminate")
+    assert (missing.status_code, "No orchestration instance" in missing.text) == (404, True)
+
+
+def test_entities_filter_by_plain_key_prefix(dashboard: httpx.Client, shown: Shown) -> None:
+    by_key = dashboard.get("/entities", params={"prefix": "dash-"}).text
+    by_id = dashboard.get("/entities", params={"prefix": "@counter@dash-"}).text
+    assert cells(by_key, f'data-entity="@counter@{shown.counter_key}"')[:3] == ["counter", shown.counter_key, "12"]
+    assert re.findall(ENTITY_ROW, by_key, re.S) == re.findall(ENTITY_ROW, by_id, re.S)
+    assert "data-entity" not in dashboard.get("/entities", params={"prefix": "no-such-key-"}).text
 
 
 def test_actions_manage_the_instance(stack: LocalStack, dashboard: httpx.Client, shown: Shown) -> None:
     restarted = dashboard.post(f"/instances/{shown.workflow_id}/restart", follow_redirects=False)
     assert restarted.status_code == 303
-    new_id = restarted.headers["location"].rsplit("/", 1)[1]
+    location = httpx.URL(restarted.headers["location"])
+    new_id = location.path.rsplit("/", 1)[1]
     assert new_id != shown.workflow_id
+    assert location.params["done"] == "restart"
+    assert "Restart sent" in dashboard.get(str(location)).text  # the page says what was done
     with httpx.Client(base_url=stack.base_url, timeout=30) as api:
         output = wait_for_output(api, f"/instances/{new_id}")["output"]
         assert output == "Counter 'dash-counter' final value: 24"  # the same workflow ran again on the same key
         purged = dashboard.post(f"/instances/{new_id}/purge", follow_redirects=False)
-        assert (purged.status_code, purged.headers["location"]) == (303, "/")
+        assert (purged.status_code, purged.headers["location"]) == (303, f"/?purged={new_id}")
+        assert f"Orchestration {new_id} purged." in dashboard.get(purged.headers["location"]).text
         assert api.get(f"/instances/{new_id}").status_code == 404
     assert dashboard.get(f"/instances/{new_id}").status_code == 404
     assert dashboard.post(f"/instances/{shown.fan_out_id}/explode").json()["field"] == "action"

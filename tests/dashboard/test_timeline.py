@@ -33,13 +33,14 @@ def test_tasks_timers_and_sub_orchestrations_pair_with_their_outcomes_by_id() ->
     ]
     steps = timeline(events)
     assert [(s.kind, s.status) for s in steps] == [
-        ("orchestration", "Started"),
+        ("orchestration", "Completed"),
         ("activity", "Completed"),
         ("activity", "Failed"),
         ("timer", "Fired"),
         ("sub-orchestration", "Completed"),
-        ("orchestration", "Completed"),
     ]
+    whole = steps[0]  # one row from start to completion, with the input it got and the output it gave
+    assert (whole.name, whole.input, whole.output, whole.duration_ms) == ("parent", '"go"', "1", 30000)
     copied, failed, timer, child = steps[1:5]
     assert (copied.input, copied.output, copied.duration_ms) == ("1", '"copied"', 5000)
     assert (failed.output, failed.duration_ms) == ("OSError: no disk", 4000)
@@ -64,7 +65,7 @@ def test_events_entity_calls_and_lifecycle_are_shown_in_order() -> None:
     ]
     steps = timeline(events)
     assert [(s.kind, s.name, s.status) for s in steps] == [
-        ("orchestration", "approval", "Started"),
+        ("orchestration", "approval", "Running"),
         ("entity signal", "add -> @counter@k", "Sent"),
         ("entity call", "get -> @counter@k", "Completed"),
         ("entity call", "take -> @counter@k", "Failed"),
@@ -78,6 +79,16 @@ def test_events_entity_calls_and_lifecycle_are_shown_in_order() -> None:
     assert steps[3].output == "ValueError: negative"
     assert steps[6].input == "true"
     assert steps[-1].ended is None
+    assert steps[0].ended is None  # the orchestration row stays open while it runs
+
+
+def test_continue_as_new_closes_the_orchestration_row() -> None:
+    events: list[h.HistoryEvent] = [
+        h.ExecutionStartedEvent(-1, at(0), name="loop", input="1"),
+        h.ContinueAsNewEvent(-1, at(3), input="2"),
+    ]
+    [row] = timeline(events)
+    assert (row.kind, row.status, row.output, row.duration_ms) == ("orchestration", "ContinuedAsNew", "2", 3000)
 
 
 def test_spans_place_each_step_on_the_orchestration_time_axis() -> None:
@@ -88,7 +99,7 @@ def test_spans_place_each_step_on_the_orchestration_time_axis() -> None:
         h.TaskScheduledEvent(1, at(5), name="b"),
     ]
     placed = spans(timeline(events), now=at(10))
-    assert [(p.offset, p.width) for p in placed] == [(0.0, 0.0), (0.0, 0.5), (0.5, 0.5)]  # b still runs at 10 s
+    assert [(p.offset, p.width) for p in placed] == [(0.0, 1.0), (0.0, 0.5), (0.5, 0.5)]  # o and b run at 10 s
 
 
 def test_steps_a_finished_orchestration_left_open_are_abandoned() -> None:
@@ -100,9 +111,8 @@ def test_steps_a_finished_orchestration_left_open_are_abandoned() -> None:
     ]
     steps = timeline(events)
     assert [(s.name, s.status) for s in steps] == [
-        ("o", "Started"),
+        ("o", "Terminated"),
         ("slow", "Abandoned"),
         ("Terminated", "Terminated"),
-        ("finished", "Terminated"),
     ]
     assert spans(steps, now=at(60))[1].width == 1.0  # drawn up to the end, not to the moment of looking

@@ -84,7 +84,8 @@ def test_caller_chosen_id_conflicts_while_running_and_is_reusable_after(app_modu
     second = call(app_module, "start_fan_out_fan_in", "POST", "x", [1], route=route)
     assert first.status_code == 202
     assert second.status_code == 409
-    assert "already exists" in payload(second)["error"]
+    assert payload(second)["field"] == "instance_id"
+    assert f'instance_id "{instance_id}" is taken' in payload(second)["error"]
     assert payload(wait_done(app_module, instance_id, timeout=60))["output"]["total_items"] == 2000
     again = call(app_module, "start_fan_out_fan_in", "POST", "x", [5], route=route)
     assert again.status_code == 202
@@ -98,6 +99,9 @@ def test_caller_chosen_id_conflicts_while_running_and_is_reusable_after(app_modu
         (b"\xff\xfe", {}, {}, "body", 400),
         (b"[" + b"9" * 5000 + b"]", {}, {}, "body", 400),
         ({"count": "ten"}, {}, {}, "count", 400),
+        ({"count": "5"}, {}, {}, "count", 400),
+        ({"count": 5.0}, {}, {}, "count", 400),
+        ({"count": True}, {}, {}, "count", 400),
         ({"count": 5001}, {}, {}, "count", 400),
         ({"count": -1}, {}, {}, "count", 400),
         (None, {"count": "x"}, {}, "count", 400),
@@ -122,6 +126,26 @@ def test_fan_out_bad_input_is_400_naming_the_field(app_module, body, params, rou
     assert response.status_code == status
     assert payload(response)["field"] == field
     assert payload(response)["error"]
+
+
+@pytest.mark.parametrize(
+    ("body", "params", "field", "words"),
+    [
+        ({"items": [True]}, {}, "items[0]", "got true"),
+        ({"items": [None]}, {}, "items[0]", "got null"),
+        ({"items": [[1]]}, {}, "items[0]", "got an array"),
+        ({"count": "5"}, {}, "count", 'must be a JSON integer, got the string "5"'),
+        ({"count": False}, {}, "count", "got false"),
+        (None, {"count": "five"}, "count", 'got the string "five"'),
+        ({"colour": 1}, {}, "colour", 'unknown field "colour"'),
+    ],
+)
+def test_refusals_quote_the_input_in_json_words(app_module, body, params, field, words) -> None:
+    response = call(app_module, "start_fan_out_fan_in", "POST", "x", body, params=params)
+    error = payload(response)
+    assert (response.status_code, error["field"]) == (400, field)
+    assert words in error["error"]
+    assert not any(python in error["error"] for python in ("True", "False", "None", "'"))
 
 
 def test_counter_workflow_returns_12_on_a_fresh_key(app_module: ModuleType) -> None:
@@ -182,6 +206,8 @@ def test_counter_signals_and_reads(app_module: ModuleType) -> None:
         ("get", None, "operation"),
         ("add", None, "amount"),
         ("add", "five", "amount"),
+        ("add", "5", "amount"),
+        ("add", {"amount": "5"}, "amount"),
         ("add", 1.5, "amount"),
         ("add", True, "amount"),
         ("add", 2**60, "amount"),

@@ -1,5 +1,6 @@
 // Reload the page's #live region every 2 s (no full reload, so forms keep their input) while enabled, until the
-// server marks the region final (a finished orchestration changes no more).
+// server marks the region final (a finished orchestration changes no more). A whole reload happens only when an
+// instance's status changes, as its action buttons change with it.
 (function () {
   const toggle = document.getElementById("auto-refresh");
   const live = () => document.getElementById("live");
@@ -15,6 +16,14 @@
       // Pages answer HTML even when the scheduler is down (a banner) or the instance is gone: show that too.
       if ((response.headers.get("content-type") || "").startsWith("text/html")) {
         live().outerHTML = await response.text();
+        // The action buttons were drawn for the status the page was loaded with: when the actions that apply
+        // change (running -> suspended -> finished), load the page again so only those are offered.
+        const actions = document.querySelector(".actions[data-actions]");
+        if (actions && live() && live().dataset.actions && live().dataset.actions !== actions.dataset.actions) {
+          clearInterval(timer);
+          window.location.reload();
+          return;
+        }
         if (live() && live().dataset.final === "1") clearInterval(timer);
       }
     } catch (error) {

@@ -18,7 +18,7 @@ protocol has a field for them:
   operations as history events, which carry none, and the worker then starts each operation's span with
   no parent. Entity batches are therefore dispatched in the first form, and because a worker answers that
   form without ``operationInfos``, the scheduler fills them in from the batch it dispatched, so a call's
-  result still reaches the calling orchestration.
+  result still reaches the calling orchestration. (Which form DTS hands Python workers is unverified.)
 """
 
 from __future__ import annotations

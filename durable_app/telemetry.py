@@ -314,8 +314,9 @@ class SignalTraceInterceptor(grpc.aio.UnaryUnaryClientInterceptor):
 
     ``durabletask`` 1.12's clients send no trace context with ``SignalEntity`` (they do for new
     orchestrations); the request's ``parentTraceContext`` field exists for it. The signal is thereby traced
-    from its HTTP request to the scheduler. The entity operation joins that trace only where the operation
-    is delivered with its context: durabletask 1.12's worker drops it from version-2 entity requests.
+    from its HTTP request to the scheduler, and on to the entity operation where the scheduler delivers the
+    operation with that context (``OperationRequest.traceContext`` of an ``EntityBatchRequest``, as the local
+    scheduler does): durabletask 1.12's worker finds none in the history-event form (``entityRequestV2``).
     """
 
     async def intercept_unary_unary(self, continuation: Any, client_call_details: Any, request: Any) -> Any:

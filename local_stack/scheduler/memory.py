@@ -281,8 +281,8 @@ class LocalScheduler(DtsSemantics):
             self._requeue_orchestration(item.orchestratorRequest.instanceId)
         elif item.HasField("activityRequest"):
             self._requeue_activity(item.activityRequest, int(item.completionToken))
-        elif item.HasField("entityRequestV2"):
-            self._requeue_entity(item.entityRequestV2.instanceId)
+        elif item.HasField("entityRequest"):
+            self._requeue_entity(item.entityRequest.instanceId)
         self._work_available.set()
 
     def _requeue_orchestration(self, instance_id: str) -> None:
@@ -348,6 +348,6 @@ def _lease_of(item: pb.WorkItem) -> Lease | None:
     if item.HasField("activityRequest"):
         request = item.activityRequest
         return ("activity", request.orchestrationInstance.instanceId, request.taskId)
-    if item.HasField("entityRequestV2"):
-        return ("entity", item.entityRequestV2.instanceId, 0)
+    if item.HasField("entityRequest"):
+        return ("entity", item.entityRequest.instanceId, 0)
     return None

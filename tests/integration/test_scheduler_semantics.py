@@ -140,7 +140,7 @@ def test_an_entity_batch_finished_as_its_stream_ended_is_accepted_once(
     stub = stubs.TaskHubSidecarServiceStub(channel)
     try:
         stream = stub.GetWorkItems(pb.GetWorkItemsRequest())
-        item = next(item for item in stream if item.HasField("entityRequestV2"))
+        item = next(item for item in stream if item.HasField("entityRequest"))
         stream.cancel()  # the worker's stream ends just as it finishes the batch...
         assert wait_until(lambda: store_scheduler.held_work_items() == 0)
         stub.CompleteEntityTask(  # ...and its completion arrives after the batch went back on the queue

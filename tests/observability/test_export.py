@@ -191,7 +191,9 @@ def test_the_failed_attempt_is_an_exception_on_its_work_items_span(
     assert f"work item {FAIL_ONCE} failed once (WORK_ITEM_FAIL_ONCE_ITEMS)" in messages
 
 
-def test_an_http_signal_is_traced_from_its_request_to_the_scheduler(ingestion: IngestionStandIn, signal: str) -> None:
+def test_an_http_signal_is_traced_from_its_request_to_the_entity_operation(
+    ingestion: IngestionStandIn, signal: str
+) -> None:
     entity_id = f"@counter@{signal}"
 
     def sent(received: list[Envelope]) -> list[Envelope]:
@@ -210,9 +212,10 @@ def test_an_http_signal_is_traced_from_its_request_to_the_scheduler(ingestion: I
     operations = ingestion.wait_for(
         lambda items: any(properties(e).get("durabletask.task.instance_id") == entity_id for e in items)
     )
-    assert [base(e)["name"] for e in operations if properties(e).get("durabletask.task.instance_id") == entity_id] == [
-        "entity:counter:add"
-    ]
+    (operation,) = [e for e in operations if properties(e).get("durabletask.task.instance_id") == entity_id]
+    assert base(operation)["name"] == "entity:counter:add"
+    assert operation_id(operation) == operation_id(request[0])  # one trace from the request to the entity
+    assert operation["tags"]["ai.operation.parentId"] == base(signal_span)["id"]
 
 
 def test_identity_auth_and_no_secret_in_any_exported_item(

@@ -19,7 +19,9 @@ there gets the scheduler's own order and no echo (the local dashboard then says 
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from operator import attrgetter
 
 import grpc
 from durabletask.internal import orchestrator_service_pb2 as pb
@@ -46,11 +48,7 @@ class NewestFirstQueries(InMemoryOrchestrationBackend):
         after = _position_after(query, context)
         size = query.maxInstanceCount if query.maxInstanceCount > 0 else None
         with self._lock:
-            candidates = (
-                instance
-                for instance in self._instances.values()
-                if _matches(instance, query) and (after is None or _position(instance) < after)
-            )
+            candidates = _matching(self._instances.values(), query, after)
             if size is None:
                 page = sorted(candidates, key=_position, reverse=True)
                 more = False
@@ -64,8 +62,7 @@ class NewestFirstQueries(InMemoryOrchestrationBackend):
         return pb.QueryInstancesResponse(orchestrationState=states, continuationToken=token)
 
 
-def _position(instance: OrchestrationInstance) -> Position:
-    return (instance.created_at, instance.instance_id)
+_position: Callable[[OrchestrationInstance], Position] = attrgetter("created_at", "instance_id")
 
 
 def _token(position: Position) -> str:
@@ -91,16 +88,23 @@ def _position_after(query: pb.InstanceQuery, context: grpc.ServicerContext) -> P
     return (created_at, instance_id)
 
 
-def _matches(instance: OrchestrationInstance, query: pb.InstanceQuery) -> bool:
-    """The backend's own filters, applied the same way."""
-    if query.runtimeStatus and instance.status not in query.runtimeStatus:
-        return False
-    if query.HasField("createdTimeFrom") and instance.created_at < _utc(query.createdTimeFrom):
-        return False
-    if query.HasField("createdTimeTo") and instance.created_at >= _utc(query.createdTimeTo):
-        return False
+def _matching(
+    instances: Iterable[OrchestrationInstance], query: pb.InstanceQuery, after: Position | None
+) -> list[OrchestrationInstance]:
+    """The backend's own filters, applied the same way, and only rows past ``after`` (read once, not per row)."""
+    statuses = set(query.runtimeStatus)
+    since = _utc(query.createdTimeFrom) if query.HasField("createdTimeFrom") else None
+    until = _utc(query.createdTimeTo) if query.HasField("createdTimeTo") else None
     prefix = query.instanceIdPrefix.value if query.HasField("instanceIdPrefix") else ""
-    return instance.instance_id.startswith(prefix)
+    return [
+        instance
+        for instance in instances
+        if (not statuses or instance.status in statuses)
+        and (since is None or instance.created_at >= since)
+        and (until is None or instance.created_at < until)
+        and instance.instance_id.startswith(prefix)
+        and (after is None or _position(instance) < after)
+    ]
 
 
 def _utc(moment: timestamp_pb2.Timestamp) -> datetime:

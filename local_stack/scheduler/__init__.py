@@ -2,6 +2,7 @@
 
 ``backend``       the one seam to ``durabletask``'s in-memory backend (its private fields, pinned and tested)
 ``dts_semantics`` the backend answering as DTS where the two differ (termination, entities, purge)
+``queries``       newest-first instance queries with keyset paging (``query-order: created-desc``)
 ``memory``        :class:`LocalScheduler`: that backend served on loopback, with leases and redelivery
 ``persistent``    :class:`PersistentScheduler`: the same with every change committed to ``store`` first
 ``store``         the SQLite file (group commit, refusal of files it did not make)

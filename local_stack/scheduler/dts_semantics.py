@@ -24,13 +24,18 @@ from durabletask.internal import orchestrator_service_pb2 as pb
 from google.protobuf import timestamp_pb2, wrappers_pb2
 
 from local_stack.scheduler.backend import EntityState, OrchestrationInstance
+from local_stack.scheduler.queries import NewestFirstQueries
 from local_stack.scheduler.trace_context import TraceContextPropagation
 
 logger = logging.getLogger(__name__)
 
 
-class DtsSemantics(TraceContextPropagation):
-    """The SDK's in-memory backend with DTS's answers where the two differ, trace context carried as DTS does."""
+class DtsSemantics(NewestFirstQueries, TraceContextPropagation):
+    """The SDK's in-memory backend with DTS's answers where the two differ, trace context carried as DTS does.
+
+    Newest-first instance queries, an option of the local scheduler only, come from
+    :mod:`local_stack.scheduler.queries`.
+    """
 
     def CompleteOrchestratorTask(self, request: pb.OrchestratorResponse, context: grpc.ServicerContext):
         with self._lock:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import httpx
-import pytest
 
 from tests.dashboard.conftest import ARTIFACTS, Shown
 from tests.helpers.stack import LocalStack, wait_for_output
@@ -84,11 +83,6 @@ def test_the_list_refreshes_by_itself(browser, stack: LocalStack) -> None:  # ty
     page.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the local scheduler does not yet page QueryInstances newest first when asked with the "
-    "query-order: created-desc metadata (local_stack/dashboard/reader.py NEWEST_FIRST)",
-)
 def test_the_newest_work_comes_first(browser, stack: LocalStack) -> None:  # type: ignore[no-untyped-def]
     with httpx.Client(base_url=stack.base_url, timeout=30) as api:
         started = [api.post("/orchestrators/counter_workflow", json={"entity_key": f"new-{n}"}).json()["id"]

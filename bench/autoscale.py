@@ -39,12 +39,14 @@ def desired_replicas(backlog: Mapping[str, Any], targets: Mapping[str, int], min
 
 @dataclass
 class Sample:
-    """One poll: seconds since the scaler started, the backlog read and the replicas running after it."""
+    """One poll: seconds since the scaler started, the backlog read and the replicas started after it."""
 
     at: float
     pending: int
     in_flight: int
     replicas: int
+    workers: int
+    """Replicas connected to the scheduler (started ones still booting are not)."""
 
 
 @dataclass
@@ -108,6 +110,7 @@ class Autoscaler:
                 pending=sum(backlog["pending"][kind] for kind in self.targets),
                 in_flight=sum(backlog["in_flight"][kind] for kind in self.targets),
                 replicas=len(self.replicas),
+                workers=backlog["workers"],
             )
         )
 

@@ -12,11 +12,12 @@ import logging
 import statistics
 import subprocess
 import time
+from collections.abc import Callable
 from typing import Any
 
 from durabletask.azuremanaged.client import DurableTaskSchedulerClient
 
-from bench.autoscale import Autoscaler
+from bench.autoscale import Autoscaler, Sample
 from bench.processes import HOST, spawn, stop
 from local_stack.ports import free_port, wait_for_port
 from local_stack.scheduler.backlog import read_backlog
@@ -54,6 +55,7 @@ def scale_out(items: int, per_replica: int, maximum: int, repeat: int, delays: t
         "ratio_autoscaled_over_best_fixed": medians["autoscaled"] / medians[f"fixed_{best}"],
         "peak_replicas": [run["peak_replicas"] for run in autoscaled_runs],
         "seconds_to_min_after_done": [run["seconds_to_min_after_done"] for run in autoscaled_runs],
+        "seconds_to_peak_connected": [run["seconds_to_peak_connected"] for run in autoscaled_runs],
         "timeline": autoscaled_runs[-1]["timeline"],
         "runs": walls,
     }
@@ -98,12 +100,20 @@ def _run(
         done_at = scaler.samples[-1].at if scaler.samples else 0.0
         _wait(lambda: len(scaler.replicas) == minimum, "scale-in to the minimum")
         back_at = scaler.samples[-1].at if scaler.samples else done_at
+    peak = max((sample.replicas for sample in scaler.samples), default=minimum)
     return {
         "wall_s": wall,
-        "peak_replicas": max((sample.replicas for sample in scaler.samples), default=minimum),
+        "peak_replicas": peak,
+        "seconds_to_peak_connected": _first_at(scaler, lambda s: s.workers >= peak)
+        - _first_at(scaler, lambda s: s.replicas >= peak),
         "seconds_to_min_after_done": max(0.0, back_at - done_at),
-        "timeline": [[round(s.at, 2), s.pending, s.in_flight, s.replicas] for s in scaler.samples],
+        "timeline": [[round(s.at, 2), s.pending, s.in_flight, s.replicas, s.workers] for s in scaler.samples],
     }
+
+
+def _first_at(scaler: Autoscaler, condition: Callable[[Sample], bool]) -> float:
+    """Seconds since the scaler started at its first poll that met ``condition`` (its last poll if none did)."""
+    return next((sample.at for sample in scaler.samples if condition(sample)), scaler.samples[-1].at)
 
 
 def _client(address: str) -> DurableTaskSchedulerClient:

@@ -70,13 +70,14 @@ class _Stream:
     """Most unfinished work items of a kind the worker takes at once (from its request; absent: no limit)."""
     closed: bool = False
     leases: dict[Lease, pb.WorkItem] = field(default_factory=dict)
+    held: Counter[str] = field(default_factory=Counter)
+    """Unfinished work items of each kind in ``leases``."""
     freed: threading.Event = field(default_factory=threading.Event)
     """Set whenever a lease of this stream is released: the dispatcher may have room again."""
 
     def full(self) -> bool:
         """Whether the worker holds as many work items of some kind as it said it takes."""
-        held = Counter(kind for kind, _, _ in self.leases)
-        return any(held[kind] >= limit for kind, limit in self.limits.items())
+        return any(self.held[kind] >= limit for kind, limit in self.limits.items())
 
 
 class LocalScheduler(DtsSemantics):
@@ -234,12 +235,14 @@ class LocalScheduler(DtsSemantics):
             _hand_over(handoff, None, stream)
 
     def _wait_for_room(self, stream: _Stream) -> bool:
-        """Block while the worker holds all it takes of some kind; ``False`` once the stream has ended."""
+        """Block while the worker holds all it takes of some kind; ``False`` once the stream has ended.
+
+        No lock needed: only this stream's dispatcher (the caller) adds to its counts; a release only lowers them.
+        """
         while not stream.closed:
             stream.freed.clear()
-            with self._lock:
-                if not stream.full():
-                    return True
+            if not stream.full():
+                return True
             stream.freed.wait(0.5)
         return False
 
@@ -316,6 +319,7 @@ class LocalScheduler(DtsSemantics):
                 self._requeue(item)
                 return False
             stream.leases[lease] = item
+            stream.held[lease[0]] += 1
             self._holders[lease] = stream
             self.dispatched[(stream.number, lease[0])] += 1
             if lease[0] == "entity":
@@ -335,6 +339,7 @@ class LocalScheduler(DtsSemantics):
             return False
         del self._holders[lease]
         del stream.leases[lease]
+        stream.held[lease[0]] -= 1
         stream.freed.set()
         return True
 
@@ -347,6 +352,7 @@ class LocalScheduler(DtsSemantics):
             self._live_streams.discard(stream.number)
             leases = list(stream.leases.items())
             stream.leases.clear()
+            stream.held.clear()
             for lease, item in leases:
                 self._holders.pop(lease, None)
                 self._requeue(item)

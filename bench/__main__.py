@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import report, scenarios
+from bench import report, scale_out, scenarios
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -49,6 +49,15 @@ def main(argv: list[str] | None = None) -> int:
         "cold_start": _step("cold start", scenarios.cold_start, repeat),
         "telemetry": _step(
             "telemetry cost", scenarios.telemetry_cost, 50 if args.quick else 1000, 10 if args.quick else 100, repeat
+        ),
+        "scale_out": _step(
+            "backlog-driven scale-out",
+            scale_out.scale_out,
+            40 if args.quick else 1000,
+            5 if args.quick else 25,
+            3 if args.quick else 8,
+            1 if args.quick else min(repeat, 2),
+            (0.1, 0.3) if args.quick else (0.5, 2.0),
         ),
     }
     results["total_seconds"] = time.perf_counter() - started

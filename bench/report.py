@@ -32,6 +32,7 @@ def write(results: dict[str, Any], out: Path) -> None:
     (out / "report.md").write_text(markdown(results))
     _plot_throughput(results["fan_out_throughput"], out / "fan_out_throughput.png")
     _plot_latency(results["http_latency"], out / "http_latency.png")
+    _plot_scale_out(results["scale_out"], out / "scale_out.png")
 
 
 def markdown(r: dict[str, Any]) -> str:
@@ -111,8 +112,32 @@ def markdown(r: dict[str, Any]) -> str:
         f"{telemetry['io_bound_wall_s']['on']:.2f} s / {telemetry['io_bound_wall_s']['off']:.2f} s = "
         f"**{telemetry['io_bound_wall_on_over_off']:.2f}x** | |"
     )
+    lines += _scale_out_rows(r["scale_out"])
     lines.append("")
     return "\n".join(lines)
+
+
+def _scale_out_rows(scale: dict[str, Any]) -> list[str]:
+    """Section 9: the autoscaled fan-out against the best fixed replica count (reported, not a pass/fail)."""
+    walls = scale["wall_s"]
+    best = scale["best_fixed_replicas"]
+    ratio = scale["ratio_autoscaled_over_best_fixed"]
+    connected = ", ".join(f"{seconds:.1f}" for seconds in scale["seconds_to_peak_connected"])
+    back_to_min = ", ".join(f"{seconds:.1f}" for seconds in scale["seconds_to_min_after_done"])
+    fixed = " / ".join(
+        f"{name.removeprefix('fixed_')}: {seconds:.1f} s" for name, seconds in walls.items() if name != "autoscaled"
+    )
+    delays = "-".join(f"{delay:g}" for delay in scale["delays_s"])
+    return [
+        f"| 9. scale-out, {scale['items']} items of {delays} s, {scale['per_replica']} activities per replica | "
+        f"wall time autoscaled from 1 replica / best fixed ({best} replicas) | "
+        f"{walls['autoscaled']:.1f} s / {walls[f'fixed_{best}']:.1f} s = **{ratio:.2f}x** "
+        f"| <= 1.5x |",
+        f"| 9. scale-out | wall time on fixed replica counts | {fixed} | |",
+        f"| 9. scale-out | peak replicas (max {scale['max_replicas']}); seconds from their start to all connected; "
+        f"seconds from done to {scale['min_replicas']} replica | "
+        f"{', '.join(map(str, scale['peak_replicas']))}; {connected}; {back_to_min} | |",
+    ]
 
 
 def _plot_throughput(fan_out: dict[str, Any], path: Path) -> None:
@@ -137,6 +162,26 @@ def _plot_latency(latency: dict[str, Any], path: Path) -> None:
     axes.set_xticks(range(len(names)), names)
     axes.set(ylabel="ms", title=f"HTTP latency, {latency['clients']} concurrent clients")
     axes.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def _plot_scale_out(scale: dict[str, Any], path: Path) -> None:
+    """Backlog and replicas over time in the last autoscaled run."""
+    seconds, pending, in_flight, replicas, workers = (
+        zip(*scale["timeline"], strict=True) if scale["timeline"] else ([],) * 5
+    )
+    figure, backlog_axes = plt.subplots(figsize=(6, 4))
+    backlog_axes.plot(seconds, pending, label="pending activities")
+    backlog_axes.plot(seconds, in_flight, label="activities in flight")
+    backlog_axes.set(xlabel="seconds", ylabel="work items", title="Backlog-driven scale-out")
+    replica_axes = backlog_axes.twinx()
+    replica_axes.step(seconds, replicas, where="post", color="black", label="replicas started")
+    replica_axes.step(seconds, workers, where="post", color="grey", linestyle="--", label="replicas connected")
+    replica_axes.set(ylabel="replicas")
+    backlog_axes.legend(loc="upper right")
+    replica_axes.legend(loc="center right")
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)

@@ -2,8 +2,11 @@
 
 ``backend``       the one seam to ``durabletask``'s in-memory backend (its private fields, pinned and tested)
 ``dts_semantics`` the backend answering as DTS where the two differ (termination, entities, purge)
+``trace_context`` W3C trace context carried between client, scheduler and workers, as DTS carries it
 ``queries``       newest-first instance queries with keyset paging (``query-order: created-desc``)
-``memory``        :class:`LocalScheduler`: that backend served on loopback, with leases and redelivery
+``memory``        :class:`LocalScheduler`: that backend served on loopback, with leases, redelivery, flow control
+                  and the backlog query (``/localscheduler.Scheduler/Backlog``, see docs/scaling-bench.md)
+``backlog``       :func:`read_backlog`: that query from another process
 ``persistent``    :class:`PersistentScheduler`: the same with every change committed to ``store`` first
 ``store``         the SQLite file (group commit, refusal of files it did not make)
 ``server``        :func:`serve`: start either one

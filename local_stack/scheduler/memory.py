@@ -9,12 +9,24 @@ leases go back on their queues. Completion tokens are renewed on redelivery, so 
 dead worker is ignored as stale, and a second completion of the same activity is dropped. Trace context
 travels through it as through the real scheduler (``local_stack.scheduler.trace_context``).
 
+Flow control: a worker announces its capacity in ``GetWorkItemsRequest`` (``maxConcurrentOrchestrationWorkItems``,
+``maxConcurrentActivityWorkItems``), and a stream is never handed more unfinished work of a kind than that; the
+rest stays queued, for whichever worker has room. Without it the first worker to connect would take the whole
+backlog and a worker started later would find nothing to do.
+
+Backlog query: besides the DTS protocol, the scheduler answers one call of its own on the same port,
+``/localscheduler.Scheduler/Backlog`` (unary, empty request, a JSON object as the response bytes), with the work
+items waiting for a worker (``pending``) and those a worker holds (``in_flight``), by kind, and the connected
+worker streams: what a backlog-driven scaler polls (``bench.autoscale``; documented in docs/scaling-bench.md).
+:meth:`LocalScheduler.backlog` gives the same in process.
+
 It relies on a few private fields of the backend, all named in :mod:`local_stack.scheduler.backend`.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import queue
 import threading
@@ -39,6 +51,9 @@ DEFAULT_MAX_HISTORY = 100_000
 RPC_THREADS = 64
 """gRPC server threads: each connected worker holds one for its stream; clients share the rest."""
 
+BACKLOG_METHOD = "/localscheduler.Scheduler/Backlog"
+"""The backlog query's gRPC method: an empty request, a JSON object (UTF-8 bytes) as the answer."""
+
 PING_INTERVAL_SECONDS = 30.0
 """Idle time after which a worker stream gets a health ping (the SDK gives up on a silent stream at 120 s)."""
 
@@ -51,8 +66,18 @@ class _Stream:
     """One worker's ``GetWorkItems`` stream and the work it holds."""
 
     number: int
+    limits: dict[str, int] = field(default_factory=dict)
+    """Most unfinished work items of a kind the worker takes at once (from its request; absent: no limit)."""
     closed: bool = False
     leases: dict[Lease, pb.WorkItem] = field(default_factory=dict)
+    held: Counter[str] = field(default_factory=Counter)
+    """Unfinished work items of each kind in ``leases``."""
+    freed: threading.Event = field(default_factory=threading.Event)
+    """Set whenever a lease of this stream is released: the dispatcher may have room again."""
+
+    def full(self) -> bool:
+        """Whether the worker holds as many work items of some kind as it said it takes."""
+        return any(self.held[kind] >= limit for kind, limit in self.limits.items())
 
 
 class LocalScheduler(DtsSemantics):
@@ -91,6 +116,46 @@ class LocalScheduler(DtsSemantics):
         with self._lock:
             return len(self._holders)
 
+    def backlog(self) -> dict[str, dict[str, int] | int]:
+        """Work items waiting for a worker and held by one, by kind, and the connected worker streams.
+
+        ``pending`` counts what no worker has yet: queued orchestrations with new events, queued activities,
+        queued entities with operations. ``in_flight`` counts what a connected worker holds, unfinished.
+        """
+        with self._lock:
+            orchestrations = sum(
+                1
+                for instance_id in self._orchestration_queue
+                if (instance := self._instances.get(instance_id)) is not None and instance.pending_events
+            )
+            entities = sum(
+                1
+                for entity_id in self._entity_queue
+                if (entity := self._entities.get(entity_id)) is not None and entity.pending_operations
+            )
+            held = Counter(kind for kind, _, _ in self._holders)
+            return {
+                "pending": {
+                    "orchestration": orchestrations,
+                    "activity": len(self._activity_queue),
+                    "entity": entities,
+                },
+                "in_flight": {kind: held[kind] for kind in ("orchestration", "activity", "entity")},
+                "workers": len(self._live_streams),
+            }
+
+    def _backlog_handler(self) -> grpc.GenericRpcHandler:
+        """The backlog query as a gRPC method beside the DTS protocol's, so any process can poll it."""
+
+        def answer(_request: bytes, _context: grpc.ServicerContext) -> bytes:
+            return json.dumps(self.backlog()).encode()
+
+        service, method = BACKLOG_METHOD.strip("/").split("/")
+        return grpc.method_handlers_generic_handler(
+            service,
+            {method: grpc.unary_unary_rpc_method_handler(answer, request_deserializer=None, response_serializer=None)},
+        )
+
     def start(self) -> str:
         """Serve on ``host:port`` only (the base class listens on every interface)."""
         self._shutdown_event.clear()
@@ -100,6 +165,7 @@ class LocalScheduler(DtsSemantics):
             interceptors=self._interceptors(),
         )
         stubs.add_TaskHubSidecarServiceServicer_to_server(self, server)
+        server.add_generic_rpc_handlers((self._backlog_handler(),))
         address = f"{self._host}:{self._port}"
         try:
             server.add_insecure_port(address)
@@ -121,7 +187,7 @@ class LocalScheduler(DtsSemantics):
         reconnects every 120 s. The backend's generator only yields work, so a dispatcher thread runs it and
         hands items over one at a time, leaving this generator free to ping between them.
         """
-        stream = _Stream(next(self._stream_numbers))
+        stream = _Stream(next(self._stream_numbers), limits=_limits_of(request))
         with self._lock:
             self._live_streams.add(stream.number)
         context.add_callback(lambda: self._close_stream(stream))
@@ -155,13 +221,30 @@ class LocalScheduler(DtsSemantics):
         context: grpc.ServicerContext,
         handoff: queue.Queue[pb.WorkItem | None],
     ) -> None:
-        """Lease each work item before handing it over, so an item in transit is requeued if the stream ends."""
+        """Lease each work item before handing it over, so an item in transit is requeued if the stream ends.
+
+        The backend's generator is only asked for the next item while the worker has room for every kind.
+        """
         try:
-            for item in super().GetWorkItems(request, context):
-                if not self._lease(stream, item) or not _hand_over(handoff, item, stream):
+            items = super().GetWorkItems(request, context)
+            while self._wait_for_room(stream):
+                item = next(items, None)
+                if item is None or not self._lease(stream, item) or not _hand_over(handoff, item, stream):
                     return
         finally:
             _hand_over(handoff, None, stream)
+
+    def _wait_for_room(self, stream: _Stream) -> bool:
+        """Block while the worker holds all it takes of some kind; ``False`` once the stream has ended.
+
+        No lock needed: only this stream's dispatcher (the caller) adds to its counts; a release only lowers them.
+        """
+        while not stream.closed:
+            stream.freed.clear()
+            if not stream.full():
+                return True
+            stream.freed.wait(0.5)
+        return False
 
     def CompleteOrchestratorTask(self, request: pb.OrchestratorResponse, context: grpc.ServicerContext):
         with self._lock:
@@ -236,6 +319,7 @@ class LocalScheduler(DtsSemantics):
                 self._requeue(item)
                 return False
             stream.leases[lease] = item
+            stream.held[lease[0]] += 1
             self._holders[lease] = stream
             self.dispatched[(stream.number, lease[0])] += 1
             if lease[0] == "entity":
@@ -255,6 +339,8 @@ class LocalScheduler(DtsSemantics):
             return False
         del self._holders[lease]
         del stream.leases[lease]
+        stream.held[lease[0]] -= 1
+        stream.freed.set()
         return True
 
     def _close_stream(self, stream: _Stream) -> None:
@@ -266,6 +352,7 @@ class LocalScheduler(DtsSemantics):
             self._live_streams.discard(stream.number)
             leases = list(stream.leases.items())
             stream.leases.clear()
+            stream.held.clear()
             for lease, item in leases:
                 self._holders.pop(lease, None)
                 self._requeue(item)
@@ -340,6 +427,16 @@ def _hand_over(handoff: queue.Queue[pb.WorkItem | None], item: pb.WorkItem | Non
         except queue.Full:
             continue
     return False
+
+
+def _limits_of(request: pb.GetWorkItemsRequest) -> dict[str, int]:
+    """The capacity a worker announced, by kind of work item; 0 (not sent) means no limit."""
+    announced = {
+        "orchestration": request.maxConcurrentOrchestrationWorkItems,
+        "activity": request.maxConcurrentActivityWorkItems,
+        "entity": request.maxConcurrentEntityWorkItems,
+    }
+    return {kind: limit for kind, limit in announced.items() if limit > 0}
 
 
 def _lease_of(item: pb.WorkItem) -> Lease | None:

@@ -40,5 +40,10 @@ def test_quick_bench_writes_a_complete_report(tmp_path: Path) -> None:
     assert report.count("| 1. fan-out N=") == 2
     assert report.count("| 8. telemetry") == 3
     assert results["telemetry"]["io_bound_wall_s"]["on"] > 0
-    for plot in ("fan_out_throughput.png", "http_latency.png"):
+    scale = results["scale_out"]
+    assert scale["peak_replicas"] == [3]  # grew from 1 to the maximum by itself...
+    assert scale["seconds_to_min_after_done"][0] >= 0  # ...and came back to 1 (it waits for that)
+    assert scale["wall_s"]["autoscaled"] > 0 and scale["best_fixed_replicas"] in (1, 3)
+    assert report.count("| 9. scale-out") == 3
+    for plot in ("fan_out_throughput.png", "http_latency.png", "scale_out.png"):
         assert (tmp_path / plot).read_bytes().startswith(b"\x89PNG")

@@ -33,7 +33,7 @@ def scale_out(items: int, per_replica: int, maximum: int, repeat: int, delays: t
     try:
         if not wait_for_port(HOST, scheduler_port, 60):
             raise RuntimeError("the scheduler did not start")
-        settings = _replica_settings(scheduler_port, per_replica, delays)
+        settings = replica_settings(scheduler_port, per_replica, delays)
         for _ in range(repeat):
             run = _run(scheduler_port, settings, items, per_replica, 1, maximum)
             walls["autoscaled"].append(run["wall_s"])
@@ -61,7 +61,8 @@ def scale_out(items: int, per_replica: int, maximum: int, repeat: int, delays: t
     }
 
 
-def _replica_settings(scheduler_port: int, per_replica: int, delays: tuple[float, float]) -> dict[str, str]:
+def replica_settings(scheduler_port: int, per_replica: int, delays: tuple[float, float]) -> dict[str, str]:
+    """App settings of one replica: the scheduler, ``per_replica`` concurrent activities, the work items' delays."""
     endpoint = f"http://{HOST}:{scheduler_port}"
     return {
         "DURABLE_TASK_SCHEDULER_CONNECTION_STRING": f"Endpoint={endpoint};TaskHub=default;Authentication=None",
@@ -71,18 +72,24 @@ def _replica_settings(scheduler_port: int, per_replica: int, delays: tuple[float
     }
 
 
+def replica_starter(settings: dict[str, str]) -> Callable[[], subprocess.Popen[bytes]]:
+    """What the scaler calls to add a replica: a Functions host process on a free port with ``settings``."""
+
+    def start_replica() -> subprocess.Popen[bytes]:
+        return spawn(["-m", "local_stack", "host", "--port", str(free_port()), "--quiet"], settings)
+
+    return start_replica
+
+
 def _run(
     scheduler_port: int, settings: dict[str, str], items: int, per_replica: int, minimum: int, maximum: int
 ) -> dict[str, Any]:
     """One fan-out with replicas between ``minimum`` and ``maximum``; for autoscaled runs, the scale-in after it."""
     address = f"{HOST}:{scheduler_port}"
 
-    def start_replica() -> subprocess.Popen[bytes]:
-        return spawn(["-m", "local_stack", "host", "--port", str(free_port()), "--quiet"], settings)
-
     scaler = Autoscaler(
         address=address,
-        start_replica=start_replica,
+        start_replica=replica_starter(settings),
         stop_replica=stop,
         targets={"activity": per_replica},
         minimum=minimum,

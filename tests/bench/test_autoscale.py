@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import threading
 from collections.abc import Iterator
 
@@ -11,7 +10,8 @@ from durabletask.client import TaskHubGrpcClient
 from durabletask.entities import EntityInstanceId
 
 from bench.autoscale import Autoscaler, desired_replicas
-from bench.processes import spawn, stop
+from bench.processes import stop
+from bench.scale_out import replica_settings, replica_starter
 from local_stack.ports import free_port
 from local_stack.scheduler import LocalScheduler, serve
 from tests.helpers.workers import wait_until
@@ -60,19 +60,9 @@ def test_a_replica_stopped_mid_fan_out_loses_nothing_and_runs_no_entity_operatio
     scheduler: LocalScheduler,
 ) -> None:
     address = f"127.0.0.1:{scheduler.port}"
-    settings = {
-        "DURABLE_TASK_SCHEDULER_CONNECTION_STRING": f"Endpoint=http://{address};TaskHub=default;Authentication=None",
-        "DTS_MAX_CONCURRENT_ACTIVITIES": str(PER_REPLICA),
-        "WORK_ITEM_DELAY_MIN_SECONDS": "0.3",
-        "WORK_ITEM_DELAY_MAX_SECONDS": "0.6",
-    }
-
-    def start_replica() -> subprocess.Popen[bytes]:
-        return spawn(["-m", "local_stack", "host", "--port", str(free_port()), "--quiet"], settings)
-
     scaler = Autoscaler(
         address=address,
-        start_replica=start_replica,
+        start_replica=replica_starter(replica_settings(scheduler.port, PER_REPLICA, (0.3, 0.6))),
         stop_replica=stop,
         targets={"activity": PER_REPLICA},
         minimum=3,

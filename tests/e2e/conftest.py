@@ -23,13 +23,8 @@ def running_stack(mode: str, env: dict[str, str], tmp_path_factory: pytest.TempP
     """A healthy stack whose scheduler runs in ``mode``, stopped when the fixture using it ends."""
     log_dir = tmp_path_factory.mktemp(f"stack-{mode}")
     arguments = [argument.replace("{tmp}", str(log_dir)) for argument in SCHEDULER_MODES[mode]]
-    local = LocalStack(log_dir=Path(log_dir), env=dict(env), scheduler_args=arguments)
-    try:
-        local.start()
-        local.wait_healthy()
+    with LocalStack(log_dir=Path(log_dir), env=dict(env), scheduler_args=arguments).running() as local:
         yield local
-    finally:
-        local.stop()
 
 
 @pytest.fixture(scope="module", params=list(SCHEDULER_MODES))

@@ -11,6 +11,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -118,6 +120,16 @@ class LocalStack:
         process = self.processes.pop(part)
         process.kill()
         process.wait(timeout=30)
+
+    @contextmanager
+    def running(self) -> Iterator[LocalStack]:
+        """The stack started and healthy for the block, stopped after it whatever happens."""
+        try:
+            self.start()
+            self.wait_healthy()
+            yield self
+        finally:
+            self.stop()
 
     def stop(self) -> None:
         """Stop every part the way Ctrl-C would, the host first, killing whatever does not stop in time."""

@@ -31,15 +31,10 @@ def stopped_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSta
     """A stack that ran one fan-out of 200 items, then was stopped as Ctrl-C stops it."""
     log_dir = Path(tmp_path_factory.mktemp("quiet"))
     local = LocalStack(log_dir=log_dir, env={"WORK_ITEM_DELAY_MIN_SECONDS": "0", "WORK_ITEM_DELAY_MAX_SECONDS": "0"})
-    try:
-        local.start()
-        local.wait_healthy()
-        with httpx.Client(base_url=local.base_url, timeout=30) as api:
-            started = api.post("/orchestrators/fan_out_fan_in_orchestrator", json={"count": ITEMS})
-            assert started.status_code == 202, started.text
-            assert wait_for_output(api, started.json()["statusQueryGetUri"])["runtimeStatus"] == "Completed"
-    finally:
-        local.stop()
+    with local.running(), httpx.Client(base_url=local.base_url, timeout=30) as api:
+        started = api.post("/orchestrators/fan_out_fan_in_orchestrator", json={"count": ITEMS})
+        assert started.status_code == 202, started.text
+        assert wait_for_output(api, started.json()["statusQueryGetUri"])["runtimeStatus"] == "Completed"
     yield local
 
 

@@ -85,13 +85,8 @@ def stack(
         "WORK_ITEM_DELAY_MIN_SECONDS": "0",
         "WORK_ITEM_DELAY_MAX_SECONDS": "0",
     }
-    local = LocalStack(log_dir=log_dir, env=env, scheduler_args=store)
-    try:
-        local.start()
-        local.wait_healthy()
+    with LocalStack(log_dir=log_dir, env=env, scheduler_args=store).running() as local:
         yield local
-    finally:
-        local.stop()
 
 
 def test_a_fan_out_arrives_over_otlp_as_one_trace_with_its_logs(stack: LocalStack, receiver: OtlpReceiver) -> None:

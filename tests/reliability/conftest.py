@@ -15,13 +15,8 @@ INSTANT_WORK = {"WORK_ITEM_DELAY_MIN_SECONDS": "0", "WORK_ITEM_DELAY_MAX_SECONDS
 
 def started_stack(log_dir: Path, env: dict[str, str]) -> Iterator[LocalStack]:
     """A healthy stack (scheduler + Functions host) with ``env`` on top of instant work; stopped afterwards."""
-    local = LocalStack(log_dir=log_dir, env={**INSTANT_WORK, **env})
-    try:
-        local.start()
-        local.wait_healthy()
+    with LocalStack(log_dir=log_dir, env={**INSTANT_WORK, **env}).running() as local:
         yield local
-    finally:
-        local.stop()
 
 
 @pytest.fixture(scope="module")

@@ -31,12 +31,8 @@ class Shown:
 @pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     local = LocalStack(log_dir=Path(tmp_path_factory.mktemp("dashboard-stack")), env=dict(SLOW_WORK))
-    try:
-        local.start(dashboard=True)
-        local.wait_healthy()
+    with local.running(dashboard=True):
         yield local
-    finally:
-        local.stop()
 
 
 @pytest.fixture(scope="package")

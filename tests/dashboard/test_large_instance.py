@@ -21,15 +21,11 @@ MAX_PAGE_BYTES = 200_000
 def large(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalStack, str]]:
     instant = {"WORK_ITEM_DELAY_MIN_SECONDS": "0", "WORK_ITEM_DELAY_MAX_SECONDS": "0"}
     local = LocalStack(log_dir=Path(tmp_path_factory.mktemp("large-stack")), env=instant)
-    try:
-        local.start(dashboard=True)
-        local.wait_healthy()
+    with local.running(dashboard=True):
         with httpx.Client(base_url=local.base_url, timeout=30) as api:
             started = api.post("/orchestrators/fan_out_fan_in_orchestrator", json={"count": ITEMS}).json()
             assert wait_for_output(api, started["statusQueryGetUri"], timeout=300)["output"]["total_items"] == ITEMS
         yield local, started["id"]
-    finally:
-        local.stop()
 
 
 def test_the_page_of_a_5000_item_fan_out_stays_small(large: tuple[LocalStack, str]) -> None:

@@ -122,10 +122,10 @@ class LocalStack:
         process.wait(timeout=30)
 
     @contextmanager
-    def running(self) -> Iterator[LocalStack]:
+    def running(self, dashboard: bool = False) -> Iterator[LocalStack]:
         """The stack started and healthy for the block, stopped after it whatever happens."""
         try:
-            self.start()
+            self.start(dashboard=dashboard)
             self.wait_healthy()
             yield self
         finally:

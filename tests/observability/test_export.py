@@ -76,13 +76,8 @@ def stack(
         "WORK_ITEM_FAIL_ONCE_ITEMS": str(FAIL_ONCE),
         **secrets_in_env,
     }
-    local = LocalStack(log_dir=log_dir, env=env)
-    try:
-        local.start(dashboard=True)
-        local.wait_healthy()
+    with LocalStack(log_dir=log_dir, env=env).running(dashboard=True) as local:
         yield local
-    finally:
-        local.stop()
 
 
 @pytest.fixture(scope="module")

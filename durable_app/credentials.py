@@ -8,36 +8,36 @@ the same way.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import importlib
 from typing import Any
 
-import azure.identity as identity
-import azure.identity.aio as identity_aio
 from azure.core.credentials import AccessToken, TokenCredential
 from azure.core.credentials_async import AsyncTokenCredential
 
 from durable_app.connection_string import Authentication, ConnectionString
 
-_SYNC: dict[Authentication, Callable[..., TokenCredential]] = {
-    Authentication.DEFAULT_AZURE: identity.DefaultAzureCredential,
-    Authentication.MANAGED_IDENTITY: identity.ManagedIdentityCredential,
-    Authentication.WORKLOAD_IDENTITY: identity.WorkloadIdentityCredential,
-    Authentication.ENVIRONMENT: identity.EnvironmentCredential,
-    Authentication.AZURE_CLI: identity.AzureCliCredential,
-    Authentication.AZURE_POWERSHELL: identity.AzurePowerShellCredential,
-    Authentication.VISUAL_STUDIO_CODE: identity.VisualStudioCodeCredential,
-    Authentication.INTERACTIVE_BROWSER: identity.InteractiveBrowserCredential,
+_CREDENTIAL_CLASSES: dict[Authentication, str] = {
+    Authentication.DEFAULT_AZURE: "DefaultAzureCredential",
+    Authentication.MANAGED_IDENTITY: "ManagedIdentityCredential",
+    Authentication.WORKLOAD_IDENTITY: "WorkloadIdentityCredential",
+    Authentication.ENVIRONMENT: "EnvironmentCredential",
+    Authentication.AZURE_CLI: "AzureCliCredential",
+    Authentication.AZURE_POWERSHELL: "AzurePowerShellCredential",
+    Authentication.VISUAL_STUDIO_CODE: "VisualStudioCodeCredential",
+    Authentication.INTERACTIVE_BROWSER: "InteractiveBrowserCredential",
 }
+"""The ``azure.identity`` class for each ``Authentication`` value, in its sync and (but for the last) async form.
 
-_ASYNC: dict[Authentication, Callable[..., AsyncTokenCredential]] = {
-    Authentication.DEFAULT_AZURE: identity_aio.DefaultAzureCredential,
-    Authentication.MANAGED_IDENTITY: identity_aio.ManagedIdentityCredential,
-    Authentication.WORKLOAD_IDENTITY: identity_aio.WorkloadIdentityCredential,
-    Authentication.ENVIRONMENT: identity_aio.EnvironmentCredential,
-    Authentication.AZURE_CLI: identity_aio.AzureCliCredential,
-    Authentication.AZURE_POWERSHELL: identity_aio.AzurePowerShellCredential,
-    Authentication.VISUAL_STUDIO_CODE: identity_aio.VisualStudioCodeCredential,
-}
+``azure.identity`` is imported on first use: it brings msal, requests and cryptography, a quarter of a
+replica's start-up, which ``Authentication=None`` (the emulator, the local stack) never needs.
+"""
+
+_NO_ASYNC_FORM = {Authentication.INTERACTIVE_BROWSER}
+
+
+def _credential_class(authentication: Authentication, *, asynchronous: bool) -> Any:
+    module = importlib.import_module("azure.identity.aio" if asynchronous else "azure.identity")
+    return getattr(module, _CREDENTIAL_CLASSES[authentication])
 
 
 def _client_id_kwargs(connection: ConnectionString) -> dict[str, Any]:
@@ -53,17 +53,16 @@ def sync_credential(connection: ConnectionString) -> TokenCredential | None:
     """The worker's credential, or ``None`` for ``Authentication=None`` (emulator, local stack)."""
     if connection.authentication is Authentication.NONE:
         return None
-    return _SYNC[connection.authentication](**_client_id_kwargs(connection))
+    return _credential_class(connection.authentication, asynchronous=False)(**_client_id_kwargs(connection))
 
 
 def async_credential(connection: ConnectionString) -> AsyncTokenCredential | None:
     """The async client's credential; interactive browser sign-in has no async form, so it is adapted."""
     if connection.authentication is Authentication.NONE:
         return None
-    factory = _ASYNC.get(connection.authentication)
-    if factory is None:
-        return ThreadedAsyncCredential(_SYNC[connection.authentication](**_client_id_kwargs(connection)))
-    return factory(**_client_id_kwargs(connection))
+    if connection.authentication in _NO_ASYNC_FORM:
+        return ThreadedAsyncCredential(sync_credential(connection))  # type: ignore[arg-type]
+    return _credential_class(connection.authentication, asynchronous=True)(**_client_id_kwargs(connection))
 
 
 class ThreadedAsyncCredential(AsyncTokenCredential):

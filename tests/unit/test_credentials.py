@@ -1,4 +1,8 @@
 import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import azure.identity as identity
 import azure.identity.aio as identity_aio
@@ -6,6 +10,8 @@ import pytest
 
 from durable_app.connection_string import Authentication, parse_connection_string
 from durable_app.credentials import ThreadedAsyncCredential, async_credential, sync_credential
+
+ROOT = Path(__file__).resolve().parents[2]
 
 EXPECTED = {
     Authentication.DEFAULT_AZURE: (identity.DefaultAzureCredential, identity_aio.DefaultAzureCredential),
@@ -51,3 +57,17 @@ def test_user_assigned_client_id_is_passed_on() -> None:
     )
     credential = sync_credential(connection)
     assert "abc-123" in repr(vars(credential)) or "abc-123" in repr(vars(credential._credential))
+
+
+def test_the_app_without_authentication_never_imports_azure_identity() -> None:
+    """``azure.identity`` (msal, requests, cryptography) is a quarter of a replica's start; the emulator needs none."""
+    probe = "import sys, function_app; print('azure.identity' in sys.modules, len(function_app.app.get_functions()))"
+    env = {
+        **os.environ,
+        "DURABLE_TASK_SCHEDULER_CONNECTION_STRING": "Endpoint=http://127.0.0.1:1;TaskHub=default;Authentication=None",
+        "DTS_WORKER_ENABLED": "false",
+    }
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    imported, functions = done.stdout.split()
+    assert int(functions) > 0
+    assert imported == "False"

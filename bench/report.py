@@ -147,9 +147,7 @@ CAPACITY_KINDS = {
     "cpu_bound": "CPU-bound, 1 worker process",
     "cpu_bound_2_processes": "CPU-bound, 2 worker processes",
 }
-
-
-KINDS_CPU = ("cpu_bound", "cpu_bound_2_processes")
+"""Scenario 10's kinds of work (keys of its results) and their labels in the tables."""
 
 
 def _capacity_rows(capacity: dict[str, Any]) -> list[str]:
@@ -180,7 +178,11 @@ def capacity_markdown(r: dict[str, Any]) -> str:
     delays = "-".join(f"{delay:g}" for delay in capacity["delays_s"])
     units, milliseconds = capacity["cpu_units_per_item"], capacity["cpu_ms_per_item"]
     cpu_work = f"{units} units of CPU work ({milliseconds:.1f} ms of one core), no sleep"
-    work = {"io_bound": f"{delays} s of sleep (simulated I/O)"} | dict.fromkeys(KINDS_CPU, cpu_work)
+    work = {
+        "io_bound": f"{delays} s of sleep (simulated I/O)",
+        "cpu_bound": cpu_work,
+        "cpu_bound_2_processes": cpu_work,
+    }
     lines = [
         f"Measured by `{r['command']}` on {m['cpu']}, {m['cores']} cores, Python {m['python']} "
         f"(1-minute load average {capacity['load_average_at_start']:.1f} when it started). One replica: one local "

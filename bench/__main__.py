@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import report, scale_out, scenarios
+from bench import capacity, report, scale_out, scenarios
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
             1 if args.quick else min(repeat, 2),
             (0.1, 0.3) if args.quick else (0.5, 2.0),
         ),
+        "capacity": _step("capacity per replica", capacity.run, args.quick, repeat),
     }
     results["total_seconds"] = time.perf_counter() - started
     report.write(results, args.out)

@@ -33,6 +33,7 @@ def write(results: dict[str, Any], out: Path) -> None:
     _plot_throughput(results["fan_out_throughput"], out / "fan_out_throughput.png")
     _plot_latency(results["http_latency"], out / "http_latency.png")
     _plot_scale_out(results["scale_out"], out / "scale_out.png")
+    write_capacity(results, out)
 
 
 def markdown(r: dict[str, Any]) -> str:
@@ -113,6 +114,7 @@ def markdown(r: dict[str, Any]) -> str:
         f"**{telemetry['io_bound_wall_on_over_off']:.2f}x** | |"
     )
     lines += _scale_out_rows(r["scale_out"])
+    lines += _capacity_rows(r["capacity"])
     lines.append("")
     return "\n".join(lines)
 
@@ -138,6 +140,80 @@ def _scale_out_rows(scale: dict[str, Any]) -> list[str]:
         f"seconds from done to {scale['min_replicas']} replica | "
         f"{', '.join(map(str, scale['peak_replicas']))}; {connected}; {back_to_min} | |",
     ]
+
+
+CAPACITY_KINDS = {
+    "io_bound": "I/O-bound",
+    "cpu_bound": "CPU-bound, 1 worker process",
+    "cpu_bound_2_processes": "CPU-bound, 2 worker processes",
+}
+"""Scenario 10's kinds of work (keys of its results) and their labels in the tables."""
+
+
+def _capacity_rows(capacity: dict[str, Any]) -> list[str]:
+    """Section 10: one replica's activities/s by kind of work, and the replicas a large backlog needs."""
+    rates = capacity["activities_per_second"]
+    delays = "-".join(f"{delay:g}" for delay in capacity["delays_s"])
+    backlog = max(capacity["replicas_needed"]["io_bound"], key=int)  # the largest backlog, its middle deadline
+    deadlines = sorted(capacity["replicas_needed"]["io_bound"][backlog], key=int)
+    minutes = deadlines[len(deadlines) // 2]
+    replicas = " / ".join(str(capacity["replicas_needed"][kind][backlog][minutes]) for kind in CAPACITY_KINDS)
+    return [
+        f"| 10. capacity per replica, {capacity['items']['io_bound']} I/O-bound items of {delays} s | "
+        f"activities/s of one replica ({capacity['activity_threads']} activity threads) | "
+        f"**{rates['io_bound']:.1f}** | |",
+        f"| 10. capacity per replica, {capacity['items']['cpu_bound']} CPU-bound items of "
+        f"{capacity['cpu_ms_per_item']:.0f} ms | activities/s of one replica, 1 / 2 worker processes | "
+        f"{rates['cpu_bound']:.1f} / {rates['cpu_bound_2_processes']:.1f} = "
+        f"**{capacity['two_processes_over_one']:.2f}x** | |",
+        f"| 10. capacity per replica | replicas for {int(backlog):,} activities in {minutes} min, "
+        f"{' / '.join(CAPACITY_KINDS.values())} | {replicas} | |",
+    ]
+
+
+def capacity_markdown(r: dict[str, Any]) -> str:
+    """The capacity tables ``docs/scaling.md`` carries verbatim: rates by kind, replicas by backlog and deadline."""
+    m, capacity = r["machine"], r["capacity"]
+    rates, items, needed = capacity["activities_per_second"], capacity["items"], capacity["replicas_needed"]
+    delays = "-".join(f"{delay:g}" for delay in capacity["delays_s"])
+    units, milliseconds = capacity["cpu_units_per_item"], capacity["cpu_ms_per_item"]
+    cpu_work = f"{units} units of CPU work ({milliseconds:.1f} ms of one core), no sleep"
+    work = {
+        "io_bound": f"{delays} s of sleep (simulated I/O)",
+        "cpu_bound": cpu_work,
+        "cpu_bound_2_processes": cpu_work,
+    }
+    lines = [
+        f"Measured by `{r['command']}` on {m['cpu']}, {m['cores']} cores, Python {m['python']} "
+        f"(1-minute load average {capacity['load_average_at_start']:.1f} when it started). One replica: one local "
+        f"Functions host, {capacity['activity_threads']} activity threads, {capacity['concurrent_activities']} "
+        f"activities taken at once. Median of {capacity['repeat']} run(s) per kind.",
+        "",
+        "| kind of activity | work per item | items per run | activities/s per replica | each run |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {label} | {work[kind]} | {items[kind]:,} | **{rates[kind]:.1f}** | "
+            f"{', '.join(f'{rate:.1f}' for rate in capacity['runs'][kind])} |"
+            for kind, label in CAPACITY_KINDS.items()
+        ),
+        "",
+        "| backlog (activities) | deadline | " + " | ".join(CAPACITY_KINDS.values()) + " |",
+        "|---|---|" + "---|" * len(CAPACITY_KINDS),
+    ]
+    for backlog in sorted(needed["io_bound"], key=int):
+        for minutes in sorted(needed["io_bound"][backlog], key=int):
+            replicas = " | ".join(str(needed[kind][backlog][minutes]) for kind in CAPACITY_KINDS)
+            lines.append(f"| {int(backlog):,} | {minutes} min | {replicas} |")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def write_capacity(results: dict[str, Any], out: Path) -> None:
+    """``capacity.json`` (what the tables are rendered from) and ``capacity.md`` (the tables) under ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    source = {key: results[key] for key in ("command", "machine", "capacity")}
+    (out / "capacity.json").write_text(json.dumps(source, indent=2) + "\n")
+    (out / "capacity.md").write_text(capacity_markdown(source))
 
 
 def _plot_throughput(fan_out: dict[str, Any], path: Path) -> None:

@@ -159,3 +159,17 @@ def non_negative_float(env: Mapping[str, str], name: str, default: float) -> flo
     if value < 0 or not math.isfinite(value):
         raise SettingsError(f"{name}: must be a non-negative number, got {raw}")
     return value
+
+
+def non_negative_int(env: Mapping[str, str], name: str, default: int) -> int:
+    """A whole-number setting that may be zero (used for the work items' CPU work)."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}: '{raw}' is not a whole number") from None
+    if value < 0:
+        raise SettingsError(f"{name}: must be a non-negative whole number, got {raw}")
+    return value

@@ -3,6 +3,10 @@
 ``fan_out_fan_in_orchestrator`` schedules one ``process_work_item`` activity per item, waits for all of
 them with ``when_all`` and hands the results to ``aggregate_results``. Each item's result is its square.
 
+CPU-bound work items (off unless set): ``WORK_ITEM_CPU_UNITS`` makes each item do that many units of real
+CPU work before its simulated I/O delay; one unit is :data:`CPU_UNIT_HASHES` chained SHA-256 digests of 32
+bytes, a fixed amount of work, so a slower core takes longer and the benchmarks show it.
+
 Fault drills (off unless set): ``WORK_ITEM_FAIL_ITEMS`` lists items that always fail and
 ``WORK_ITEM_FAIL_ONCE_ITEMS`` items whose first attempt in each worker process fails, so the retry policy
 and failure reporting can be exercised against a real deployment.
@@ -10,6 +14,7 @@ and failure reporting can be exercised against a real deployment.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import random
@@ -20,7 +25,7 @@ from typing import Any, TypedDict
 
 from durabletask import task
 
-from durable_app.settings import SettingsError, non_negative_float
+from durable_app.settings import SettingsError, non_negative_float, non_negative_int
 from durable_app.telemetry import ATTR_WORK_ITEM, annotate, orchestration_logger
 
 logger = logging.getLogger(__name__)
@@ -65,11 +70,12 @@ def fan_out_fan_in_orchestrator(ctx: task.OrchestrationContext, work_items: list
 
 
 def process_work_item(ctx: task.ActivityContext, item: WorkItem) -> WorkItemResult:
-    """Square one work item after a simulated I/O delay (``WORK_ITEM_DELAY_*_SECONDS``)."""
+    """Square one work item after its CPU work (``WORK_ITEM_CPU_UNITS``) and I/O delay (``WORK_ITEM_DELAY_*``)."""
     if isinstance(item, bool) or not isinstance(item, int | float):
         raise TypeError(f"work item {item!r} is not a number")
     annotate({ATTR_WORK_ITEM: item})
     inject_faults(item)
+    burn_cpu(work_item_cpu_units())
     low, high = work_item_delay_range()
     delay = random.uniform(low, high)
     logger.debug("Processing work item: %s (%.2fs)", item, delay)
@@ -95,6 +101,28 @@ def work_item_delay_range() -> tuple[float, float]:
     low = non_negative_float(os.environ, "WORK_ITEM_DELAY_MIN_SECONDS", 0.5)
     high = non_negative_float(os.environ, "WORK_ITEM_DELAY_MAX_SECONDS", 2.0)
     return low, max(low, high)
+
+
+CPU_UNIT_HASHES = 1000
+"""SHA-256 digests in one unit of ``WORK_ITEM_CPU_UNITS``: about 1 ms of one core (0.8 ms on the AMD EPYC VM the
+benchmarks ran on; ``make bench`` measures it on yours)."""
+
+
+def work_item_cpu_units() -> int:
+    """Units of CPU work per work item; 0 (the default) keeps the seed's purely I/O-bound items."""
+    return non_negative_int(os.environ, "WORK_ITEM_CPU_UNITS", 0)
+
+
+def burn_cpu(units: int) -> bytes:
+    """Chain ``units`` x :data:`CPU_UNIT_HASHES` SHA-256 digests, each over the last one.
+
+    Each digest needs the one before, so the work cannot be skipped or spread over threads, and 32-byte inputs
+    are below the size at which ``hashlib`` releases the GIL: like most Python CPU work, it holds the GIL.
+    """
+    digest = bytes(32)
+    for _ in range(units * CPU_UNIT_HASHES):
+        digest = hashlib.sha256(digest).digest()
+    return digest
 
 
 class InjectedFault(RuntimeError):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.report import capacity_markdown
 from tests.helpers.stack import ROOT
 
 pytestmark = pytest.mark.timeout(600)
@@ -45,5 +46,12 @@ def test_quick_bench_writes_a_complete_report(tmp_path: Path) -> None:
     assert scale["seconds_to_min_after_done"][0] >= 0  # ...and came back to 1 (it waits for that)
     assert scale["wall_s"]["autoscaled"] > 0 and scale["best_fixed_replicas"] in (1, 3)
     assert report.count("| 9. scale-out") == 3
+    capacity = results["capacity"]
+    assert all(rate > 0 for rate in capacity["activities_per_second"].values())
+    assert capacity["replicas_needed"]["cpu_bound"]["100000"]["1"] >= 1
+    assert report.count("| 10. capacity") == 3
+    assert (tmp_path / "capacity.md").read_text() == capacity_markdown(
+        json.loads((tmp_path / "capacity.json").read_text())
+    )
     for plot in ("fan_out_throughput.png", "http_latency.png", "scale_out.png"):
         assert (tmp_path / plot).read_bytes().startswith(b"\x89PNG")

@@ -97,6 +97,23 @@ def test_fan_out_runs_work_items_in_parallel(client, monkeypatch) -> None:
     assert recorder.most_at_once == 20
 
 
+def test_cpu_bound_fan_out_does_the_work_and_returns_the_sum(client, monkeypatch) -> None:
+    """With ``WORK_ITEM_CPU_UNITS`` set every item hashes that many units, and the sums stay exact."""
+    burned: list[int] = []
+
+    def recording_burn_cpu(units: int) -> bytes:
+        burned.append(units)
+        return real_burn_cpu(units)
+
+    real_burn_cpu = fan_out_fan_in.burn_cpu
+    monkeypatch.setattr(fan_out_fan_in, "burn_cpu", recording_burn_cpu)
+    monkeypatch.setenv("WORK_ITEM_CPU_UNITS", "3")
+    state = run(client, "fan_out_fan_in_orchestrator", list(range(1, 31)))
+    assert state.runtime_status is OrchestrationStatus.COMPLETED
+    assert state.get_output() == {"total_items": 30, "sum": 9455, "average": 9455 / 30}
+    assert burned == [3] * 30
+
+
 def test_a_failing_work_item_fails_the_orchestration_naming_it(client) -> None:
     state = run(client, "fan_out_fan_in_orchestrator", [1, "oops", 3], timeout=60)
     assert state.runtime_status is OrchestrationStatus.FAILED

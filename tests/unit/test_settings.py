@@ -4,7 +4,13 @@ import pytest
 
 from durable_app.connection_string import Authentication
 from durable_app.reconnect import channel_options, worker_resiliency
-from durable_app.settings import AppSettings, SettingsError, connection_from_env, non_negative_float
+from durable_app.settings import (
+    AppSettings,
+    SettingsError,
+    connection_from_env,
+    non_negative_float,
+    non_negative_int,
+)
 
 
 def test_defaults_are_the_emulator() -> None:
@@ -65,6 +71,18 @@ def test_delay_allows_zero_and_rejects_negative() -> None:
         non_negative_float({"D": "-1"}, "D", 1.0)
     with pytest.raises(SettingsError, match="D"):
         non_negative_float({"D": "nan"}, "D", 1.0)
+
+
+@pytest.mark.parametrize("raw", ["-1", "1.5", "lots", "1e3"])
+def test_whole_number_settings_reject_what_is_not_one(raw: str) -> None:
+    with pytest.raises(SettingsError, match="N:"):
+        non_negative_int({"N": raw}, "N", 0)
+
+
+def test_whole_number_settings_allow_zero_and_default() -> None:
+    assert non_negative_int({"N": " 0 "}, "N", 3) == 0
+    assert non_negative_int({"N": "25"}, "N", 0) == 25
+    assert non_negative_int({"N": ""}, "N", 3) == 3
 
 
 def test_reconnect_backoff_is_capped_for_worker_and_channels() -> None:

@@ -229,7 +229,7 @@ async def start_orchestrations(req: func.HttpRequest) -> func.HttpResponse:
     orchestrator = BATCH_ORCHESTRATORS.get(name or "")
     if orchestrator is None:
         choices = ", ".join(BATCH_ORCHESTRATORS)
-        raise ApiError(404, f"no orchestration named {inputs.json_words(name)}; use one of {choices}", "name")
+        raise ApiError(404, f'no orchestration named "{name}"; use one of {choices}', "name")
     starts = inputs.start_batch(name, inputs.json_body(req))
     ids = [start.instance_id or uuid.uuid4().hex for start in starts]
     client = shared_client(settings)

@@ -38,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
             10 if args.quick else 100,
             repeat,
         ),
+        "start_batch_rate": _step(
+            "start batches", scenarios.start_batch_rate, 20 if args.quick else 1000, 10 if args.quick else 500, repeat
+        ),
         "persistence": _step(
             "persistent scheduler",
             scenarios.persistence_cost,

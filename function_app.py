@@ -1,7 +1,8 @@
 """HTTP triggers (the client side) and the hosted DTS worker (the worker side) of one Function App.
 
 Triggers are thin: they validate input (``durable_app.http_requests``), make one or two scheduler calls
-with the process's shared client, and answer in Durable Functions' shapes (``durable_app.http_responses``).
+with the process's shared client (the batch routes hand theirs to ``durable_app.batch``), and answer in
+Durable Functions' shapes (``durable_app.http_responses``).
 Importing this module installs the app's telemetry exporters when configured (``durable_app.telemetry``)
 and starts this process's DTS worker unless ``DTS_WORKER_ENABLED`` is false.
 """

@@ -1,13 +1,15 @@
 """HTTP triggers (the client side) and the hosted DTS worker (the worker side) of one Function App.
 
 Triggers are thin: they validate input (``durable_app.http_requests``), make one or two scheduler calls
-with the process's shared client, and answer in Durable Functions' shapes (``durable_app.http_responses``).
+with the process's shared client (the batch routes hand theirs to ``durable_app.batch``), and answer in
+Durable Functions' shapes (``durable_app.http_responses``).
 Importing this module installs the app's telemetry exporters when configured (``durable_app.telemetry``)
 and starts this process's DTS worker unless ``DTS_WORKER_ENABLED`` is false.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from datetime import UTC, datetime
@@ -18,12 +20,14 @@ from durabletask.entities import EntityInstanceId, EntityMetadata
 from durabletask.internal.orchestrator_service_pb2 import OrchestrationIdReusePolicy
 
 from durable_app import http_requests as inputs
-from durable_app.http_errors import ApiError, api_errors
+from durable_app.batch import send_batch
+from durable_app.http_errors import ApiError, api_errors, batch_failure
 from durable_app.http_responses import (
     TERMINAL,
     api_base_url,
     history_body,
     json_response,
+    management_urls,
     started_response,
     status_body,
     status_response,
@@ -192,6 +196,66 @@ async def signal_counter(req: func.HttpRequest) -> func.HttpResponse:
     amount = inputs.signal_amount(operation, inputs.json_body(req), req.params)
     await shared_client(settings).signal_entity(entity_id, operation, input=amount)
     return json_response({"key": entity_id.key, "operation": operation, "amount": amount}, status=202)
+
+
+@app.route(route="batch/signals", methods=["POST"])
+@traced_request
+@api_errors
+async def signal_counters(req: func.HttpRequest) -> func.HttpResponse:
+    """Queue up to 1,000 signals: all validated first, sent concurrently, in order per counter key."""
+    signals = inputs.signal_batch(inputs.json_body(req))
+    client = shared_client(settings)
+    calls = [
+        functools.partial(
+            client.signal_entity, EntityInstanceId(counter.__name__, signal.key), signal.operation, input=signal.amount
+        )
+        for signal in signals
+    ]
+    outcome = await send_batch(calls, keys=[signal.key for signal in signals])
+    if outcome.error is not None:
+        return batch_failure(outcome, "signals", {})
+    return json_response({"count": len(signals), "queued": outcome.lists()["queued"]}, status=202)
+
+
+_ORCHESTRATORS = {function.__name__: function for function in (fan_out_fan_in_orchestrator, counter_workflow)}
+BATCH_ORCHESTRATORS = {name: _ORCHESTRATORS[name] for name in inputs.BATCH_ORCHESTRATORS}
+
+
+@app.route(route="batch/orchestrators/{name}", methods=["POST"])
+@traced_request
+@api_errors
+async def start_orchestrations(req: func.HttpRequest) -> func.HttpResponse:
+    """Start up to 500 instances of one orchestration: all validated first, then started concurrently."""
+    name = req.route_params.get("name")
+    orchestrator = BATCH_ORCHESTRATORS.get(name or "")
+    if orchestrator is None:
+        choices = ", ".join(BATCH_ORCHESTRATORS)
+        raise ApiError(404, f'no orchestration named "{name}"; use one of {choices}', "name")
+    starts = inputs.start_batch(name, inputs.json_body(req))
+    ids = [start.instance_id or uuid.uuid4().hex for start in starts]
+    client = shared_client(settings)
+    calls = [
+        functools.partial(
+            client.schedule_new_orchestration,
+            orchestrator,  # type: ignore[arg-type]
+            input=start.input,
+            instance_id=instance_id,
+            reuse_id_policy=REUSE_FINISHED_IDS,
+        )
+        for start, instance_id in zip(starts, ids, strict=True)
+    ]
+    outcome = await send_batch(calls)
+    annotate({ATTR_NAME: name})
+    instances = [_instance_urls(req, instance_id) for instance_id in ids]
+    if outcome.error is not None:
+        return batch_failure(outcome, "instance_ids", {"instances": instances})
+    logger.info("Started %d %s instances", len(ids), name)
+    return json_response({"count": len(ids), "instances": instances}, status=202)
+
+
+def _instance_urls(req: func.HttpRequest, instance_id: str) -> dict[str, str]:
+    urls = management_urls(req, instance_id)
+    return {"id": instance_id, "statusQueryGetUri": urls["statusQueryGetUri"]}
 
 
 @app.route(route="counters/{key}", methods=["GET"])

@@ -30,6 +30,17 @@ def main(argv: list[str] | None = None) -> int:
         "fan_out_throughput": _step("fan-out throughput", scenarios.fan_out_throughput, sizes, repeat),
         "io_bound_fan_out": _step("I/O-bound fan-out", scenarios.io_bound_fan_out, 10 if args.quick else 100, repeat),
         "signal_rate": _step("signal rate", scenarios.signal_rate, 40 if args.quick else 1000, [1, 32], repeat),
+        "signal_batch_rate": _step(
+            "signal batches",
+            scenarios.signal_batch_rate,
+            40 if args.quick else 2000,
+            10 if args.quick else 1000,
+            10 if args.quick else 100,
+            repeat,
+        ),
+        "start_batch_rate": _step(
+            "start batches", scenarios.start_batch_rate, 20 if args.quick else 1000, 10 if args.quick else 500, repeat
+        ),
         "persistence": _step(
             "persistent scheduler",
             scenarios.persistence_cost,

@@ -68,6 +68,8 @@ def markdown(r: dict[str, Any]) -> str:
             f"| 3. counter signals, {senders} sender(s) | signals/s HTTP / direct gRPC | "
             f"{http:.0f} / {direct:.0f} = **{ratio:.2f}x** | >= 0.8x |"
         )
+    lines += _signal_batch_rows(r["signal_batch_rate"])
+    lines += _start_batch_rows(r["start_batch_rate"])
     stored = r["persistence"]
     for measure, label in (
         ("fan_out", f"fan-out N={stored['fan_out_size']}, activities/s"),
@@ -117,6 +119,28 @@ def markdown(r: dict[str, Any]) -> str:
     lines += _capacity_rows(r["capacity"])
     lines.append("")
     return "\n".join(lines)
+
+
+def _signal_batch_rows(batch: dict[str, Any]) -> list[str]:
+    """Section 3, batches: one HTTP sender posting batches against direct single-call gRPC senders."""
+    rates = batch["signals_per_second"]
+    return [
+        f"| 3. counter signals, batches of {batch['batch_size']} over HTTP, 1 sender, {batch['keys']} keys | "
+        f"signals/s batch / direct gRPC {senders} sender(s) | {rates['batch']:.0f} / {rates[f'direct_{senders}']:.0f}"
+        f" = **{ratio:.2f}x** | >= 2x |"
+        for senders, ratio in batch["ratio_batch_over_direct"].items()
+    ]
+
+
+def _start_batch_rows(batch: dict[str, Any]) -> list[str]:
+    """Section 3, start batches: empty fan-outs started in batches against direct single-call senders."""
+    rates = batch["starts_per_second"]
+    return [
+        f"| 3. orchestration starts, batches of {batch['batch_size']} over HTTP, 1 sender | "
+        f"starts/s batch / direct gRPC {senders} sender(s) | {rates['batch']:.0f} / {rates[f'direct_{senders}']:.0f}"
+        f" = **{ratio:.2f}x** | |"
+        for senders, ratio in batch["ratio_batch_over_direct"].items()
+    ]
 
 
 def _scale_out_rows(scale: dict[str, Any]) -> list[str]:

@@ -11,6 +11,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -149,6 +150,120 @@ def _signal_directly(client: Any, key: str, signals: int, senders: int) -> None:
     entity = EntityInstanceId("counter", key)
     with ThreadPoolExecutor(senders) as pool:
         list(pool.map(lambda _: client.signal_entity(entity, "add", input=1), range(signals)))
+
+
+def signal_batch_rate(signals: int, batch_size: int, keys: int, repeat: int) -> dict[str, Any]:
+    """Signals/s posted in batches by one HTTP sender, against one and 32 direct gRPC senders (one call each).
+
+    Every mode sends the same signals: add 1 to ``keys`` counters in turn (a batch sends one key's signals in
+    order, different keys concurrently). Totals are checked exactly after each run.
+    """
+    rates: dict[str, list[float]] = {}
+    modes = {"batch": None, "direct_1": 1, "direct_32": 32}
+    with Stack("app") as stack, stack.client() as client:
+        for round_number in range(repeat):
+            for mode, senders in modes.items():
+                prefix = f"bench-batch-{mode}-{round_number}-"
+                names = [f"{prefix}{number}" for number in range(keys)]
+                started = time.perf_counter()
+                if senders is None:
+                    asyncio.run(_signal_in_batches(stack.base_url, names, signals, batch_size))
+                else:
+                    _signal_keys_directly(client, names, signals, senders)
+                rates.setdefault(mode, []).append(signals / (time.perf_counter() - started))
+                _expect_counters(stack.base_url, prefix, Counter(names[number % keys] for number in range(signals)))
+    medians = {mode: statistics.median(values) for mode, values in rates.items()}
+    return {
+        "signals_per_run": signals,
+        "batch_size": batch_size,
+        "keys": keys,
+        "signals_per_second": medians,
+        "ratio_batch_over_direct": {senders: medians["batch"] / medians[f"direct_{senders}"] for senders in (1, 32)},
+        "runs": rates,
+    }
+
+
+async def _signal_in_batches(base_url: str, keys: list[str], signals: int, batch_size: int) -> None:
+    entries = [{"key": keys[number % len(keys)], "operation": "add", "amount": 1} for number in range(signals)]
+    async with _load_generator(1) as http:
+        for first in range(0, signals, batch_size):
+            body = {"signals": entries[first : first + batch_size]}
+            async with http.post(f"{base_url}/batch/signals", json=body) as response:
+                response.raise_for_status()
+
+
+def _signal_keys_directly(client: Any, keys: list[str], signals: int, senders: int) -> None:
+    entities = [EntityInstanceId("counter", key) for key in keys]
+    with ThreadPoolExecutor(senders) as pool:
+        list(pool.map(lambda n: client.signal_entity(entities[n % len(keys)], "add", input=1), range(signals)))
+
+
+def start_batch_rate(starts: int, batch_size: int, repeat: int) -> dict[str, Any]:
+    """Empty fan-outs started/s in batches by one HTTP sender, against one and 32 direct gRPC senders.
+
+    Every start must then complete with the empty fan-out's output.
+    """
+    rates: dict[str, list[float]] = {}
+    modes = {"batch": None, "direct_1": 1, "direct_32": 32}
+    with Stack("app") as stack, stack.client() as client:
+        for _ in range(repeat):
+            for mode, senders in modes.items():
+                started = time.perf_counter()
+                if senders is None:
+                    ids = asyncio.run(_start_in_batches(stack.base_url, starts, batch_size))
+                else:
+                    ids = _start_directly(client, starts, senders)
+                rates.setdefault(mode, []).append(starts / (time.perf_counter() - started))
+                _expect_empty_fan_outs(client, ids)
+    medians = {mode: statistics.median(values) for mode, values in rates.items()}
+    return {
+        "starts_per_run": starts,
+        "batch_size": batch_size,
+        "starts_per_second": medians,
+        "ratio_batch_over_direct": {senders: medians["batch"] / medians[f"direct_{senders}"] for senders in (1, 32)},
+        "runs": rates,
+    }
+
+
+def _start_directly(client: Any, starts: int, senders: int) -> list[str]:
+    with ThreadPoolExecutor(senders) as pool:
+        return list(
+            pool.map(
+                lambda _: client.schedule_new_orchestration("fan_out_fan_in_orchestrator", input=[]), range(starts)
+            )
+        )
+
+
+async def _start_in_batches(base_url: str, starts: int, batch_size: int) -> list[str]:
+    ids: list[str] = []
+    async with _load_generator(1) as http:
+        for first in range(0, starts, batch_size):
+            body = {"inputs": [[]] * min(batch_size, starts - first)}
+            async with http.post(f"{base_url}/batch/orchestrators/fan_out_fan_in_orchestrator", json=body) as response:
+                response.raise_for_status()
+                ids += [instance["id"] for instance in (await response.json())["instances"]]
+    return ids
+
+
+def _expect_empty_fan_outs(client: Any, ids: list[str]) -> None:
+    for instance_id in ids:
+        state = client.wait_for_orchestration_completion(instance_id, timeout=120)
+        if state is None or state.get_output() != {"total_items": 0, "sum": 0, "average": 0}:
+            raise RuntimeError(f"{instance_id} finished wrong: {state}")
+
+
+def _expect_counters(base_url: str, prefix: str, expected: dict[str, int], timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    values: dict[str, int] = {}
+    while time.monotonic() < deadline:
+        response = httpx.get(f"{base_url}/counters", params={"prefix": prefix}, timeout=30)
+        if response.status_code == 200:
+            values = {counter["key"]: counter["value"] for counter in response.json()["counters"]}
+            if values == expected:
+                return
+        time.sleep(0.1)
+    wrong = {key: values.get(key) for key, value in expected.items() if values.get(key) != value}
+    raise RuntimeError(f"counters {prefix}* hold {wrong} where the signals sent say otherwise: signals were lost")
 
 
 def _expect_counter(base_url: str, key: str, expected: int, timeout: float = 120) -> None:

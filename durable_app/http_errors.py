@@ -9,8 +9,9 @@ from collections.abc import Awaitable, Callable
 import azure.functions as func
 import grpc
 
+from durable_app.batch import BatchOutcome
 from durable_app.http_requests import BadRequest
-from durable_app.http_responses import error_response
+from durable_app.http_responses import error_response, json_response
 
 logger = logging.getLogger(__name__)
 
@@ -75,3 +76,29 @@ def _scheduler_message(error: grpc.aio.AioRpcError, req: func.HttpRequest) -> st
             "pick another id or start again once it has finished"
         )
     return f"scheduler: {error.code().name}: {error.details()}"
+
+
+BATCH_FAILURE_STATUS = {
+    grpc.StatusCode.ALREADY_EXISTS: 409,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: 429,
+    grpc.StatusCode.UNAVAILABLE: 503,
+    grpc.StatusCode.DEADLINE_EXCEEDED: 504,
+}
+"""A batch's first failure as the answer's status; any other failure is 502."""
+
+
+def batch_failure(outcome: BatchOutcome, entry_field: str, extra: dict[str, object]) -> func.HttpResponse:
+    """The error shape plus where every entry ended (``queued``/``failed``/``uncertain``), so a client can
+    resend exactly what is missing; ``field`` names the entry the scheduler refused (``entry_field[i]``)."""
+    error = outcome.error
+    code = error.code() if isinstance(error, grpc.aio.AioRpcError) else None
+    status = BATCH_FAILURE_STATUS.get(code, 502) if code is not None else 502
+    index = outcome.error_index
+    field = f"{entry_field}[{index}]" if status == 409 else None
+    if isinstance(error, grpc.aio.AioRpcError):
+        message = f"entry {index}: scheduler: {error.code().name}: {error.details()}"
+    else:
+        message = f"entry {index}: {type(error).__name__}"
+    logger.warning("Batch stopped at entry %s: %s", index, message)
+    body = {"error": message, "field": field, **outcome.lists(), **extra}
+    return json_response(body, status=status)

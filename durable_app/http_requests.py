@@ -10,6 +10,9 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import azure.functions as func
@@ -27,6 +30,18 @@ DEFAULT_FAN_OUT_COUNT = 10
 
 SIGNAL_OPERATIONS = ("add", "subtract", "reset")
 """Counter operations a client may signal; ``get`` is a read (``GET /counters/{key}``)."""
+
+MAX_BATCH_SIGNALS = 1000
+"""The most signals one ``POST /batch/signals`` may carry; larger sets go in several requests."""
+
+MAX_BATCH_STARTS = 500
+"""The most orchestrations one ``POST /batch/orchestrators/{name}`` may start."""
+
+MAX_BATCH_WORK_ITEMS = 10 * MAX_FAN_OUT_ITEMS
+"""The most fan-out work items one batch may start in all, so one request cannot queue unbounded work."""
+
+BATCH_ORCHESTRATORS = ("fan_out_fan_in_orchestrator", "counter_workflow")
+"""Orchestrations ``POST /batch/orchestrators/{name}`` starts."""
 
 MAX_NUMBER_MAGNITUDE = 2**53
 """Items and amounts stay within JSON's exactly representable integers, so sums of squares stay finite."""
@@ -186,6 +201,11 @@ def signal_amount(operation: str, body: Any, params: Any) -> int | None:
     else:
         value = body
     amount = _json_integer(value, "amount") if body is not None else _query_integer(params.get("amount"), "amount")
+    return _amount_for(operation, amount)
+
+
+def _amount_for(operation: str, amount: int | None) -> int | None:
+    """The operation's rule: ``reset`` takes no amount, ``add``/``subtract`` need one within 2^53."""
     if operation == "reset":
         if amount is not None:
             raise BadRequest("amount", "reset takes no amount")
@@ -252,3 +272,112 @@ def _query_integer(value: str | None, field: str) -> int | None:
     if not _INTEGER_PATTERN.fullmatch(value.strip()):
         raise BadRequest(field, f"{field} must be an integer, got {json_words(value)}")
     return int(value)
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One validated entry of a signal batch."""
+
+    key: str
+    operation: str
+    amount: int | None
+
+
+@dataclass(frozen=True)
+class Start:
+    """One validated entry of a start batch: the orchestration's input and the caller's id, if any."""
+
+    input: Any
+    instance_id: str | None
+
+
+def signal_batch(body: Any) -> list[Signal]:
+    """``{"signals": [{"key", "operation", "amount"}, ...]}``, every entry checked before any is sent."""
+    entries = _batch_list(body, "signals", MAX_BATCH_SIGNALS, optional=())
+    return [_signal_entry(entry, f"signals[{index}]") for index, entry in enumerate(entries)]
+
+
+def _signal_entry(entry: Any, field: str) -> Signal:
+    if not isinstance(entry, dict):
+        raise BadRequest(field, f'{field} must be an object {{"key", "operation", "amount"}}, got {json_words(entry)}')
+    unknown = sorted(set(entry) - {"key", "operation", "amount"})
+    if unknown:
+        raise BadRequest(f"{field}.{unknown[0]}", f'{field}: unknown field "{unknown[0]}"')
+    with _within(field):
+        key = identifier(entry.get("key"), "key")
+        operation = signal_operation(entry.get("operation"))
+        amount = _amount_for(operation, _json_integer(entry.get("amount"), "amount"))
+    return Signal(key, operation, amount)
+
+
+def start_batch(name: str, body: Any) -> list[Start]:
+    """``{"inputs": [...], "instance_ids": [...]}``: each input as the single start takes its body.
+
+    ``instance_ids`` is optional; when given it has one id (or ``null`` for a generated one) per input.
+    """
+    entries = _batch_list(body, "inputs", MAX_BATCH_STARTS, optional=("instance_ids",))
+    inputs = [_start_input(name, entry, f"inputs[{index}]") for index, entry in enumerate(entries)]
+    work_items = sum(len(value) for value in inputs if isinstance(value, list))
+    if work_items > MAX_BATCH_WORK_ITEMS:
+        raise BadRequest(
+            "inputs", f"inputs hold {work_items} work items in all; the maximum per batch is {MAX_BATCH_WORK_ITEMS}"
+        )
+    ids = _instance_ids(body.get("instance_ids"), len(inputs))
+    return [Start(value, instance_id) for value, instance_id in zip(inputs, ids, strict=True)]
+
+
+def _start_input(name: str, entry: Any, field: str) -> Any:
+    try:
+        if name == "fan_out_fan_in_orchestrator":
+            return fan_out_items(entry, {})
+        return entity_key_input(entry, {})
+    except BadRequest as error:
+        inner = error.field
+        if inner == "body" or (isinstance(entry, list) and inner == "items"):
+            inner = ""
+        elif isinstance(entry, list) and inner.startswith("items["):
+            inner = inner.removeprefix("items")
+        else:
+            inner = f".{inner}"
+        raise BadRequest(f"{field}{inner}", f"{field}: {error.message}", error.status) from None
+
+
+def _instance_ids(value: Any, count: int) -> list[str | None]:
+    if value is None:
+        return [None] * count
+    if not isinstance(value, list) or len(value) != count:
+        raise BadRequest("instance_ids", f"instance_ids must be an array of {count} ids (null for a generated one)")
+    seen: dict[str, int] = {}
+    ids = []
+    for index, entry in enumerate(value):
+        field = f"instance_ids[{index}]"
+        instance_id = None if entry is None else identifier(entry, field)
+        if instance_id is not None and instance_id in seen:
+            raise BadRequest(field, f"{field} repeats instance_ids[{seen[instance_id]}]")
+        if instance_id is not None:
+            seen[instance_id] = index
+        ids.append(instance_id)
+    return ids
+
+
+def _batch_list(body: Any, field: str, maximum: int, optional: tuple[str, ...]) -> list[Any]:
+    if not isinstance(body, dict):
+        raise BadRequest("body", f'body must be an object {{"{field}": [...]}}, got {json_words(body)}')
+    unknown = sorted(set(body) - {field, *optional})
+    if unknown:
+        raise BadRequest(unknown[0], f'unknown field "{unknown[0]}"; expected "{field}"')
+    entries = body.get(field)
+    if not isinstance(entries, list):
+        raise BadRequest(field, f"{field} must be a JSON array, got {json_words(entries)}")
+    if len(entries) > maximum:
+        raise BadRequest(field, f"{field} has {len(entries)} entries; the maximum per request is {maximum}")
+    return entries
+
+
+@contextmanager
+def _within(prefix: str) -> Iterator[None]:
+    """Name a refusal inside a batch entry by its place: ``amount`` becomes ``signals[3].amount``."""
+    try:
+        yield
+    except BadRequest as error:
+        raise BadRequest(f"{prefix}.{error.field}", f"{prefix}: {error.message}", error.status) from None

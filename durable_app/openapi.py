@@ -9,9 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from durable_app.batch import MAX_IN_FLIGHT
 from durable_app.http_requests import (
+    BATCH_ORCHESTRATORS,
     DEFAULT_FAN_OUT_COUNT,
     ID_PATTERN,
+    MAX_BATCH_SIGNALS,
+    MAX_BATCH_STARTS,
+    MAX_BATCH_WORK_ITEMS,
     MAX_BODY_BYTES,
     MAX_FAN_OUT_ITEMS,
     MAX_NUMBER_MAGNITUDE,
@@ -107,17 +112,35 @@ def _start(summary: str, body: Schema, query: list[Schema], path_id: bool) -> Sc
     return {"post": _operation(summary, responses, parameters=parameters, body=body)}
 
 
-def _fan_out(path_id: bool) -> Schema:
+COUNT: Schema = {"type": "integer", "minimum": 0, "maximum": MAX_FAN_OUT_ITEMS}
+KEY: Schema = {"type": "string", "pattern": ID_PATTERN}
+
+
+def _fan_out_input() -> Schema:
     items = {"type": "array", "maxItems": MAX_FAN_OUT_ITEMS, "items": NUMBER}
-    count = {"type": "integer", "minimum": 0, "maximum": MAX_FAN_OUT_ITEMS}
+    return {
+        "anyOf": [
+            items,
+            {"type": "object", "properties": {"items": items}, "additionalProperties": False},
+            {"type": "object", "properties": {"count": _nullable(COUNT)}, "additionalProperties": False},
+        ]
+    }
+
+
+def _entity_key_input() -> Schema:
+    entity_key = {
+        "type": "object",
+        "properties": {"entity_key": KEY},
+        "required": ["entity_key"],
+        "additionalProperties": False,
+    }
+    return {"anyOf": [KEY, entity_key]}
+
+
+def _fan_out(path_id: bool) -> Schema:
+    count = COUNT
     body = _optional_body(
-        {
-            "anyOf": [
-                items,
-                {"type": "object", "properties": {"items": items}, "additionalProperties": False},
-                {"type": "object", "properties": {"count": _nullable(count)}, "additionalProperties": False},
-            ]
-        },
+        _fan_out_input(),
         f'A JSON array of numbers, {{"items": [...]}} or {{"count": n}} (items 1..n); at most '
         f"{MAX_FAN_OUT_ITEMS} items. Without a body (or with a null count): `?count=`, else "
         f"{DEFAULT_FAN_OUT_COUNT} items.",
@@ -136,19 +159,9 @@ def _fan_out(path_id: bool) -> Schema:
 
 
 def _counter_workflow(path_id: bool) -> Schema:
-    key = {"type": "string", "pattern": ID_PATTERN}
+    key = KEY
     body = _optional_body(
-        {
-            "anyOf": [
-                key,
-                {
-                    "type": "object",
-                    "properties": {"entity_key": key},
-                    "required": ["entity_key"],
-                    "additionalProperties": False,
-                },
-            ]
-        },
+        _entity_key_input(),
         'The entity key: {"entity_key": "k"}, the JSON string "k", or `?entity_key=k` without a body.',
     )
     query = [{"name": "entity_key", "in": "query", "required": False, "allowEmptyValue": True, "schema": key}]
@@ -189,6 +202,8 @@ def _paths() -> Schema:
         ),
         "/instances/{instance_id}/raiseEvent/{event_name}": _raise_event(),
         "/counters/{key}/{operation}": _signal(),
+        "/batch/signals": _signal_batch(),
+        "/batch/orchestrators/{name}": _start_batch(),
         "/counters/{key}": _counter(),
         "/counters": _counters(),
         "/health": _health(),
@@ -281,6 +296,111 @@ def _signal() -> Schema:
     }
 
 
+BATCH_RULES = (
+    "Every entry is validated before anything is sent: one bad entry is a 400 naming it (`signals[3].amount`) "
+    f"and nothing is queued. Entries are then sent concurrently, at most {MAX_IN_FLIGHT} at a time. If the "
+    "scheduler refuses or fails part-way, no new entry is sent and the answer lists every entry's index under "
+    "`queued` (acknowledged), `failed` (certainly not queued: refused, or not sent) or `uncertain` (the "
+    "connection broke while it was in flight: it may have been queued)."
+)
+
+
+def _batch_failures(schema: str, conflict: str | None = None) -> dict[str, Schema]:
+    failures = {
+        "429": _json(_ref(schema), "The scheduler refused an entry for load; the lists say which were queued."),
+        "502": _json(_ref(schema), "The scheduler failed an entry; the lists say which were queued."),
+        "503": _json(_ref(schema), "The scheduler became unreachable; the lists say which were queued."),
+        "504": _json(_ref(schema), "The scheduler did not answer in time; the lists say which were queued."),
+    }
+    if conflict:
+        failures["409"] = _json(_ref(schema), conflict)
+    return failures
+
+
+def _signal_batch() -> Schema:
+    amount = {"type": "integer", "minimum": -MAX_NUMBER_MAGNITUDE, "maximum": MAX_NUMBER_MAGNITUDE}
+    entry = {
+        "type": "object",
+        "required": ["key", "operation"],
+        "properties": {
+            "key": KEY,
+            "operation": {"type": "string", "enum": list(SIGNAL_OPERATIONS)},
+            "amount": _nullable(amount),
+        },
+        "additionalProperties": False,
+    }
+    batch = {
+        "type": "object",
+        "required": ["signals"],
+        "properties": {"signals": {"type": "array", "maxItems": MAX_BATCH_SIGNALS, "items": entry}},
+        "additionalProperties": False,
+    }
+    body = {
+        "required": True,
+        "description": f"Up to {MAX_BATCH_SIGNALS} signals; add/subtract need an amount, reset takes none.",
+        "content": {"application/json": {"schema": batch}},
+    }
+    responses = {
+        "202": _json(_ref("SignalsQueued"), "Every signal was queued."),
+        "400": _error("Bad input, nothing queued; `field` names it (`signals[3].amount`)."),
+    }
+    common = {code: COMMON_ERRORS[code] for code in ("401", "413")}
+    summary = "Signal many counters in one request; signals to one key are applied in the order given."
+    operation = _operation(summary, responses, body=body, errors={**common, **_batch_failures("BatchFailure")})
+    operation["description"] = BATCH_RULES
+    return {"post": operation}
+
+
+def _start_batch() -> Schema:
+    name = {
+        "name": "name",
+        "in": "path",
+        "required": True,
+        "description": "The orchestration to start.",
+        "schema": {"type": "string", "enum": list(BATCH_ORCHESTRATORS)},
+    }
+    batch = {
+        "type": "object",
+        "required": ["inputs"],
+        "properties": {
+            "inputs": {
+                "type": "array",
+                "maxItems": MAX_BATCH_STARTS,
+                "items": {"anyOf": [_fan_out_input(), _entity_key_input(), {"type": "null"}]},
+            },
+            "instance_ids": {"type": "array", "maxItems": MAX_BATCH_STARTS, "items": _nullable(KEY)},
+        },
+        "additionalProperties": False,
+    }
+    body = {
+        "required": True,
+        "description": (
+            f"Up to {MAX_BATCH_STARTS} inputs, each as the single start takes its body (fan-out: numbers, "
+            '{"items": [...]}, {"count": n} or null; counter_workflow: {"entity_key": "k"} or "k"), at most '
+            f"{MAX_BATCH_WORK_ITEMS} fan-out work items in all. Optional `instance_ids`: one per input, in the "
+            "same order, null for a generated one."
+        ),
+        "content": {"application/json": {"schema": batch}},
+    }
+    responses = {
+        "202": _json(_ref("StartsQueued"), "Every instance was started."),
+        "400": _error("Bad input, nothing started; `field` names it (`inputs[2].count`, `instance_ids[1]`)."),
+        "404": _error("No orchestration of that name; `field` is `name`."),
+    }
+    conflict = "A chosen id is taken by a running instance; `field` names it (`instance_ids[1]`)."
+    common = {code: COMMON_ERRORS[code] for code in ("401", "413")}
+    errors = {**common, **_batch_failures("StartBatchFailure", conflict)}
+    operation = _operation(
+        "Start many instances of one orchestration in one request.",
+        responses,
+        parameters=[name],
+        body=body,
+        errors=errors,
+    )
+    operation["description"] = BATCH_RULES.replace("signals[3].amount", "inputs[3].count")
+    return {"post": operation}
+
+
 def _counter() -> Schema:
     responses = {
         "200": _json(_ref("Counter"), "The counter's value."),
@@ -329,6 +449,29 @@ def _components() -> Schema:
     url = {"type": "string"}
     management = ["id", "statusQueryGetUri", "sendEventPostUri", "terminatePostUri", "suspendPostUri"]
     management += ["resumePostUri", "purgeHistoryDeleteUri"]
+    indexes = {"type": "array", "items": {"type": "integer", "minimum": 0}}
+    started = {
+        "type": "array",
+        "description": "One per input, in order: the instance's id and status URL.",
+        "items": {
+            "type": "object",
+            "required": ["id", "statusQueryGetUri"],
+            "properties": {"id": text, "statusQueryGetUri": url},
+        },
+    }
+    batch_failure = {
+        "type": "object",
+        "description": "The error shape plus every entry's index, in exactly one of the three lists.",
+        "required": ["error", "field", "queued", "failed", "uncertain"],
+        "properties": {
+            "error": text,
+            "field": _nullable(text),
+            "queued": indexes,
+            "failed": indexes,
+            "uncertain": indexes,
+        },
+        "additionalProperties": False,
+    }
     return {
         "securitySchemes": {
             "functionKeyQuery": {"type": "apiKey", "in": "query", "name": "code"},
@@ -390,6 +533,22 @@ def _components() -> Schema:
                     "operation": {"type": "string", "enum": list(SIGNAL_OPERATIONS)},
                     "amount": _nullable({"type": "integer"}),
                 },
+            },
+            "SignalsQueued": {
+                "type": "object",
+                "required": ["count", "queued"],
+                "properties": {"count": {"type": "integer"}, "queued": indexes},
+            },
+            "StartsQueued": {
+                "type": "object",
+                "required": ["count", "instances"],
+                "properties": {"count": {"type": "integer"}, "instances": started},
+            },
+            "BatchFailure": batch_failure,
+            "StartBatchFailure": {
+                **batch_failure,
+                "required": [*batch_failure["required"], "instances"],
+                "properties": {**batch_failure["properties"], "instances": started},
             },
             "Counter": {
                 "type": "object",

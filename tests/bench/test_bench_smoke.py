@@ -28,6 +28,9 @@ def test_quick_bench_writes_a_complete_report(tmp_path: Path) -> None:
     assert set(results["fan_out_throughput"]["ratio_app_over_bare"]) == {"10", "50"}
     assert all(rate > 0 for rate in results["fan_out_throughput"]["activities_per_second"]["app"].values())
     assert set(results["signal_rate"]["ratio_http_over_direct"]) == {"1", "32"}
+    assert set(results["signal_batch_rate"]["ratio_batch_over_direct"]) == {"1", "32"}
+    assert results["signal_batch_rate"]["signals_per_second"]["batch"] > 0
+    assert set(results["start_batch_rate"]["ratio_batch_over_direct"]) == {"1", "32"}
     assert set(results["persistence"]["ratio_sqlite_over_memory"]) == {"fan_out", "signals"}
     assert results["persistence"]["data_file_mb"] > 0
     assert results["dashboard"]["instances"] == [60, 200]
@@ -39,6 +42,8 @@ def test_quick_bench_writes_a_complete_report(tmp_path: Path) -> None:
     assert results["telemetry"]["exported_requests"] > 0  # the exporting stacks really exported
     report = (tmp_path / "report.md").read_text()
     assert report.count("| 1. fan-out N=") == 2
+    assert report.count("| 3. counter signals, batches of 10 over HTTP") == 2
+    assert report.count("| 3. orchestration starts, batches of 10 over HTTP") == 2
     assert report.count("| 8. telemetry") == 3
     assert results["telemetry"]["io_bound_wall_s"]["on"] > 0
     scale = results["scale_out"]

@@ -65,3 +65,35 @@ def test_terminate_is_immediate_and_a_second_one_is_refused(client_only_stack: L
         again = api.post(terminate)
         assert again.status_code == 409, again.text
         assert again.json()["field"] == "instance_id"
+
+
+def test_a_batch_queued_with_no_worker_running_ends_at_exact_totals_once_one_runs(
+    client_only_stack: LocalStack,
+) -> None:
+    """The whole batch waits in the scheduler; a worker then applies each key's signals in the order given."""
+    keys = [f"queued-batch-{number}" for number in range(10)]
+    per_key = [("add", 7), ("reset", None), ("add", 5), ("subtract", 2), ("add", 10)]
+    signals = [{"key": key, "operation": operation, "amount": amount} for operation, amount in per_key for key in keys]
+    with httpx.Client(base_url=client_only_stack.base_url, timeout=30) as api:
+        sent = api.post("/batch/signals", json={"signals": signals})
+        assert sent.status_code == 202, sent.text
+        assert sent.json()["count"] == len(signals)
+        assert api.get("/counters", params={"prefix": "queued-batch-"}).json() == {"counters": []}
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "tests.helpers.worker_process", str(client_only_stack.scheduler_port)],
+            cwd=ROOT,
+            env=client_only_stack.process_env(),
+        )
+        try:
+            deadline = time.monotonic() + 60
+            values: dict[str, int] = {}
+            while time.monotonic() < deadline:
+                listed = api.get("/counters", params={"prefix": "queued-batch-"}).json()["counters"]
+                values = {counter["key"]: counter["value"] for counter in listed}
+                if values == dict.fromkeys(keys, 13):
+                    break
+                time.sleep(0.1)
+            assert values == dict.fromkeys(keys, 13)
+        finally:
+            worker.terminate()
+            worker.wait(15)

@@ -102,6 +102,17 @@ def signal(stack: LocalStack, secrets_in_env: dict[str, str]) -> str:
     return counter_key
 
 
+@pytest.fixture(scope="module")
+def batch(stack: LocalStack, secrets_in_env: dict[str, str]) -> list[str]:
+    """One batch request signalling three counters, sent concurrently."""
+    key = {"code": secrets_in_env["LOCAL_FUNCTION_KEY"]}
+    keys = [f"batched-{uuid.uuid4().hex[:8]}" for _ in range(3)]
+    signals = [{"key": counter_key, "operation": "add", "amount": 1} for counter_key in keys]
+    with httpx.Client(base_url=stack.base_url, timeout=30, params=key) as api:
+        assert api.post("/batch/signals", json={"signals": signals}).status_code == 202
+    return keys
+
+
 def kind(envelope: Envelope) -> str:
     return envelope["name"].rsplit(".", 1)[-1]
 
@@ -211,6 +222,26 @@ def test_an_http_signal_is_traced_from_its_request_to_the_entity_operation(
     assert base(operation)["name"] == "entity:counter:add"
     assert operation_id(operation) == operation_id(request[0])  # one trace from the request to the entity
     assert operation["tags"]["ai.operation.parentId"] == base(signal_span)["id"]
+
+
+def test_every_signal_of_a_batch_carries_the_requests_trace(ingestion: IngestionStandIn, batch: list[str]) -> None:
+    """The signals are sent concurrently; each still gets its span under the one request, and its operation."""
+    entity_ids = {f"@counter@{key}" for key in batch}
+
+    def traced(received: list[Envelope]) -> bool:
+        spans = [e for e in received if properties(e).get("app.entity_id") in entity_ids]
+        operations = [e for e in received if properties(e).get("durabletask.task.instance_id") in entity_ids]
+        return len(spans) == len(operations) == len(batch)
+
+    received = ingestion.wait_for(traced)
+    spans = [e for e in received if properties(e).get("app.entity_id") in entity_ids]
+    (request,) = [e for e in received if kind(e) == "Request" and base(e)["name"] == "signal_counters"]
+    assert {e["tags"]["ai.operation.parentId"] for e in spans} == {base(request)["id"]}
+    assert {operation_id(e) for e in spans} == {operation_id(request)}
+    operations = [e for e in received if properties(e).get("durabletask.task.instance_id") in entity_ids]
+    assert {operation_id(e) for e in operations} == {operation_id(request)}
+    parents = {e["tags"]["ai.operation.parentId"]: properties(e)["durabletask.task.instance_id"] for e in operations}
+    assert {base(span)["id"]: properties(span)["app.entity_id"] for span in spans} == parents
 
 
 def test_identity_auth_and_no_secret_in_any_exported_item(

@@ -11,6 +11,9 @@ from durable_app.host_config import route_prefix
 from durable_app.openapi import openapi_document
 from local_stack.functions_host import registered_functions
 
+BATCH_FAILURES = ["BatchFailure", "StartBatchFailure"]
+"""What a batch answers when the scheduler fails part-way: which entries were queued, and which not."""
+
 _OPTIONAL = re.compile(r"/\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)\?\}$")
 
 
@@ -51,9 +54,20 @@ def test_every_operation_documents_the_error_shape_for_its_refusals() -> None:
         "properties": {"error": {"type": "string"}, "field": {"anyOf": [{"type": "string"}, {"type": "null"}]}},
         "additionalProperties": False,
     }
+    schemas = document["components"]["schemas"]
+    for name in BATCH_FAILURES:  # the error shape plus the lists, so any client reading errors reads these too
+        assert {"error", "field"} <= set(schemas[name]["required"])
+        assert schemas[name]["properties"]["field"] == schemas["Error"]["properties"]["field"]
     for path, item in document["paths"].items():
         for method, operation in item.items():
             for status, response in operation["responses"].items():
                 if status.startswith(("4", "5")) and path != "/health":
                     schema = response["content"]["application/json"]["schema"]
-                    assert schema == {"$ref": "#/components/schemas/Error"}, (method, path, status)
+                    allowed = ["Error"]
+                    if path.startswith("/batch/") and status in ("409", "429", "502", "503", "504"):
+                        allowed = BATCH_FAILURES
+                    assert schema in [{"$ref": f"#/components/schemas/{name}"} for name in allowed], (
+                        method,
+                        path,
+                        status,
+                    )

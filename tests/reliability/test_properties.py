@@ -1,9 +1,9 @@
 """Property tests through the HTTP API: whatever the input, the durable result is exactly the model's.
 
-Counters: random interleavings of add/subtract/reset on several keys. Each key is then read through
-``counter_workflow``, whose ``get`` is queued behind every earlier signal, so its answer is exact with no
-waiting on timing: the model's value plus the workflow's own +12. Fan-out: random integer lists (empty and
-negative included) give the model's count, sum of squares and average.
+Counters: random interleavings of add/subtract/reset on several keys, one request each or all in one batch.
+Each key is then read through ``counter_workflow``, whose ``get`` is queued behind every earlier signal, so
+its answer is exact with no waiting on timing: the model's value plus the workflow's own +12. Fan-out: random
+integer lists (empty and negative included) give the model's count, sum of squares and average.
 """
 
 from __future__ import annotations
@@ -61,6 +61,26 @@ def test_counter_operations_end_at_the_models_value(stack: LocalStack, ops: list
             output = wait_for_output(api, started.json()["statusQueryGetUri"])["output"]
             assert output == f"Counter '{entity_key}' final value: {expected + WORKFLOW_DELTA}"
             assert api.get(f"/counters/{entity_key}").json()["value"] == expected + WORKFLOW_DELTA
+
+
+@PROPERTY_SETTINGS
+@given(ops=st.lists(operations, min_size=1, max_size=60))
+def test_one_batch_of_signals_ends_at_the_models_value(
+    stack: LocalStack, ops: list[tuple[str, str, int | None]]
+) -> None:
+    """The same interleavings sent as one batch: concurrent across keys, in order within each."""
+    run = uuid.uuid4().hex[:8]
+    signals = [{"key": f"{run}-{key}", "operation": operation, "amount": amount} for key, operation, amount in ops]
+    with httpx.Client(base_url=stack.base_url, timeout=30) as api:
+        sent = api.post("/batch/signals", json={"signals": signals})
+        assert sent.status_code == 202, sent.text
+        assert sent.json() == {"count": len(ops), "queued": list(range(len(ops)))}
+        for key, expected in model(ops).items():
+            entity_key = f"{run}-{key}"
+            started = api.post("/orchestrators/counter_workflow", json={"entity_key": entity_key})
+            assert started.status_code == 202, started.text
+            output = wait_for_output(api, started.json()["statusQueryGetUri"])["output"]
+            assert output == f"Counter '{entity_key}' final value: {expected + WORKFLOW_DELTA}"
 
 
 @PROPERTY_SETTINGS

@@ -11,7 +11,13 @@ from types import ModuleType
 import httpx
 import pytest
 
-from durable_app.http_requests import MAX_BODY_BYTES, MAX_FAN_OUT_ITEMS
+from durable_app.http_requests import (
+    MAX_BATCH_SIGNALS,
+    MAX_BATCH_STARTS,
+    MAX_BATCH_WORK_ITEMS,
+    MAX_BODY_BYTES,
+    MAX_FAN_OUT_ITEMS,
+)
 from local_stack.functions_host import registered_functions
 from local_stack.ports import free_port, wait_for_port
 from tests.helpers.stack import HOST, ROOT, LocalStack
@@ -32,6 +38,8 @@ BODY_ROUTES = [
     "/orchestrators/fan_out_fan_in_orchestrator/an-id",
     "/orchestrators/counter_workflow",
     "/counters/some-key/add",
+    "/batch/signals",
+    "/batch/orchestrators/fan_out_fan_in_orchestrator",
     "/instances/some-id/terminate",
     "/instances/some-id/suspend",
     "/instances/some-id/resume",
@@ -118,3 +126,33 @@ def test_more_items_than_the_maximum_is_a_400(api: httpx.Client, request_args: d
     assert response.status_code == 400, response.text
     assert response.json()["field"] == field
     assert str(MAX_FAN_OUT_ITEMS) in response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field", "maximum"),
+    [
+        (
+            "/batch/signals",
+            {"signals": [{"key": "k", "operation": "reset"}] * (MAX_BATCH_SIGNALS + 1)},
+            "signals",
+            MAX_BATCH_SIGNALS,
+        ),
+        (
+            "/batch/orchestrators/counter_workflow",
+            {"inputs": ["k"] * (MAX_BATCH_STARTS + 1)},
+            "inputs",
+            MAX_BATCH_STARTS,
+        ),
+        (
+            "/batch/orchestrators/fan_out_fan_in_orchestrator",
+            {"inputs": [{"count": MAX_FAN_OUT_ITEMS}] * (MAX_BATCH_WORK_ITEMS // MAX_FAN_OUT_ITEMS + 1)},
+            "inputs",
+            MAX_BATCH_WORK_ITEMS,
+        ),
+    ],
+)
+def test_a_batch_above_its_limits_is_a_400(api: httpx.Client, path: str, body: dict, field: str, maximum: int) -> None:
+    response = api.post(path, json=body)
+    assert response.status_code == 400, response.text
+    assert response.json()["field"] == field
+    assert str(maximum) in response.json()["error"]

@@ -1,0 +1,125 @@
+"""The batch validators: every entry is checked, and a refusal names the entry's exact field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from durable_app.http_requests import (
+    MAX_BATCH_SIGNALS,
+    MAX_BATCH_STARTS,
+    MAX_BATCH_WORK_ITEMS,
+    MAX_FAN_OUT_ITEMS,
+    BadRequest,
+    Signal,
+    Start,
+    signal_batch,
+    start_batch,
+)
+
+
+def refusal(function: Any, *arguments: Any) -> BadRequest:
+    with pytest.raises(BadRequest) as caught:
+        function(*arguments)
+    return caught.value
+
+
+def test_a_signal_batch_keeps_its_entries_in_order() -> None:
+    body = {
+        "signals": [
+            {"key": "a", "operation": "reset"},
+            {"key": "a", "operation": "add", "amount": 5},
+            {"key": "b", "operation": "subtract", "amount": -2},
+            {"key": "c", "operation": "reset", "amount": None},
+        ]
+    }
+    assert signal_batch(body) == [
+        Signal("a", "reset", None),
+        Signal("a", "add", 5),
+        Signal("b", "subtract", -2),
+        Signal("c", "reset", None),
+    ]
+    assert signal_batch({"signals": []}) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "words"),
+    [
+        (None, "body", 'body must be an object {"signals": [...]}'),
+        ([], "body", "got an array"),
+        ({}, "signals", "signals must be a JSON array, got null"),
+        ({"signals": {}}, "signals", "got an object"),
+        ({"signals": [], "extra": 1}, "extra", 'unknown field "extra"'),
+        ({"signals": [{"key": "a", "operation": "add", "amount": 1}, 5]}, "signals[1]", "got 5"),
+        ({"signals": [{"key": "a", "operation": "add"}]}, "signals[0].amount", "add needs an integer amount"),
+        ({"signals": [{"key": "a", "operation": "add", "amount": "5"}]}, "signals[0].amount", 'the string "5"'),
+        ({"signals": [{"key": "a", "operation": "add", "amount": 1.5}]}, "signals[0].amount", "got 1.5"),
+        ({"signals": [{"key": "a", "operation": "add", "amount": True}]}, "signals[0].amount", "got true"),
+        ({"signals": [{"key": "a", "operation": "add", "amount": {"amount": 1}}]}, "signals[0].amount", "object"),
+        ({"signals": [{"key": "a", "operation": "add", "amount": 2**60}]}, "signals[0].amount", "2^53"),
+        ({"signals": [{"key": "a", "operation": "reset", "amount": 3}]}, "signals[0].amount", "reset takes no"),
+        ({"signals": [{"key": "a", "operation": "get"}]}, "signals[0].operation", 'got the string "get"'),
+        ({"signals": [{"operation": "reset"}]}, "signals[0].key", "got null"),
+        ({"signals": [{"key": "a b", "operation": "reset"}]}, "signals[0].key", "1-100 characters"),
+        ({"signals": [{"key": "a", "operation": "reset", "colour": 1}]}, "signals[0].colour", 'unknown field "colour"'),
+    ],
+)
+def test_a_bad_signal_batch_names_the_field(body: Any, field: str, words: str) -> None:
+    error = refusal(signal_batch, body)
+    assert (error.status, error.field) == (400, field)
+    assert words in error.message
+
+
+def test_the_fourth_bad_entry_is_named_even_when_the_others_are_good() -> None:
+    good = {"key": "k", "operation": "add", "amount": 1}
+    error = refusal(signal_batch, {"signals": [good, good, good, {**good, "amount": None}, good]})
+    assert error.field == "signals[3].amount"
+    assert error.message.startswith("signals[3]: ")
+
+
+def test_a_signal_batch_above_the_maximum_is_refused_naming_signals() -> None:
+    entry = {"key": "k", "operation": "reset"}
+    assert len(signal_batch({"signals": [entry] * MAX_BATCH_SIGNALS})) == MAX_BATCH_SIGNALS
+    error = refusal(signal_batch, {"signals": [entry] * (MAX_BATCH_SIGNALS + 1)})
+    assert (error.field, error.status) == ("signals", 400)
+    assert str(MAX_BATCH_SIGNALS) in error.message
+
+
+def test_start_batches_take_each_input_as_the_single_start_does() -> None:
+    fan_outs = start_batch("fan_out_fan_in_orchestrator", {"inputs": [[1, 2], {"count": 3}, {"items": [4]}, None]})
+    assert [start.input for start in fan_outs] == [[1, 2], [1, 2, 3], [4], list(range(1, 11))]
+    workflows = start_batch("counter_workflow", {"inputs": [{"entity_key": "a"}, "b"], "instance_ids": ["x", None]})
+    assert workflows == [Start("a", "x"), Start("b", None)]
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "field"),
+    [
+        ("fan_out_fan_in_orchestrator", {"inputs": [[1], [1, "two"]]}, "inputs[1][1]"),
+        ("fan_out_fan_in_orchestrator", {"inputs": [{"items": [True]}]}, "inputs[0].items[0]"),
+        ("fan_out_fan_in_orchestrator", {"inputs": [{"count": -1}]}, "inputs[0].count"),
+        ("fan_out_fan_in_orchestrator", {"inputs": [{"colour": 1}]}, "inputs[0].colour"),
+        ("fan_out_fan_in_orchestrator", {"inputs": ["text"]}, "inputs[0]"),
+        ("fan_out_fan_in_orchestrator", {"inputs": [list(range(MAX_FAN_OUT_ITEMS + 1))]}, "inputs[0]"),
+        ("counter_workflow", {"inputs": [{"entity_key": "a"}, {}]}, "inputs[1].entity_key"),
+        ("counter_workflow", {"inputs": [5]}, "inputs[0]"),
+        ("counter_workflow", {"inputs": ["a", "b"], "instance_ids": ["x"]}, "instance_ids"),
+        ("counter_workflow", {"inputs": ["a", "b"], "instance_ids": ["x", "bad id"]}, "instance_ids[1]"),
+        ("counter_workflow", {"inputs": ["a", "b"], "instance_ids": ["x", "x"]}, "instance_ids[1]"),
+        ("counter_workflow", {"inputs": ["a"], "ids": ["x"]}, "ids"),
+        ("counter_workflow", {"inputs": ["a"] * (MAX_BATCH_STARTS + 1)}, "inputs"),
+        ("fan_out_fan_in_orchestrator", {"inputs": [{"count": MAX_FAN_OUT_ITEMS}] * 11}, "inputs"),
+    ],
+)
+def test_a_bad_start_batch_names_the_field(name: str, body: Any, field: str) -> None:
+    error = refusal(start_batch, name, body)
+    assert (error.status, error.field) == (400, field)
+
+
+def test_the_work_item_cap_counts_every_fan_out_of_the_batch() -> None:
+    full = {"count": MAX_FAN_OUT_ITEMS}
+    per_batch = MAX_BATCH_WORK_ITEMS // MAX_FAN_OUT_ITEMS
+    assert len(start_batch("fan_out_fan_in_orchestrator", {"inputs": [full] * per_batch})) == per_batch
+    error = refusal(start_batch, "fan_out_fan_in_orchestrator", {"inputs": [full] * per_batch + [[1]]})
+    assert str(MAX_BATCH_WORK_ITEMS) in error.message

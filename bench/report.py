@@ -42,7 +42,7 @@ def markdown(r: dict[str, Any]) -> str:
         "# Benchmark report",
         "",
         f"Machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}. Command: `{r['command']}`.",
-        f"Medians of {r['repeat']} interleaved runs per configuration.",
+        f"Medians of {r['repeat']} interleaved runs per configuration (fan-outs of 100 items: 10 pairs per run).",
         "",
         "| scenario | measure | result | target |",
         "|---|---|---|---|",
@@ -51,7 +51,7 @@ def markdown(r: dict[str, Any]) -> str:
     for n, ratio in fan_out["ratio_app_over_bare"].items():
         app, bare = fan_out["activities_per_second"]["app"][n], fan_out["activities_per_second"]["bare"][n]
         lines.append(
-            f"| 1. fan-out N={n} | activities/s app / bare | {app:.0f} / {bare:.0f} = **{ratio:.2f}x** | >= 0.9x |"
+            f"| 1. fan-out N={n} | activities/s app / bare | {app:.0f} / {bare:.0f} = **{ratio:.2f}x** | >= 0.95x |"
         )
     io = r["io_bound_fan_out"]
     lines += [

@@ -68,8 +68,11 @@ def markdown(r: dict[str, Any]) -> str:
             f"| 3. counter signals, {senders} sender(s) | signals/s HTTP / direct gRPC | "
             f"{http:.0f} / {direct:.0f} = **{ratio:.2f}x** | >= 0.8x |"
         )
-    lines += _signal_batch_rows(r["signal_batch_rate"])
-    lines += _start_batch_rows(r["start_batch_rate"])
+    signals, starts = r["signal_batch_rate"], r["start_batch_rate"]
+    signals_label = f"counter signals, batches of {signals['batch_size']} over HTTP, 1 sender, {signals['keys']} keys"
+    starts_label = f"orchestration starts, batches of {starts['batch_size']} over HTTP, 1 sender"
+    lines += _batch_rows(signals, "signals", signals_label, ">= 2x")
+    lines += _batch_rows(starts, "starts", starts_label, "")
     stored = r["persistence"]
     for measure, label in (
         ("fan_out", f"fan-out N={stored['fan_out_size']}, activities/s"),
@@ -121,24 +124,13 @@ def markdown(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _signal_batch_rows(batch: dict[str, Any]) -> list[str]:
-    """Section 3, batches: one HTTP sender posting batches against direct single-call gRPC senders."""
-    rates = batch["signals_per_second"]
+def _batch_rows(batch: dict[str, Any], unit: str, label: str, target: str) -> list[str]:
+    """Section 3, batches: one HTTP sender posting batches of ``unit`` against direct single-call gRPC senders."""
+    rates = batch[f"{unit}_per_second"]
+    target_cell = f" {target} |" if target else " |"
     return [
-        f"| 3. counter signals, batches of {batch['batch_size']} over HTTP, 1 sender, {batch['keys']} keys | "
-        f"signals/s batch / direct gRPC {senders} sender(s) | {rates['batch']:.0f} / {rates[f'direct_{senders}']:.0f}"
-        f" = **{ratio:.2f}x** | >= 2x |"
-        for senders, ratio in batch["ratio_batch_over_direct"].items()
-    ]
-
-
-def _start_batch_rows(batch: dict[str, Any]) -> list[str]:
-    """Section 3, start batches: empty fan-outs started in batches against direct single-call senders."""
-    rates = batch["starts_per_second"]
-    return [
-        f"| 3. orchestration starts, batches of {batch['batch_size']} over HTTP, 1 sender | "
-        f"starts/s batch / direct gRPC {senders} sender(s) | {rates['batch']:.0f} / {rates[f'direct_{senders}']:.0f}"
-        f" = **{ratio:.2f}x** | |"
+        f"| 3. {label} | {unit}/s batch / direct gRPC {senders} sender(s) | "
+        f"{rates['batch']:.0f} / {rates[f'direct_{senders}']:.0f} = **{ratio:.2f}x** |{target_cell}"
         for senders, ratio in batch["ratio_batch_over_direct"].items()
     ]
 

@@ -118,16 +118,7 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name}: '{raw}' is not an integer") from None
-    if value < 1:
-        raise SettingsError(f"{name}: must be at least 1, got {value}")
-    return value
+    return _int_at_least(env, name, default, 1)
 
 
 def _log_level(env: Mapping[str, str], name: str, default: int) -> int:
@@ -163,6 +154,10 @@ def non_negative_float(env: Mapping[str, str], name: str, default: float) -> flo
 
 def non_negative_int(env: Mapping[str, str], name: str, default: int) -> int:
     """A whole-number setting that may be zero (used for the work items' CPU work)."""
+    return _int_at_least(env, name, default, 0)
+
+
+def _int_at_least(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -170,6 +165,6 @@ def non_negative_int(env: Mapping[str, str], name: str, default: int) -> int:
         value = int(raw)
     except ValueError:
         raise SettingsError(f"{name}: '{raw}' is not a whole number") from None
-    if value < 0:
-        raise SettingsError(f"{name}: must be a non-negative whole number, got {raw}")
+    if value < minimum:
+        raise SettingsError(f"{name}: must be at least {minimum}, got {raw}")
     return value

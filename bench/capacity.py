@@ -25,6 +25,7 @@ from typing import Any
 
 from bench import report
 from bench.processes import HOST, Stack
+from bench.scenarios import timed_fan_out_over_grpc
 from durable_app.settings import WorkerConcurrency
 from local_stack.scheduler.backlog import read_backlog
 from orchestrations.fan_out_fan_in import burn_cpu
@@ -57,10 +58,10 @@ def capacity(io_items: int, cpu_items: int, cpu_units: int, repeat: int, delays:
         replicas = {kind: stacks.enter_context(Stack("app", settings=settings[kind])) for kind in KINDS}
         for kind, replica in replicas.items():
             _wait_for_workers(replica, 2 if kind == "cpu_bound_2_processes" else 1)
-            _timed_fan_out(replica, 10)  # warm-up: connections and first-call costs stay out of the rate
+            timed_fan_out_over_grpc(replica, 10)  # warm-up: connections and first-call costs stay out of the rate
         for _ in range(repeat):
             for kind, replica in replicas.items():
-                runs[kind].append(items[kind] / _timed_fan_out(replica, items[kind]))
+                runs[kind].append(items[kind] / timed_fan_out_over_grpc(replica, items[kind]))
     rates = {kind: statistics.median(values) for kind, values in runs.items()}
     defaults = WorkerConcurrency()
     return {
@@ -111,19 +112,6 @@ def _wait_for_workers(replica: Stack, count: int, timeout: float = 120) -> None:
         if time.monotonic() > deadline:
             raise RuntimeError(f"{count} worker process(es) never connected")
         time.sleep(0.1)
-
-
-def _timed_fan_out(replica: Stack, n: int) -> float:
-    """Seconds from scheduling a fan-out of ``n`` items to its completion, its sum checked."""
-    with replica.client() as client:
-        started = time.perf_counter()
-        instance_id = client.schedule_new_orchestration("fan_out_fan_in_orchestrator", input=list(range(1, n + 1)))
-        state = client.wait_for_orchestration_completion(instance_id, timeout=900)
-        seconds = time.perf_counter() - started
-    expected = n * (n + 1) * (2 * n + 1) // 6
-    if state is None or state.get_output() is None or state.get_output()["sum"] != expected:
-        raise RuntimeError(f"fan-out of {n} finished wrong: {state}")
-    return seconds
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -33,12 +34,7 @@ def test_a_counter_has_no_value_until_a_worker_runs_its_first_operation(client_o
         assert early.status_code == 404, early.text
         assert early.json()["field"] == "key"
         assert api.get("/counters", params={"prefix": "early"}).json() == {"counters": []}
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "tests.helpers.worker_process", str(client_only_stack.scheduler_port)],
-            cwd=ROOT,
-            env=client_only_stack.process_env(),
-        )
-        try:
+        with _worker_process(client_only_stack):
             deadline = time.monotonic() + 60
             while (response := api.get("/counters/early")).status_code == 404 and time.monotonic() < deadline:
                 time.sleep(0.1)
@@ -48,9 +44,6 @@ def test_a_counter_has_no_value_until_a_worker_runs_its_first_operation(client_o
                 time.sleep(0.1)
                 response = api.get("/counters/early")
             assert response.json()["value"] == 75
-        finally:
-            worker.terminate()
-            worker.wait(15)
 
 
 def test_terminate_is_immediate_and_a_second_one_is_refused(client_only_stack: LocalStack) -> None:
@@ -79,12 +72,7 @@ def test_a_batch_queued_with_no_worker_running_ends_at_exact_totals_once_one_run
         assert sent.status_code == 202, sent.text
         assert sent.json()["count"] == len(signals)
         assert api.get("/counters", params={"prefix": "queued-batch-"}).json() == {"counters": []}
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "tests.helpers.worker_process", str(client_only_stack.scheduler_port)],
-            cwd=ROOT,
-            env=client_only_stack.process_env(),
-        )
-        try:
+        with _worker_process(client_only_stack):
             deadline = time.monotonic() + 60
             values: dict[str, int] = {}
             while time.monotonic() < deadline:
@@ -94,6 +82,18 @@ def test_a_batch_queued_with_no_worker_running_ends_at_exact_totals_once_one_run
                     break
                 time.sleep(0.1)
             assert values == dict.fromkeys(keys, 13)
-        finally:
-            worker.terminate()
-            worker.wait(15)
+
+
+@contextmanager
+def _worker_process(stack: LocalStack) -> Iterator[None]:
+    """A DTS worker in a process of its own, connected to ``stack``'s scheduler while the block runs."""
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "tests.helpers.worker_process", str(stack.scheduler_port)],
+        cwd=ROOT,
+        env=stack.process_env(),
+    )
+    try:
+        yield
+    finally:
+        worker.terminate()
+        worker.wait(15)

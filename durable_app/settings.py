@@ -140,16 +140,23 @@ def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
 
 def non_negative_float(env: Mapping[str, str], name: str, default: float) -> float:
     """A float setting that may be zero (used for the simulated work-item delay)."""
+    value = float_setting(env, name)
+    if value is None:
+        return default
+    if value < 0 or not math.isfinite(value):
+        raise SettingsError(f"{name}: must be a non-negative number, got {env[name].strip()}")
+    return value
+
+
+def float_setting(env: Mapping[str, str], name: str) -> float | None:
+    """The setting as a number, ``None`` when unset or blank; callers check its bounds."""
     raw = env.get(name, "").strip()
     if not raw:
-        return default
+        return None
     try:
-        value = float(raw)
+        return float(raw)
     except ValueError:
         raise SettingsError(f"{name}: '{raw}' is not a number") from None
-    if value < 0 or not math.isfinite(value):
-        raise SettingsError(f"{name}: must be a non-negative number, got {raw}")
-    return value
 
 
 def non_negative_int(env: Mapping[str, str], name: str, default: int) -> int:

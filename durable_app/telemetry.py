@@ -35,7 +35,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerPro
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from durable_app.settings import SettingsError
+from durable_app.settings import SettingsError, float_setting
 
 logger = logging.getLogger(__name__)
 
@@ -97,15 +97,11 @@ class TelemetrySettings:
 
 
 def _percentage(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
+    value = float_setting(env, name)
+    if value is None:
         return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name}: '{raw}' is not a number") from None
     if not 0 <= value <= 100:
-        raise SettingsError(f"{name}: must be between 0 and 100, got {raw}")
+        raise SettingsError(f"{name}: must be between 0 and 100, got {env[name].strip()}")
     return value
 
 

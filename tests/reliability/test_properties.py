@@ -54,13 +54,8 @@ def test_counter_operations_end_at_the_models_value(stack: LocalStack, ops: list
             body = {} if amount is None else {"json": amount}
             sent = api.post(f"/counters/{run}-{key}/{operation}", **body)
             assert sent.status_code == 202, sent.text
-        for key, expected in model(ops).items():
-            entity_key = f"{run}-{key}"
-            started = api.post("/orchestrators/counter_workflow", json={"entity_key": entity_key})
-            assert started.status_code == 202, started.text
-            output = wait_for_output(api, started.json()["statusQueryGetUri"])["output"]
-            assert output == f"Counter '{entity_key}' final value: {expected + WORKFLOW_DELTA}"
-            assert api.get(f"/counters/{entity_key}").json()["value"] == expected + WORKFLOW_DELTA
+        for entity_key, expected in _workflow_totals(api, run, ops).items():
+            assert api.get(f"/counters/{entity_key}").json()["value"] == expected
 
 
 @PROPERTY_SETTINGS
@@ -75,12 +70,20 @@ def test_one_batch_of_signals_ends_at_the_models_value(
         sent = api.post("/batch/signals", json={"signals": signals})
         assert sent.status_code == 202, sent.text
         assert sent.json() == {"count": len(ops), "queued": list(range(len(ops)))}
-        for key, expected in model(ops).items():
-            entity_key = f"{run}-{key}"
-            started = api.post("/orchestrators/counter_workflow", json={"entity_key": entity_key})
-            assert started.status_code == 202, started.text
-            output = wait_for_output(api, started.json()["statusQueryGetUri"])["output"]
-            assert output == f"Counter '{entity_key}' final value: {expected + WORKFLOW_DELTA}"
+        _workflow_totals(api, run, ops)
+
+
+def _workflow_totals(api: httpx.Client, run: str, ops: list[tuple[str, str, int | None]]) -> dict[str, int]:
+    """Run ``counter_workflow`` on each key and check it ends at the model's value plus its own; return those."""
+    totals = {}
+    for key, expected in model(ops).items():
+        entity_key = f"{run}-{key}"
+        started = api.post("/orchestrators/counter_workflow", json={"entity_key": entity_key})
+        assert started.status_code == 202, started.text
+        output = wait_for_output(api, started.json()["statusQueryGetUri"])["output"]
+        assert output == f"Counter '{entity_key}' final value: {expected + WORKFLOW_DELTA}"
+        totals[entity_key] = expected + WORKFLOW_DELTA
+    return totals
 
 
 @PROPERTY_SETTINGS

@@ -6,6 +6,7 @@ instead of surfacing later as a confusing gRPC or thread-pool error.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import os
@@ -67,6 +68,12 @@ class AppSettings:
             sdk_log_level=_log_level(env, "DTS_SDK_LOG_LEVEL", logging.WARNING),
             reconnect_max_seconds=_positive_float(env, "DTS_RECONNECT_MAX_SECONDS", 5.0),
         )
+
+
+@functools.cache
+def app_settings() -> AppSettings:
+    """This process's settings, read from the environment once, on first use."""
+    return AppSettings.from_env()
 
 
 def connection_from_env(env: Mapping[str, str]) -> ConnectionString:

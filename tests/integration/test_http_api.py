@@ -22,7 +22,13 @@ def call(app: ModuleType, handler: str, method: str, path: str, body: Any = None
     request = func.HttpRequest(
         method, f"{BASE}/{path}", body=raw, route_params=kwargs.get("route", {}), params=kwargs.get("params", {})
     )
-    return asyncio.run(getattr(app, handler)(request))
+    return asyncio.run(handler_named(app, handler)(request))
+
+
+def handler_named(app: ModuleType, name: str) -> Any:
+    """The user function of the trigger registered as ``name``, as the Functions host calls it."""
+    functions = {function.get_function_name(): function for function in registered_functions(app.app)}
+    return functions[name].get_user_function()
 
 
 def payload(response: func.HttpResponse) -> Any:

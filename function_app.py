@@ -22,13 +22,13 @@ from durabletask.internal.orchestrator_service_pb2 import OrchestrationIdReusePo
 from durable_app import http_requests as inputs
 from durable_app import instance_routes
 from durable_app.batch import send_batch
+from durable_app.completion import completion_or_check_status, completion_timeout
 from durable_app.http_errors import ApiError, api_errors, batch_failure
 from durable_app.http_responses import (
     TERMINAL,
     api_base_url,
     json_response,
     management_urls,
-    started_response,
     utc_iso,
 )
 from durable_app.openapi import openapi_document
@@ -57,6 +57,7 @@ async def _start(req: func.HttpRequest, orchestrator: object, orchestration_inpu
     # The id is chosen here, not by the SDK: durabletask 1.12 tags its create_orchestration span with an id of
     # its own when none is given, so the span would name an instance that does not exist.
     instance_id = inputs.optional_identifier(req.route_params.get("instance_id"), "instance_id") or uuid.uuid4().hex
+    completion_timeout(req.params)  # a bad ?timeout= refuses the request before anything starts
     new_id = await shared_client(settings).schedule_new_orchestration(
         orchestrator,  # type: ignore[arg-type]
         input=orchestration_input,
@@ -66,7 +67,7 @@ async def _start(req: func.HttpRequest, orchestrator: object, orchestration_inpu
     name = getattr(orchestrator, "__name__", str(orchestrator))
     annotate({ATTR_INSTANCE_ID: new_id, ATTR_NAME: name})
     logger.info("Started %s instance %s", name, new_id)
-    return started_response(req, new_id)
+    return await completion_or_check_status(req, new_id)
 
 
 @app.route(route="orchestrators/fan_out_fan_in_orchestrator/{instance_id?}", methods=["POST"])

@@ -19,12 +19,11 @@ from durable_app.http_requests import (
     MAX_NUMBER_MAGNITUDE,
     SIGNAL_OPERATIONS,
 )
-from durable_app.openapi_instances import instance_paths, instance_schemas
+from durable_app.openapi_instances import TIMEOUT, instance_paths, instance_schemas, started_answers
 from durable_app.openapi_parts import (
     COMMON_ERRORS,
     NUMBER,
     SCHEDULER_ERRORS,
-    STATUS_HEADERS,
     Schema,
     error_answer,
     json_answer,
@@ -40,8 +39,9 @@ def _start(summary: str, body: Schema, query: list[Schema], path_id: bool) -> Sc
     parameters = list(query)
     if path_id:
         parameters.insert(0, path_identifier("instance_id", "A caller-chosen id, reusable once its instance finished."))
+    parameters.append(TIMEOUT)
     responses = {
-        "202": {**json_answer(ref("ManagementUrls"), "Started; poll the Location URL."), "headers": STATUS_HEADERS},
+        **started_answers(),
         "400": error_answer("Bad input; `field` names it."),
         "409": error_answer("An instance with this id is still running; `field` is `instance_id`."),
     }
@@ -298,8 +298,6 @@ def _components() -> Schema:
     text = {"type": "string"}
     timestamp = {"type": "string", "format": "date-time"}
     url = {"type": "string"}
-    management = ["id", "statusQueryGetUri", "sendEventPostUri", "terminatePostUri", "suspendPostUri"]
-    management += ["resumePostUri", "purgeHistoryDeleteUri"]
     indexes = {"type": "array", "items": {"type": "integer", "minimum": 0}}
     started = {
         "type": "array",
@@ -334,11 +332,6 @@ def _components() -> Schema:
                 "required": ["error", "field"],
                 "properties": {"error": text, "field": nullable(text)},
                 "additionalProperties": False,
-            },
-            "ManagementUrls": {
-                "type": "object",
-                "required": management,
-                "properties": {name: url for name in management},
             },
             **instance_schemas(),
             "Signal": {

@@ -44,6 +44,7 @@ NUMBER_SCHEMA = {"type": "number", "minimum": -MAX_NUMBER_MAGNITUDE, "maximum": 
 Number = Annotated[int | float, BeforeValidator(_bounded_number), WithJsonSchema(NUMBER_SCHEMA)]
 """A JSON number within +-2^53; integers stay integers, so sums of squares print as the seeds print them."""
 
+
 def _bounded_integer(value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"must be a JSON integer, got {json_words(value)}")

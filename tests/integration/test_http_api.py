@@ -47,7 +47,9 @@ def wait_done(app: ModuleType, instance_id: str, timeout: float = 20) -> func.Ht
 
 
 def test_start_fan_out_answers_202_with_management_urls(app_module: ModuleType) -> None:
-    response = call(app_module, "start_fan_out_fan_in_orchestrator", "POST", "orchestrators/fan_out_fan_in_orchestrator", [1, 2, 3])
+    response = call(
+        app_module, "start_fan_out_fan_in_orchestrator", "POST", "orchestrators/fan_out_fan_in_orchestrator", [1, 2, 3]
+    )
     assert response.status_code == 202
     body = payload(response)
     instance = f"{BASE}/instances/{body['id']}"
@@ -75,7 +77,12 @@ def test_start_fan_out_answers_202_with_management_urls(app_module: ModuleType) 
 )
 def test_fan_out_input_forms(app_module: ModuleType, body: Any, params: dict, expected_sum: float, expected_count: int):
     response = call(
-        app_module, "start_fan_out_fan_in_orchestrator", "POST", "orchestrators/fan_out_fan_in_orchestrator", body, params=params
+        app_module,
+        "start_fan_out_fan_in_orchestrator",
+        "POST",
+        "orchestrators/fan_out_fan_in_orchestrator",
+        body,
+        params=params,
     )
     assert response.status_code == 202, response.get_body()
     output = payload(wait_done(app_module, payload(response)["id"]))["output"]
@@ -254,7 +261,9 @@ def test_suspend_resume_raise_event_terminate_and_purge(app_module: ModuleType, 
     monkeypatch.setenv("WORK_ITEM_DELAY_MAX_SECONDS", "0.5")
     instance_id = f"life-{uuid.uuid4().hex[:8]}"
     route = {"instance_id": instance_id}
-    assert call(app_module, "start_fan_out_fan_in_orchestrator", "POST", "x", {"count": 3}, route=route).status_code == 202
+    assert (
+        call(app_module, "start_fan_out_fan_in_orchestrator", "POST", "x", {"count": 3}, route=route).status_code == 202
+    )
 
     running = call(app_module, "get_instance_status", "GET", "x", route=route)
     assert running.status_code == 202

@@ -7,10 +7,13 @@ place that reaches its stub (durabletask 1.12's ``_get_stub``, covered by the en
 
 from __future__ import annotations
 
+import grpc
 from durabletask.client import AsyncTaskHubGrpcClient, EntityQuery, Page
 from durabletask.entities import EntityMetadata
 from durabletask.internal.client_helpers import build_query_entities_req
 from google.protobuf import wrappers_pb2
+
+from durable_app.http_requests import BadRequest
 
 CONTINUATION_HEADER = "x-ms-continuation-token"
 """Durable Functions' paging header: in the answer when more pages follow, in the request for the next one."""
@@ -20,7 +23,12 @@ async def entity_page(client: AsyncTaskHubGrpcClient, query: EntityQuery, token:
     """The page of ``query`` that ``token`` (from the previous page's answer, or none) points at."""
     continuation = wrappers_pb2.StringValue(value=token) if token else None
     request = build_query_entities_req(query, continuation)
-    response = await client._get_stub().QueryEntities(request)
+    try:
+        response = await client._get_stub().QueryEntities(request)
+    except grpc.aio.AioRpcError as error:
+        if token and error.code() is grpc.StatusCode.INVALID_ARGUMENT:
+            raise BadRequest(CONTINUATION_HEADER, f"{CONTINUATION_HEADER} was not issued by this API") from None
+        raise
     items = [
         EntityMetadata.from_entity_metadata(entity, query.include_state, client._data_converter)
         for entity in response.entities

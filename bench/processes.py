@@ -42,7 +42,8 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 @dataclass
 class Stack:
-    """One scheduler and the worker side under test: ``app`` (Functions host) or ``bare`` (SDK worker).
+    """One scheduler and the side under test: ``app`` (Functions host), ``bare`` (SDK worker) or ``asgi`` (the
+    bare ASGI service of ``bench.bare_service``, an SDK worker in its process).
 
     ``store`` holds the scheduler's storage options: in memory unless a scenario measures the SQLite file.
     """
@@ -77,6 +78,11 @@ class Stack:
         if self.kind == "app":
             self.processes.append(spawn(["-m", "local_stack", "host", "--port", str(self.http_port), "--quiet"], env))
             wait_healthy(self.base_url)
+        elif self.kind == "asgi":
+            scheduler = f"{HOST}:{self.scheduler_port}"
+            self.processes.append(spawn(["-m", "bench.bare_service", str(self.http_port), scheduler], env))
+            wait_healthy(self.base_url)
+            time.sleep(1.0)  # the worker connects beside the server
         else:
             self.processes.append(spawn(["-m", "bench.bare_worker", f"{HOST}:{self.scheduler_port}"], env))
             time.sleep(1.0)

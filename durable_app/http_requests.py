@@ -12,7 +12,6 @@ import math
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import azure.functions as func
@@ -22,26 +21,14 @@ from durable_app.http_responses import REASON_PLACEHOLDER
 MAX_BODY_BYTES = 1024 * 1024
 """Request bodies above this size answer 413."""
 
-MAX_FAN_OUT_ITEMS = 5000
-"""The largest fan-out one request may start; larger jobs should be split into several orchestrations."""
-
-DEFAULT_FAN_OUT_COUNT = 10
-"""Items 1..10 when a fan-out request names neither items nor a count, as the seed's client does."""
-
-SIGNAL_OPERATIONS = ("add", "subtract", "reset")
-"""Counter operations a client may signal; ``get`` is a read (``GET /counters/{key}``)."""
-
 MAX_BATCH_SIGNALS = 1000
 """The most signals one ``POST /batch/signals`` may carry; larger sets go in several requests."""
 
 MAX_BATCH_STARTS = 500
 """The most orchestrations one ``POST /batch/orchestrators/{name}`` may start."""
 
-MAX_BATCH_WORK_ITEMS = 10 * MAX_FAN_OUT_ITEMS
+MAX_BATCH_WORK_ITEMS = 50_000
 """The most fan-out work items one batch may start in all, so one request cannot queue unbounded work."""
-
-BATCH_ORCHESTRATORS = ("fan_out_fan_in_orchestrator", "counter_workflow")
-"""Orchestrations ``POST /batch/orchestrators/{name}`` starts."""
 
 MAX_NUMBER_MAGNITUDE = 2**53
 """Items and amounts stay within JSON's exactly representable integers, so sums of squares stay finite."""
@@ -51,7 +38,7 @@ ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,99}$"
 """Instance ids, entity keys and event names: URL-safe characters DTS accepts everywhere."""
 
 _ID_REGEX = re.compile(ID_PATTERN)
-_ID_RULE = "1-100 characters: letters, digits, '-', '_', '.', ':' (starting with a letter or digit)"
+ID_RULE = "1-100 characters: letters, digits, '-', '_', '.', ':' (starting with a letter or digit)"
 
 
 class BadRequest(Exception):
@@ -82,15 +69,20 @@ def json_body(req: func.HttpRequest) -> Any:
             )
         return None
     try:
-        return json.loads(raw)
+        return json.loads(raw, parse_constant=_not_json)
     except ValueError as error:  # also bad UTF-8 and integers longer than Python's digit limit
         raise BadRequest("body", f"body is not valid JSON: {error}") from None
+
+
+def _not_json(constant: str) -> Any:
+    """Python's reader takes ``NaN`` and ``Infinity``; JSON has no such numbers."""
+    raise ValueError(f"{constant} is not a JSON number")
 
 
 def identifier(value: Any, field: str) -> str:
     """An instance id, entity key or event name: URL-safe characters DTS accepts everywhere."""
     if not isinstance(value, str) or not _ID_REGEX.fullmatch(value):
-        raise BadRequest(field, f"{field} must be {_ID_RULE}, got {json_words(value)}")
+        raise BadRequest(field, f"{field} must be {ID_RULE}, got {json_words(value)}")
     return value
 
 
@@ -113,108 +105,6 @@ def json_words(value: Any) -> str:
 
 def optional_identifier(value: Any, field: str) -> str | None:
     return None if value in (None, "") else identifier(value, field)
-
-
-def fan_out_items(body: Any, params: Any) -> list[int | float]:
-    """The work items: a JSON array, ``{"items": [...]}``, ``{"count": n}`` or ``?count=n`` (items 1..n)."""
-    if body is None:
-        return _count_items(_query_integer(params.get("count"), "count"), "count")
-    _not_in_both(params, "count")
-    if isinstance(body, list):
-        return _items(body, "items")
-    if not isinstance(body, dict):
-        raise BadRequest("body", 'body must be a JSON array of numbers or an object with "items" or "count"')
-    unknown = sorted(set(body) - {"items", "count"})
-    if unknown:
-        raise BadRequest(unknown[0], f'unknown field "{unknown[0]}"; expected "items" or "count"')
-    if "items" in body and "count" in body:
-        raise BadRequest("items", 'give either "items" or "count", not both')
-    if "items" in body:
-        return _items(body["items"], "items")
-    return _count_items(_json_integer(body.get("count"), "count"), "count")
-
-
-def _items(value: Any, field: str) -> list[int | float]:
-    if not isinstance(value, list):
-        raise BadRequest(field, f"{field} must be a JSON array of numbers")
-    if len(value) > MAX_FAN_OUT_ITEMS:
-        raise BadRequest(field, f"{field} has {len(value)} entries; the maximum is {MAX_FAN_OUT_ITEMS}")
-    for index, item in enumerate(value):
-        if not _is_bounded_number(item):
-            raise BadRequest(
-                f"{field}[{index}]",
-                f"{field}[{index}] must be a number between -2^53 and 2^53, got {json_words(item)}",
-            )
-    return value
-
-
-def _is_bounded_number(value: Any) -> bool:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
-    if isinstance(value, float) and not math.isfinite(value):
-        return False
-    return abs(value) <= MAX_NUMBER_MAGNITUDE
-
-
-def _count_items(count: int | None, field: str) -> list[int | float]:
-    count = DEFAULT_FAN_OUT_COUNT if count is None else count
-    if not 0 <= count <= MAX_FAN_OUT_ITEMS:
-        raise BadRequest(field, f"{field} must be between 0 and {MAX_FAN_OUT_ITEMS}, got {count}")
-    return list(range(1, count + 1))
-
-
-def entity_key_input(body: Any, params: Any) -> str:
-    """``counter_workflow``'s input: ``{"entity_key": ...}``, a JSON string, or ``?entity_key=``."""
-    if body is not None:
-        _not_in_both(params, "entity_key")
-    if isinstance(body, dict):
-        unknown = sorted(set(body) - {"entity_key"})
-        if unknown:
-            raise BadRequest(unknown[0], f'unknown field "{unknown[0]}"; expected "entity_key"')
-        value = body.get("entity_key")
-    elif isinstance(body, str) or body is None:
-        value = body if body is not None else params.get("entity_key")
-    else:
-        raise BadRequest("body", 'body must be {"entity_key": "..."} or a JSON string')
-    if value is None:
-        raise BadRequest("entity_key", "entity_key is required")
-    return identifier(value, "entity_key")
-
-
-def signal_operation(value: Any) -> str:
-    if value not in SIGNAL_OPERATIONS:
-        raise BadRequest(
-            "operation", f"operation must be one of {', '.join(SIGNAL_OPERATIONS)}, got {json_words(value)}"
-        )
-    return value
-
-
-def signal_amount(operation: str, body: Any, params: Any) -> int | None:
-    """The amount for ``add``/``subtract``: a JSON integer body, ``{"amount": n}`` or ``?amount=n``."""
-    if body is not None:
-        _not_in_both(params, "amount")
-    if isinstance(body, dict):
-        unknown = sorted(set(body) - {"amount"})
-        if unknown:
-            raise BadRequest(unknown[0], f'unknown field "{unknown[0]}"; expected "amount"')
-        value = body.get("amount")
-    else:
-        value = body
-    amount = _json_integer(value, "amount") if body is not None else _query_integer(params.get("amount"), "amount")
-    return _amount_for(operation, amount)
-
-
-def _amount_for(operation: str, amount: int | None) -> int | None:
-    """The operation's rule: ``reset`` takes no amount, ``add``/``subtract`` need one within 2^53."""
-    if operation == "reset":
-        if amount is not None:
-            raise BadRequest("amount", "reset takes no amount")
-        return None
-    if amount is None:
-        raise BadRequest("amount", f"{operation} needs an integer amount")
-    if abs(amount) > MAX_NUMBER_MAGNITUDE:
-        raise BadRequest("amount", "amount must be between -2^53 and 2^53")
-    return amount
 
 
 def flag(params: Any, name: str) -> bool:
@@ -250,22 +140,7 @@ def reason(params: Any, body: Any) -> str | None:
     return value
 
 
-def _not_in_both(params: Any, field: str) -> None:
-    """A value given in the body and the query string is ambiguous: refuse it rather than pick one."""
-    if params.get(field) is not None:
-        raise BadRequest(field, f"give {field} in the body or the query string, not both")
-
-
-def _json_integer(value: Any, field: str) -> int | None:
-    """A JSON integer from the body: ``5``, never ``"5"``, ``true`` or ``5.0`` (strings are not numbers)."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise BadRequest(field, f"{field} must be a JSON integer, got {json_words(value)}")
-    return value
-
-
-def _query_integer(value: str | None, field: str) -> int | None:
+def query_integer(value: str | None, field: str) -> int | None:
     """An integer from the query string, where every value is text: ASCII digits with an optional sign."""
     if value is None:
         return None
@@ -274,75 +149,19 @@ def _query_integer(value: str | None, field: str) -> int | None:
     return int(value)
 
 
-@dataclass(frozen=True)
-class Signal:
-    """One validated entry of a signal batch."""
-
-    key: str
-    operation: str
-    amount: int | None
+MAX_PAGE_SIZE = 1000
+"""The largest ``top`` a listing takes; more are a page at a time, with the continuation token."""
 
 
-@dataclass(frozen=True)
-class Start:
-    """One validated entry of a start batch: the orchestration's input and the caller's id, if any."""
-
-    input: Any
-    instance_id: str | None
-
-
-def signal_batch(body: Any) -> list[Signal]:
-    """``{"signals": [{"key", "operation", "amount"}, ...]}``, every entry checked before any is sent."""
-    entries = _batch_list(body, "signals", MAX_BATCH_SIGNALS, optional=())
-    return [_signal_entry(entry, f"signals[{index}]") for index, entry in enumerate(entries)]
+def page_size(params: Any) -> int | None:
+    """``?top=``: how many entries one page of a listing holds, 1 to :data:`MAX_PAGE_SIZE` (all when absent)."""
+    top = query_integer(params.get("top"), "top")
+    if top is not None and not 1 <= top <= MAX_PAGE_SIZE:
+        raise BadRequest("top", f"top must be between 1 and {MAX_PAGE_SIZE}, got {top}")
+    return top
 
 
-def _signal_entry(entry: Any, field: str) -> Signal:
-    if not isinstance(entry, dict):
-        raise BadRequest(field, f'{field} must be an object {{"key", "operation", "amount"}}, got {json_words(entry)}')
-    unknown = sorted(set(entry) - {"key", "operation", "amount"})
-    if unknown:
-        raise BadRequest(f"{field}.{unknown[0]}", f'{field}: unknown field "{unknown[0]}"')
-    with _within(field):
-        key = identifier(entry.get("key"), "key")
-        operation = signal_operation(entry.get("operation"))
-        amount = _amount_for(operation, _json_integer(entry.get("amount"), "amount"))
-    return Signal(key, operation, amount)
-
-
-def start_batch(name: str, body: Any) -> list[Start]:
-    """``{"inputs": [...], "instance_ids": [...]}``: each input as the single start takes its body.
-
-    ``instance_ids`` is optional; when given it has one id (or ``null`` for a generated one) per input.
-    """
-    entries = _batch_list(body, "inputs", MAX_BATCH_STARTS, optional=("instance_ids",))
-    inputs = [_start_input(name, entry, f"inputs[{index}]") for index, entry in enumerate(entries)]
-    work_items = sum(len(value) for value in inputs if isinstance(value, list))
-    if work_items > MAX_BATCH_WORK_ITEMS:
-        raise BadRequest(
-            "inputs", f"inputs hold {work_items} work items in all; the maximum per batch is {MAX_BATCH_WORK_ITEMS}"
-        )
-    ids = _instance_ids(body.get("instance_ids"), len(inputs))
-    return [Start(value, instance_id) for value, instance_id in zip(inputs, ids, strict=True)]
-
-
-def _start_input(name: str, entry: Any, field: str) -> Any:
-    try:
-        if name == "fan_out_fan_in_orchestrator":
-            return fan_out_items(entry, {})
-        return entity_key_input(entry, {})
-    except BadRequest as error:
-        inner = error.field
-        if inner == "body" or (isinstance(entry, list) and inner == "items"):
-            inner = ""
-        elif isinstance(entry, list) and inner.startswith("items["):
-            inner = inner.removeprefix("items")
-        else:
-            inner = f".{inner}"
-        raise BadRequest(f"{field}{inner}", f"{field}: {error.message}", error.status) from None
-
-
-def _instance_ids(value: Any, count: int) -> list[str | None]:
+def batch_instance_ids(value: Any, count: int) -> list[str | None]:
     if value is None:
         return [None] * count
     if not isinstance(value, list) or len(value) != count:
@@ -360,7 +179,7 @@ def _instance_ids(value: Any, count: int) -> list[str | None]:
     return ids
 
 
-def _batch_list(body: Any, field: str, maximum: int, optional: tuple[str, ...]) -> list[Any]:
+def batch_list(body: Any, field: str, maximum: int, optional: tuple[str, ...]) -> list[Any]:
     if not isinstance(body, dict):
         raise BadRequest("body", f'body must be an object {{"{field}": [...]}}, got {json_words(body)}')
     unknown = sorted(set(body) - {field, *optional})
@@ -375,9 +194,11 @@ def _batch_list(body: Any, field: str, maximum: int, optional: tuple[str, ...]) 
 
 
 @contextmanager
-def _within(prefix: str) -> Iterator[None]:
-    """Name a refusal inside a batch entry by its place: ``amount`` becomes ``signals[3].amount``."""
+def within(prefix: str) -> Iterator[None]:
+    """Name a refusal inside a batch entry by its place: ``amount`` becomes ``signals[3].amount``, and a
+    refusal of the whole entry (``body``) names the entry itself."""
     try:
         yield
     except BadRequest as error:
-        raise BadRequest(f"{prefix}.{error.field}", f"{prefix}: {error.message}", error.status) from None
+        field = prefix if error.field == "body" else f"{prefix}.{error.field}"
+        raise BadRequest(field, f"{prefix}: {error.message}", error.status) from None

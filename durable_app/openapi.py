@@ -1,7 +1,8 @@
 """The OpenAPI 3.1 description of the HTTP API, served at ``GET /api/openapi.json``.
 
-Built in code from the same limits the triggers enforce (``durable_app.http_requests``), so the document
-cannot drift from the validation; a test compares its paths and methods with the registered triggers.
+The workflow routes are generated from the declarations and their request models
+(``durable_app.openapi_workflows``), the rest built in code from the limits the triggers enforce, so the
+document cannot drift from the validation; a test compares its paths and methods with the registered triggers.
 Every error answer has the one shape ``{"error": str, "field": str | null}``.
 """
 
@@ -9,20 +10,13 @@ from __future__ import annotations
 
 from durable_app.batch import MAX_IN_FLIGHT
 from durable_app.http_requests import (
-    BATCH_ORCHESTRATORS,
-    DEFAULT_FAN_OUT_COUNT,
-    ID_PATTERN,
     MAX_BATCH_SIGNALS,
     MAX_BATCH_STARTS,
-    MAX_BATCH_WORK_ITEMS,
-    MAX_FAN_OUT_ITEMS,
     MAX_NUMBER_MAGNITUDE,
-    SIGNAL_OPERATIONS,
 )
-from durable_app.openapi_instances import TIMEOUT, instance_paths, instance_schemas, started_answers
+from durable_app.openapi_instances import instance_paths, instance_schemas
 from durable_app.openapi_parts import (
     COMMON_ERRORS,
-    NUMBER,
     SCHEDULER_ERRORS,
     Schema,
     error_answer,
@@ -33,87 +27,23 @@ from durable_app.openapi_parts import (
     path_identifier,
     ref,
 )
+from durable_app.openapi_workflows import (
+    KEY,
+    WorkflowSchemas,
+    batch_start_description,
+    entity_schemas,
+    orchestrator_names,
+)
+from durable_app.registry import workflows
 
 
-def _start(summary: str, body: Schema, query: list[Schema], path_id: bool) -> Schema:
-    parameters = list(query)
-    if path_id:
-        parameters.insert(0, path_identifier("instance_id", "A caller-chosen id, reusable once its instance finished."))
-    parameters.append(TIMEOUT)
-    responses = {
-        **started_answers(),
-        "400": error_answer("Bad input; `field` names it."),
-        "409": error_answer("An instance with this id is still running; `field` is `instance_id`."),
-    }
-    return {"post": operation(summary, responses, parameters=parameters, body=body)}
-
-
-COUNT: Schema = {"type": "integer", "minimum": 0, "maximum": MAX_FAN_OUT_ITEMS}
-KEY: Schema = {"type": "string", "pattern": ID_PATTERN}
-
-
-def _fan_out_input() -> Schema:
-    items = {"type": "array", "maxItems": MAX_FAN_OUT_ITEMS, "items": NUMBER}
+def _paths(generated: WorkflowSchemas) -> Schema:
     return {
-        "anyOf": [
-            items,
-            {"type": "object", "properties": {"items": items}, "additionalProperties": False},
-            {"type": "object", "properties": {"count": nullable(COUNT)}, "additionalProperties": False},
-        ]
-    }
-
-
-def _entity_key_input() -> Schema:
-    entity_key = {
-        "type": "object",
-        "properties": {"entity_key": KEY},
-        "required": ["entity_key"],
-        "additionalProperties": False,
-    }
-    return {"anyOf": [KEY, entity_key]}
-
-
-def _fan_out(path_id: bool) -> Schema:
-    count = COUNT
-    body = optional_body(
-        _fan_out_input(),
-        f'A JSON array of numbers, {{"items": [...]}} or {{"count": n}} (items 1..n); at most '
-        f"{MAX_FAN_OUT_ITEMS} items. Without a body (or with a null count): `?count=`, else "
-        f"{DEFAULT_FAN_OUT_COUNT} items.",
-    )
-    query = [
-        {
-            "name": "count",
-            "in": "query",
-            "required": False,
-            "allowEmptyValue": True,
-            "schema": count,
-            "description": "Items 1..count.",
-        }
-    ]
-    return _start("Start a fan-out/fan-in orchestration.", body, query, path_id)
-
-
-def _counter_workflow(path_id: bool) -> Schema:
-    key = KEY
-    body = optional_body(
-        _entity_key_input(),
-        'The entity key: {"entity_key": "k"}, the JSON string "k", or `?entity_key=k` without a body.',
-    )
-    query = [{"name": "entity_key", "in": "query", "required": False, "allowEmptyValue": True, "schema": key}]
-    return _start("Start counter_workflow for an entity key.", body, query, path_id)
-
-
-def _paths() -> Schema:
-    return {
-        "/orchestrators/fan_out_fan_in_orchestrator": _fan_out(path_id=False),
-        "/orchestrators/fan_out_fan_in_orchestrator/{instance_id}": _fan_out(path_id=True),
-        "/orchestrators/counter_workflow": _counter_workflow(path_id=False),
-        "/orchestrators/counter_workflow/{instance_id}": _counter_workflow(path_id=True),
+        **generated.paths(),
         **instance_paths(),
         "/counters/{key}/{operation}": _signal(),
         "/batch/signals": _signal_batch(),
-        "/batch/orchestrators/{name}": _start_batch(),
+        "/batch/orchestrators/{name}": _start_batch(generated),
         "/counters/{key}": _counter(),
         "/counters": _counters(),
         "/health": _health(),
@@ -127,7 +57,7 @@ def _signal() -> Schema:
         "name": "operation",
         "in": "path",
         "required": True,
-        "schema": {"type": "string", "enum": list(SIGNAL_OPERATIONS)},
+        "schema": {"type": "string", "enum": _counter_operations()},
     }
     body = optional_body(
         {
@@ -179,7 +109,7 @@ def _signal_batch() -> Schema:
         "required": ["key", "operation"],
         "properties": {
             "key": KEY,
-            "operation": {"type": "string", "enum": list(SIGNAL_OPERATIONS)},
+            "operation": {"type": "string", "enum": _counter_operations()},
             "amount": nullable(amount),
         },
         "additionalProperties": False,
@@ -206,35 +136,26 @@ def _signal_batch() -> Schema:
     return {"post": described}
 
 
-def _start_batch() -> Schema:
+def _start_batch(generated: WorkflowSchemas) -> Schema:
     name = {
         "name": "name",
         "in": "path",
         "required": True,
         "description": "The orchestration to start.",
-        "schema": {"type": "string", "enum": list(BATCH_ORCHESTRATORS)},
+        "schema": {"type": "string", "enum": orchestrator_names()},
     }
     batch = {
         "type": "object",
         "required": ["inputs"],
         "properties": {
-            "inputs": {
-                "type": "array",
-                "maxItems": MAX_BATCH_STARTS,
-                "items": {"anyOf": [_fan_out_input(), _entity_key_input(), {"type": "null"}]},
-            },
+            "inputs": generated.batch_inputs(),
             "instance_ids": {"type": "array", "maxItems": MAX_BATCH_STARTS, "items": nullable(KEY)},
         },
         "additionalProperties": False,
     }
     body = {
         "required": True,
-        "description": (
-            f"Up to {MAX_BATCH_STARTS} inputs, each as the single start takes its body (fan-out: numbers, "
-            '{"items": [...]}, {"count": n} or null; counter_workflow: {"entity_key": "k"} or "k"), at most '
-            f"{MAX_BATCH_WORK_ITEMS} fan-out work items in all. Optional `instance_ids`: one per input, in the "
-            "same order, null for a generated one."
-        ),
+        "description": batch_start_description(),
         "content": {"application/json": {"schema": batch}},
     }
     responses = {
@@ -294,6 +215,10 @@ def _openapi() -> Schema:
     return {"get": operation("This OpenAPI document.", responses, errors={}, anonymous=True)}
 
 
+def _counter_operations() -> list[str]:
+    return list(workflows.entities["counter"].operations)
+
+
 def _components() -> Schema:
     text = {"type": "string"}
     timestamp = {"type": "string", "format": "date-time"}
@@ -334,12 +259,13 @@ def _components() -> Schema:
                 "additionalProperties": False,
             },
             **instance_schemas(),
+            **entity_schemas(),
             "Signal": {
                 "type": "object",
                 "required": ["key", "operation", "amount"],
                 "properties": {
                     "key": text,
-                    "operation": {"type": "string", "enum": list(SIGNAL_OPERATIONS)},
+                    "operation": {"type": "string", "enum": _counter_operations()},
                     "amount": nullable({"type": "integer"}),
                 },
             },
@@ -393,23 +319,25 @@ def _components() -> Schema:
 
 def openapi_document(server_url: str | None = None) -> Schema:
     """The whole document; ``server_url`` (``scheme://host/api``) makes the operations callable as listed."""
+    generated = WorkflowSchemas()
     document: Schema = {
         "openapi": "3.1.0",
         "info": {
             "title": "Durable fan-out and counters",
             "version": "1.0.0",
             "description": (
-                "Start fan-out/fan-in and counter orchestrations, manage their instances, and signal and read "
-                'durable counters. Every error is {"error": "<message>", "field": "<request field or null>"}: '
+                "Start the declared orchestrations, manage their instances, and signal and read the declared "
+                'entities. Every error is {"error": "<message>", "field": "<request field or null>"}: '
                 "every refusal of input (400, 404, 409, 413) names its field; it is null only for answers about "
                 "no one field (a missing function key, a scheduler fault). Numbers are JSON numbers: a JSON "
                 'string such as "5" is refused where a number is expected. '
                 "Routes other than /health and /openapi.json need a function key in Azure."
             ),
         },
-        "paths": _paths(),
+        "paths": _paths(generated),
         "components": _components(),
     }
+    document["components"]["schemas"].update(generated.definitions)
     if server_url:
         document["servers"] = [{"url": server_url}]
     return document

@@ -8,12 +8,13 @@ keyed by loop: the Functions worker has one, tests and tools may have several.
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 import weakref
 
-from durabletask.azuremanaged.client import AsyncDurableTaskSchedulerClient
+from durabletask.azuremanaged.client import AsyncDurableTaskSchedulerClient, DurableTaskSchedulerClient
 
-from durable_app.credentials import async_credential
+from durable_app.credentials import async_credential, sync_credential
 from durable_app.reconnect import channel_options
 from durable_app.sdk_logging import sdk_logger
 from durable_app.settings import AppSettings
@@ -49,3 +50,17 @@ def shared_client(settings: AppSettings) -> AsyncDurableTaskSchedulerClient:
             client = create_client(settings)
             _clients[loop] = client
         return client
+
+
+@functools.cache
+def shared_sync_client(settings: AppSettings) -> DurableTaskSchedulerClient:
+    """One blocking client per process, for activities that read durable state (their threads share it)."""
+    connection = settings.connection
+    return DurableTaskSchedulerClient(
+        host_address=connection.host_address,
+        taskhub=connection.taskhub,
+        token_credential=sync_credential(connection),
+        secure_channel=connection.secure_channel,
+        channel_options=channel_options(settings.reconnect_max_seconds),
+        logger=sdk_logger("client", settings.sdk_log_level),
+    )

@@ -1,5 +1,1 @@
-"""Durable entities hosted by the worker."""
-
-from entities.counter import COUNTER_OPERATIONS, counter
-
-__all__ = ["COUNTER_OPERATIONS", "counter"]
+"""Durable entities hosted by the worker: each module declares its own (``durable_app.registry``)."""

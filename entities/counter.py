@@ -11,12 +11,16 @@ import logging
 
 from durabletask import entities
 
+from durable_app.registry import workflows
+from durable_app.request_models import Amount
+
 logger = logging.getLogger(__name__)
 
 COUNTER_OPERATIONS = ("add", "subtract", "get", "reset")
-"""Every operation the entity understands; the HTTP API validates against this list."""
+"""Every operation the entity understands; ``get`` is a read, so only the others are declared as signals."""
 
 
+@workflows.entity(operations={"add": Amount, "subtract": Amount, "reset": None})
 def counter(ctx: entities.EntityContext, input: int | None) -> int | None:
     """Apply one operation to the counter and return the value for ``get``."""
     state = ctx.get_state(int, 0)

@@ -1,1 +1,4 @@
-"""Orchestrators and their activities, named exactly as in the public DTS Python samples."""
+"""Orchestrators and their activities: each module declares its own (``durable_app.registry``).
+
+The two samples keep the names of the public DTS Python samples, so their clients work unchanged.
+"""

@@ -7,15 +7,30 @@ entity processes after the signals, so a fresh counter reports 12.
 from __future__ import annotations
 
 import logging
+from typing import ClassVar
 
 from durabletask import entities, task
 
+from durable_app.registry import workflows
+from durable_app.request_models import Key, StartRequest
 from durable_app.telemetry import orchestration_logger
 from entities.counter import counter
 
 logger = logging.getLogger(__name__)
 
 
+class CounterWorkflowRequest(StartRequest):
+    """The counter's key: ``{"entity_key": "k"}``, the JSON string ``"k"``, or ``?entity_key=k``."""
+
+    shorthand: ClassVar[str] = "entity_key"
+
+    entity_key: Key
+
+    def orchestration_input(self) -> str:
+        return self.entity_key
+
+
+@workflows.orchestrator(request=CounterWorkflowRequest)
 def counter_workflow(ctx: task.OrchestrationContext, entity_key: str) -> str:
     """Signal add 10, add 5, subtract 3 on ``counter/<entity_key>``, then return its value."""
     log = orchestration_logger(ctx, logger)  # replay-safe, in the orchestration's trace

@@ -21,10 +21,13 @@ import random
 import threading
 import time
 from datetime import timedelta
-from typing import Any, TypedDict
+from typing import Any, ClassVar, Self, TypedDict
 
 from durabletask import task
+from pydantic import Field, model_validator
 
+from durable_app.registry import workflows
+from durable_app.request_models import FieldError, Number, StartRequest
 from durable_app.settings import SettingsError, non_negative_float, non_negative_int
 from durable_app.telemetry import ATTR_WORK_ITEM, annotate, orchestration_logger
 
@@ -44,6 +47,36 @@ class Aggregate(TypedDict):
     average: float
 
 
+MAX_FAN_OUT_ITEMS = 5000
+"""The largest fan-out one request may start; larger jobs should be split into several orchestrations."""
+
+DEFAULT_FAN_OUT_COUNT = 10
+"""Items 1..10 when a request names neither items nor a count, as the seed's client does."""
+
+
+class FanOutRequest(StartRequest):
+    """A JSON array of numbers, ``{"items": [...]}``, or ``{"count": n}`` for items 1..n (10 when neither)."""
+
+    shorthand: ClassVar[str] = "items"
+
+    items: list[Number] | None = Field(None, max_length=MAX_FAN_OUT_ITEMS, description="The work items.")
+    count: int | None = Field(None, ge=0, le=MAX_FAN_OUT_ITEMS, description="Items 1..count instead of a list.")
+
+    @model_validator(mode="after")
+    def _items_or_count(self) -> Self:
+        if self.items is not None and self.count is not None:
+            raise FieldError("items", 'give either "items" or "count", not both')
+        return self
+
+    def orchestration_input(self) -> list[WorkItem]:
+        if self.items is not None:
+            return self.items
+        return list(range(1, (DEFAULT_FAN_OUT_COUNT if self.count is None else self.count) + 1))
+
+    def work_items(self) -> int:
+        return len(self.orchestration_input())
+
+
 WORK_ITEM_RETRY = task.RetryPolicy(
     first_retry_interval=timedelta(seconds=1),
     max_number_of_attempts=3,
@@ -52,6 +85,7 @@ WORK_ITEM_RETRY = task.RetryPolicy(
 """Transient failures of a work item are retried; a permanent one fails the orchestration, naming it."""
 
 
+@workflows.orchestrator(request=FanOutRequest)
 def fan_out_fan_in_orchestrator(ctx: task.OrchestrationContext, work_items: list[WorkItem] | None) -> Aggregate:
     """Fan out one activity per work item, wait for all, then fan in to one aggregate."""
     log = orchestration_logger(ctx, logger)  # replay-safe, in the orchestration's trace
@@ -69,6 +103,7 @@ def fan_out_fan_in_orchestrator(ctx: task.OrchestrationContext, work_items: list
     return final_result
 
 
+@workflows.activity
 def process_work_item(ctx: task.ActivityContext, item: WorkItem) -> WorkItemResult:
     """Square one work item after its CPU work (``WORK_ITEM_CPU_UNITS``) and I/O delay (``WORK_ITEM_DELAY_*``)."""
     if isinstance(item, bool) or not isinstance(item, int | float):
@@ -84,6 +119,7 @@ def process_work_item(ctx: task.ActivityContext, item: WorkItem) -> WorkItemResu
     return {"item": item, "result": item * item}
 
 
+@workflows.activity
 def aggregate_results(ctx: task.ActivityContext, results: list[WorkItemResult]) -> Aggregate:
     """Fan in: count, sum and average of the per-item results; zeros for an empty fan-out."""
     logger.info("Aggregating results from %d items", len(results))

@@ -145,17 +145,19 @@ class DtsSemantics(NewestFirstQueries, TraceContextPropagation):
         DTS's transient entities are those without state, whatever is queued for them.
         """
         query = request.query
-        start = _page_start(query)
+        after = _page_after(query, context)
         with self._lock:
             matching = sorted(
                 (entity for entity in self._entities.values() if _entity_matches(entity, query)),
                 key=lambda entity: entity.instance_id,
             )
-            size = query.pageSize.value if query.HasField("pageSize") and query.pageSize.value > 0 else len(matching)
-            page = [_entity_metadata(entity, query.includeState) for entity in matching[start : start + size]]
-        more = start + size < len(matching)
+        following = [entity for entity in matching if after is None or entity.instance_id > after]
+        size = query.pageSize.value if query.HasField("pageSize") and query.pageSize.value > 0 else len(following)
+        page = following[:size]
+        token = _ENTITY_PAGE_MARK + page[-1].instance_id if len(following) > size else None
         return pb.QueryEntitiesResponse(
-            entities=page, continuationToken=wrappers_pb2.StringValue(value=str(start + size)) if more else None
+            entities=[_entity_metadata(entity, query.includeState) for entity in page],
+            continuationToken=None if token is None else wrappers_pb2.StringValue(value=token),
         )
 
     def _enqueue_orchestration(self, instance_id: str) -> None:
@@ -290,7 +292,16 @@ def _entity_matches(entity: EntityState, query: pb.EntityQuery) -> bool:
     return query.includeTransient or entity.serialized_state is not None
 
 
-def _page_start(query: pb.EntityQuery) -> int:
-    """Where a page begins: the continuation token is the index of its first entity."""
-    token = query.continuationToken.value if query.HasField("continuationToken") else ""
-    return int(token) if token.isdigit() else 0
+_ENTITY_PAGE_MARK = "after:"
+"""Entity pages are keyset pages: the token names the last entity id given, so entities created between two
+pages are neither repeated nor skipped."""
+
+
+def _page_after(query: pb.EntityQuery, context: grpc.ServicerContext) -> str | None:
+    """The entity id a page follows; a token this scheduler did not issue is refused."""
+    if not query.HasField("continuationToken") or not query.continuationToken.value:
+        return None
+    token = query.continuationToken.value
+    if not token.startswith(_ENTITY_PAGE_MARK):
+        context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"continuationToken {token!r} was not issued by this scheduler")
+    return token.removeprefix(_ENTITY_PAGE_MARK)

@@ -27,7 +27,7 @@ def test_quick_bench_writes_a_complete_report(tmp_path: Path) -> None:
     results = json.loads((tmp_path / "results.json").read_text())
     assert set(results["fan_out_throughput"]["ratio_app_over_bare"]) == {"10", "50"}
     assert all(rate > 0 for rate in results["fan_out_throughput"]["activities_per_second"]["app"].values())
-    assert set(results["signal_rate"]["ratio_http_over_direct"]) == {"1", "32"}
+    assert set(results["signal_rate"]["ratio_app_over_asgi"]) == {"1", "32"}
     assert set(results["signal_batch_rate"]["ratio_batch_over_direct"]) == {"1", "32"}
     assert results["signal_batch_rate"]["signals_per_second"]["batch"] > 0
     assert set(results["start_batch_rate"]["ratio_batch_over_direct"]) == {"1", "32"}

@@ -51,6 +51,8 @@ class LocalStack:
     http_port: int = field(default_factory=free_port)
     dashboard_port: int = field(default_factory=free_port)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    root: Path = ROOT
+    """The app the parts run: this checkout, or a copy of it."""
 
     @property
     def endpoint(self) -> str:
@@ -152,7 +154,7 @@ class LocalStack:
         command = [sys.executable, "-m", "local_stack", *arguments]
         with (self.log_dir / f"{part}.log").open("ab") as log:
             self.processes[part] = subprocess.Popen(
-                command, cwd=ROOT, env=self.process_env(), stdout=log, stderr=subprocess.STDOUT
+                command, cwd=self.root, env=self.process_env(), stdout=log, stderr=subprocess.STDOUT
             )
 
     def _await_port(self, part: str, port: int) -> None:

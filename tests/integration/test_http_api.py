@@ -47,7 +47,9 @@ def wait_done(app: ModuleType, instance_id: str, timeout: float = 20) -> func.Ht
 
 
 def test_start_fan_out_answers_202_with_management_urls(app_module: ModuleType) -> None:
-    response = call(app_module, "start_fan_out_fan_in", "POST", "orchestrators/fan_out_fan_in_orchestrator", [1, 2, 3])
+    response = call(
+        app_module, "start_fan_out_fan_in_orchestrator", "POST", "orchestrators/fan_out_fan_in_orchestrator", [1, 2, 3]
+    )
     assert response.status_code == 202
     body = payload(response)
     instance = f"{BASE}/instances/{body['id']}"
@@ -75,7 +77,12 @@ def test_start_fan_out_answers_202_with_management_urls(app_module: ModuleType) 
 )
 def test_fan_out_input_forms(app_module: ModuleType, body: Any, params: dict, expected_sum: float, expected_count: int):
     response = call(
-        app_module, "start_fan_out_fan_in", "POST", "orchestrators/fan_out_fan_in_orchestrator", body, params=params
+        app_module,
+        "start_fan_out_fan_in_orchestrator",
+        "POST",
+        "orchestrators/fan_out_fan_in_orchestrator",
+        body,
+        params=params,
     )
     assert response.status_code == 202, response.get_body()
     output = payload(wait_done(app_module, payload(response)["id"]))["output"]
@@ -86,14 +93,14 @@ def test_fan_out_input_forms(app_module: ModuleType, body: Any, params: dict, ex
 def test_caller_chosen_id_conflicts_while_running_and_is_reusable_after(app_module: ModuleType) -> None:
     instance_id = f"fixed-{uuid.uuid4().hex[:8]}"
     route = {"instance_id": instance_id}
-    first = call(app_module, "start_fan_out_fan_in", "POST", "x", {"count": 2000}, route=route)
-    second = call(app_module, "start_fan_out_fan_in", "POST", "x", [1], route=route)
+    first = call(app_module, "start_fan_out_fan_in_orchestrator", "POST", "x", {"count": 2000}, route=route)
+    second = call(app_module, "start_fan_out_fan_in_orchestrator", "POST", "x", [1], route=route)
     assert first.status_code == 202
     assert second.status_code == 409
     assert payload(second)["field"] == "instance_id"
     assert f'instance_id "{instance_id}" is taken' in payload(second)["error"]
     assert payload(wait_done(app_module, instance_id, timeout=60))["output"]["total_items"] == 2000
-    again = call(app_module, "start_fan_out_fan_in", "POST", "x", [5], route=route)
+    again = call(app_module, "start_fan_out_fan_in_orchestrator", "POST", "x", [5], route=route)
     assert again.status_code == 202
     assert payload(wait_done(app_module, instance_id))["output"]["sum"] == 25
 
@@ -128,7 +135,7 @@ def test_caller_chosen_id_conflicts_while_running_and_is_reusable_after(app_modu
     ],
 )
 def test_fan_out_bad_input_is_400_naming_the_field(app_module, body, params, route, field, status) -> None:
-    response = call(app_module, "start_fan_out_fan_in", "POST", "x", body, params=params, route=route)
+    response = call(app_module, "start_fan_out_fan_in_orchestrator", "POST", "x", body, params=params, route=route)
     assert response.status_code == status
     assert payload(response)["field"] == field
     assert payload(response)["error"]
@@ -147,7 +154,7 @@ def test_fan_out_bad_input_is_400_naming_the_field(app_module, body, params, rou
     ],
 )
 def test_refusals_quote_the_input_in_json_words(app_module, body, params, field, words) -> None:
-    response = call(app_module, "start_fan_out_fan_in", "POST", "x", body, params=params)
+    response = call(app_module, "start_fan_out_fan_in_orchestrator", "POST", "x", body, params=params)
     error = payload(response)
     assert (response.status_code, error["field"]) == (400, field)
     assert words in error["error"]
@@ -254,7 +261,9 @@ def test_suspend_resume_raise_event_terminate_and_purge(app_module: ModuleType, 
     monkeypatch.setenv("WORK_ITEM_DELAY_MAX_SECONDS", "0.5")
     instance_id = f"life-{uuid.uuid4().hex[:8]}"
     route = {"instance_id": instance_id}
-    assert call(app_module, "start_fan_out_fan_in", "POST", "x", {"count": 3}, route=route).status_code == 202
+    assert (
+        call(app_module, "start_fan_out_fan_in_orchestrator", "POST", "x", {"count": 3}, route=route).status_code == 202
+    )
 
     running = call(app_module, "get_instance_status", "GET", "x", route=route)
     assert running.status_code == 202
@@ -302,7 +311,7 @@ def _eventually_status(app: ModuleType, route: dict[str, str], status: str, time
 
 
 def test_status_history_lists_each_activity(app_module: ModuleType) -> None:
-    started = payload(call(app_module, "start_fan_out_fan_in", "POST", "x", [3, 4]))
+    started = payload(call(app_module, "start_fan_out_fan_in_orchestrator", "POST", "x", [3, 4]))
     wait_done(app_module, started["id"])
     response = call(
         app_module, "get_instance_status", "GET", "x", route={"instance_id": started["id"]}, params={"history": "true"}

@@ -131,7 +131,7 @@ def operation_id(envelope: Envelope) -> str | None:
 
 def of_instance(received: list[Envelope], instance_id: str) -> list[Envelope]:
     """Everything in the trace of the request that started ``instance_id``."""
-    starts = [e for e in received if kind(e) == "Request" and base(e)["name"] == "start_fan_out_fan_in"]
+    starts = [e for e in received if kind(e) == "Request" and base(e)["name"] == "start_fan_out_fan_in_orchestrator"]
     started = [e for e in starts if properties(e).get("durabletask.task.instance_id") == instance_id]
     if not started:
         return []
@@ -162,7 +162,7 @@ def test_one_trace_holds_the_request_the_orchestration_every_work_item_and_its_l
     by_name: dict[str, list[Envelope]] = {}
     for request in requests:
         by_name.setdefault(base(request)["name"], []).append(request)
-    assert len(by_name["start_fan_out_fan_in"]) == 1
+    assert len(by_name["start_fan_out_fan_in_orchestrator"]) == 1
     orchestration = by_name["orchestration:fan_out_fan_in_orchestrator"]
     assert [properties(e)["durabletask.task.instance_id"] for e in orchestration] == [instance_id]
     assert properties(orchestration[0])["durabletask.task.name"] == "fan_out_fan_in_orchestrator"

@@ -99,7 +99,9 @@ def test_a_fan_out_arrives_over_otlp_as_one_trace_with_its_logs(stack: LocalStac
         return next((a.value.string_value for a in span.attributes if a.key == "durabletask.task.instance_id"), None)
 
     stack.stop()  # a clean stop flushes what is still batched
-    request = next(s for s in receiver.spans if s.name == "start_fan_out_fan_in" and instance_of(s) == instance_id)
+    request = next(
+        s for s in receiver.spans if s.name == "start_fan_out_fan_in_orchestrator" and instance_of(s) == instance_id
+    )
     trace = [s for s in receiver.spans if s.trace_id == request.trace_id]
     names = sorted(s.name for s in trace if s.kind == s.SPAN_KIND_SERVER)
     assert names == [
@@ -108,7 +110,7 @@ def test_a_fan_out_arrives_over_otlp_as_one_trace_with_its_logs(stack: LocalStac
         "activity:process_work_item",
         "activity:process_work_item",
         "orchestration:fan_out_fan_in_orchestrator",
-        "start_fan_out_fan_in",
+        "start_fan_out_fan_in_orchestrator",
     ]
     messages = {r.body.string_value for r in receiver.logs if r.trace_id == request.trace_id}
     assert "Starting fan out/fan in orchestration with 3 items" in messages

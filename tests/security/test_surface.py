@@ -16,10 +16,10 @@ from durable_app.http_requests import (
     MAX_BATCH_STARTS,
     MAX_BATCH_WORK_ITEMS,
     MAX_BODY_BYTES,
-    MAX_FAN_OUT_ITEMS,
 )
 from local_stack.functions_host import registered_functions
 from local_stack.ports import free_port, wait_for_port
+from orchestrations.fan_out_fan_in import MAX_FAN_OUT_ITEMS
 from tests.helpers.stack import HOST, ROOT, LocalStack
 from tests.reliability.conftest import started_stack
 

@@ -6,17 +6,15 @@ from typing import Any
 
 import pytest
 
-from durable_app.http_requests import (
-    MAX_BATCH_SIGNALS,
-    MAX_BATCH_STARTS,
-    MAX_BATCH_WORK_ITEMS,
-    MAX_FAN_OUT_ITEMS,
-    BadRequest,
-    Signal,
-    Start,
-    signal_batch,
-    start_batch,
-)
+from durable_app.entity_routes import signal_batch
+from durable_app.http_requests import MAX_BATCH_SIGNALS, MAX_BATCH_STARTS, MAX_BATCH_WORK_ITEMS, BadRequest
+from durable_app.orchestration_routes import start_batch as start_declared_batch
+from durable_app.registry import workflows
+from orchestrations.fan_out_fan_in import MAX_FAN_OUT_ITEMS
+
+
+def start_batch(name: str, body: Any) -> list[tuple[Any, str | None]]:
+    return start_declared_batch(workflows.orchestrators[name], body)
 
 
 def refusal(function: Any, *arguments: Any) -> BadRequest:
@@ -34,12 +32,7 @@ def test_a_signal_batch_keeps_its_entries_in_order() -> None:
             {"key": "c", "operation": "reset", "amount": None},
         ]
     }
-    assert signal_batch(body) == [
-        Signal("a", "reset", None),
-        Signal("a", "add", 5),
-        Signal("b", "subtract", -2),
-        Signal("c", "reset", None),
-    ]
+    assert signal_batch(body) == [("a", "reset", None), ("a", "add", 5), ("b", "subtract", -2), ("c", "reset", None)]
     assert signal_batch({"signals": []}) == []
 
 
@@ -52,7 +45,7 @@ def test_a_signal_batch_keeps_its_entries_in_order() -> None:
         ({"signals": {}}, "signals", "got an object"),
         ({"signals": [], "extra": 1}, "extra", 'unknown field "extra"'),
         ({"signals": [{"key": "a", "operation": "add", "amount": 1}, 5]}, "signals[1]", "got 5"),
-        ({"signals": [{"key": "a", "operation": "add"}]}, "signals[0].amount", "add needs an integer amount"),
+        ({"signals": [{"key": "a", "operation": "add"}]}, "signals[0].amount", "add needs an amount"),
         ({"signals": [{"key": "a", "operation": "add", "amount": "5"}]}, "signals[0].amount", 'the string "5"'),
         ({"signals": [{"key": "a", "operation": "add", "amount": 1.5}]}, "signals[0].amount", "got 1.5"),
         ({"signals": [{"key": "a", "operation": "add", "amount": True}]}, "signals[0].amount", "got true"),
@@ -88,9 +81,11 @@ def test_a_signal_batch_above_the_maximum_is_refused_naming_signals() -> None:
 
 def test_start_batches_take_each_input_as_the_single_start_does() -> None:
     fan_outs = start_batch("fan_out_fan_in_orchestrator", {"inputs": [[1, 2], {"count": 3}, {"items": [4]}, None]})
-    assert [start.input for start in fan_outs] == [[1, 2], [1, 2, 3], [4], list(range(1, 11))]
-    workflows = start_batch("counter_workflow", {"inputs": [{"entity_key": "a"}, "b"], "instance_ids": ["x", None]})
-    assert workflows == [Start("a", "x"), Start("b", None)]
+    assert [start_input for start_input, _ in fan_outs] == [[1, 2], [1, 2, 3], [4], list(range(1, 11))]
+    counter_workflows = start_batch(
+        "counter_workflow", {"inputs": [{"entity_key": "a"}, "b"], "instance_ids": ["x", None]}
+    )
+    assert counter_workflows == [("a", "x"), ("b", None)]
 
 
 @pytest.mark.parametrize(

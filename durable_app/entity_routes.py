@@ -1,0 +1,224 @@
+"""Entity routes: Durable Functions' generic entity API for every declared entity, and the counter's own.
+
+``/api/entities/{name}/{key}`` signals (``POST ?op=``, the JSON body as the operation's input) and reads
+(``GET``) any declared entity, ``GET /api/entities/{name}`` lists them a page at a time with the
+``x-ms-continuation-token`` header, as Durable Functions' built-in API does. Operation inputs are validated
+against the types the entity declares. The ``/api/counters`` routes keep the counter's own shapes.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+
+import azure.functions as func
+from durabletask.client import EntityQuery
+from durabletask.entities import EntityInstanceId, EntityMetadata
+
+from durable_app import http_requests as inputs
+from durable_app.batch import send_batch
+from durable_app.entity_pages import CONTINUATION_HEADER, entity_page
+from durable_app.http_errors import ApiError, api_errors, batch_failure
+from durable_app.http_responses import json_response, utc_iso
+from durable_app.registry import Entity, workflows
+from durable_app.request_models import validated_value
+from durable_app.scheduler_client import shared_client
+from durable_app.settings import app_settings
+from durable_app.telemetry import traced_request
+
+bp = func.Blueprint(http_auth_level=func.AuthLevel.FUNCTION)
+
+COUNTER = "counter"
+
+
+def declared_entity(name: str | None) -> Entity:
+    """The entity declared as ``name``; any other name is a 404 naming the declared ones."""
+    declaration = workflows.entities.get((name or "").lower())
+    if declaration is None:
+        choices = ", ".join(workflows.entities)
+        raise ApiError(404, f'no entity named "{name}"; use one of {choices}', "name")
+    return declaration
+
+
+def operation_input(declaration: Entity, operation: Any, value: Any, field: str) -> Any:
+    """An operation's input, validated against its declared type; an operation that takes none takes none."""
+    if operation not in declaration.operations:
+        choices = ", ".join(declaration.operations)
+        raise inputs.BadRequest(
+            "op", f"{declaration.name} has no operation {inputs.json_words(operation)}; use {choices}"
+        )
+    adapter = declaration.operations[operation]
+    if adapter is None:
+        if value is not None:
+            raise inputs.BadRequest(field, f"{operation} takes no {field}")
+        return None
+    if value is None:
+        raise inputs.BadRequest(field, f"{operation} needs {'an' if field == 'amount' else 'a'} {field}")
+    return validated_value(adapter, value, field)
+
+
+@bp.route(route="entities/{name}/{key}", methods=["POST"])
+@traced_request
+@api_errors
+async def signal_entity(req: func.HttpRequest) -> func.HttpResponse:
+    """Signal ``?op=`` on one entity with the JSON body as its input; 202 once queued."""
+    declaration = declared_entity(req.route_params.get("name"))
+    key = inputs.identifier(req.route_params.get("key"), "key")
+    operation = req.params.get("op")
+    if operation is None:
+        raise inputs.BadRequest("op", f"op is required: one of {', '.join(declaration.operations)}")
+    value = operation_input(declaration, operation, inputs.json_body(req), "body")
+    entity_id = EntityInstanceId(declaration.name, key)
+    await shared_client(app_settings()).signal_entity(entity_id, operation, input=value)
+    return json_response({"name": declaration.name, "key": key, "operation": operation}, status=202)
+
+
+@bp.route(route="entities/{name}/{key}", methods=["GET"])
+@traced_request
+@api_errors
+async def get_entity(req: func.HttpRequest) -> func.HttpResponse:
+    """The entity's state, as Durable Functions answers it; 404 until an operation has given it state."""
+    declaration = declared_entity(req.route_params.get("name"))
+    key = inputs.identifier(req.route_params.get("key"), "key")
+    metadata = await shared_client(app_settings()).get_entity(EntityInstanceId(declaration.name, key))
+    if metadata is None:
+        raise ApiError(404, f"no {declaration.name} entity with key '{key}'", "key")
+    return json_response(_state(metadata))
+
+
+@bp.route(route="entities/{name}", methods=["GET"])
+@traced_request
+@api_errors
+async def list_entities(req: func.HttpRequest) -> func.HttpResponse:
+    """One page of an entity's instances (``?top=``), the next page's token in ``x-ms-continuation-token``."""
+    declaration = declared_entity(req.route_params.get("name"))
+    top = inputs.page_size(req.params)
+    query = EntityQuery(instance_id_starts_with=f"@{declaration.name}@", include_state=True, page_size=top)
+    page = await entity_page(shared_client(app_settings()), query, req.headers.get(CONTINUATION_HEADER))
+    body = [
+        {
+            "entityId": {"name": metadata.id.entity, "key": metadata.id.key},
+            "lastOperationTime": utc_iso(metadata.last_modified),
+            "state": _state(metadata),
+        }
+        for metadata in page.items
+    ]
+    headers = {CONTINUATION_HEADER: page.continuation_token} if page.continuation_token else None
+    return json_response(body, headers=headers)
+
+
+def _state(metadata: EntityMetadata) -> Any:
+    serialized = metadata.get_state()
+    return None if serialized is None else json.loads(serialized)
+
+
+def _counter_id(req: func.HttpRequest) -> EntityInstanceId:
+    return EntityInstanceId(COUNTER, inputs.identifier(req.route_params.get("key"), "key"))
+
+
+def _counter_amount(operation: str, body: Any, params: Any) -> Any:
+    """The amount for ``add``/``subtract``: a JSON integer body, ``{"amount": n}`` or ``?amount=n``."""
+    if body is None:
+        value = inputs.query_integer(params.get("amount"), "amount")
+    elif params.get("amount") is not None:
+        raise inputs.BadRequest("amount", "give amount in the body or the query string, not both")
+    elif isinstance(body, dict):
+        unknown = sorted(set(body) - {"amount"})
+        if unknown:
+            raise inputs.BadRequest(unknown[0], f'unknown field "{unknown[0]}"; expected "amount"')
+        value = body.get("amount")
+    else:
+        value = body
+    return operation_input(declared_entity(COUNTER), operation, value, "amount")
+
+
+def _counter_operation(value: Any) -> str:
+    operations = declared_entity(COUNTER).operations
+    if value not in operations:
+        raise inputs.BadRequest(
+            "operation", f"operation must be one of {', '.join(operations)}, got {inputs.json_words(value)}"
+        )
+    return value
+
+
+@bp.route(route="counters/{key}/{operation}", methods=["POST"])
+@traced_request
+@api_errors
+async def signal_counter(req: func.HttpRequest) -> func.HttpResponse:
+    """Signal ``add``/``subtract`` (amount in the body or ``?amount=``) or ``reset``; 202 once queued."""
+    entity_id = _counter_id(req)
+    operation = _counter_operation(req.route_params.get("operation"))
+    amount = _counter_amount(operation, inputs.json_body(req), req.params)
+    await shared_client(app_settings()).signal_entity(entity_id, operation, input=amount)
+    return json_response({"key": entity_id.key, "operation": operation, "amount": amount}, status=202)
+
+
+@bp.route(route="batch/signals", methods=["POST"])
+@traced_request
+@api_errors
+async def signal_counters(req: func.HttpRequest) -> func.HttpResponse:
+    """Queue up to 1,000 signals: all validated first, sent concurrently, in order per counter key."""
+    signals = signal_batch(inputs.json_body(req))
+    client = shared_client(app_settings())
+    calls = [
+        functools.partial(client.signal_entity, EntityInstanceId(COUNTER, key), operation, input=amount)
+        for key, operation, amount in signals
+    ]
+    outcome = await send_batch(calls, keys=[key for key, _, _ in signals])
+    if outcome.error is not None:
+        return batch_failure(outcome, "signals", {})
+    return json_response({"count": len(signals), "queued": outcome.lists()["queued"]}, status=202)
+
+
+def signal_batch(body: Any) -> list[tuple[str, str, Any]]:
+    """``{"signals": [{"key", "operation", "amount"}, ...]}``, every entry checked before any is sent."""
+    entries = inputs.batch_list(body, "signals", inputs.MAX_BATCH_SIGNALS, optional=())
+    return [_signal_entry(entry, f"signals[{index}]") for index, entry in enumerate(entries)]
+
+
+def _signal_entry(entry: Any, field: str) -> tuple[str, str, Any]:
+    """One ``{"key", "operation", "amount"}`` entry of a signal batch."""
+    if not isinstance(entry, dict):
+        message = f'{field} must be an object {{"key", "operation", "amount"}}, got {inputs.json_words(entry)}'
+        raise inputs.BadRequest(field, message)
+    unknown = sorted(set(entry) - {"key", "operation", "amount"})
+    if unknown:
+        raise inputs.BadRequest(f"{field}.{unknown[0]}", f'{field}: unknown field "{unknown[0]}"')
+    with inputs.within(field):
+        key = inputs.identifier(entry.get("key"), "key")
+        operation = _counter_operation(entry.get("operation"))
+        amount = operation_input(declared_entity(COUNTER), operation, entry.get("amount"), "amount")
+    return key, operation, amount
+
+
+@bp.route(route="counters/{key}", methods=["GET"])
+@traced_request
+@api_errors
+async def get_counter(req: func.HttpRequest) -> func.HttpResponse:
+    """The counter's value; 404 until an operation has given it state (never signalled, or still queued)."""
+    entity_id = _counter_id(req)
+    metadata = await shared_client(app_settings()).get_entity(entity_id)
+    if metadata is None:
+        raise ApiError(404, f"no counter with key '{entity_id.key}'", "key")
+    return json_response(_counter_body(metadata))
+
+
+@bp.route(route="counters", methods=["GET"])
+@traced_request
+@api_errors
+async def list_counters(req: func.HttpRequest) -> func.HttpResponse:
+    """Every counter with its value, optionally only keys starting with ``?prefix=``."""
+    prefix = req.params.get("prefix") or ""
+    query = EntityQuery(instance_id_starts_with=f"@{COUNTER}@{prefix}", include_state=True)
+    entities = await shared_client(app_settings()).get_all_entities(query)
+    return json_response({"counters": [_counter_body(metadata) for metadata in entities]})
+
+
+def _counter_body(metadata: EntityMetadata) -> dict[str, object]:
+    """A counter as the API shows it; a scheduler that lists one without state shows it as 0."""
+    return {
+        "key": metadata.id.key,
+        "value": (metadata.get_typed_state(int) if metadata.get_state() else None) or 0,
+        "lastModifiedTime": utc_iso(metadata.last_modified),
+    }

@@ -8,7 +8,6 @@ Python 3.13 is found (pyenv's included); pytest itself may run on 3.11 or on 3.1
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -22,18 +21,10 @@ import pytest
 from local_stack.ports import free_port
 from local_stack.scheduler import LocalScheduler
 from tests.runtime.functions_host import FunctionsHost, compile_protos, load_protos
+from tests.runtime.python313 import MISSING, ROOT, runtime_python
 
-ROOT = Path(__file__).resolve().parents[2]
-RUNTIME_VENV_PYTHON = ROOT / ".venv-3.13" / "bin" / "python"
 WORKER = Path(__file__).with_name("language_worker.py")
 CONNECT_TIMEOUT = 60.0
-
-
-def runtime_python() -> Path | None:
-    """An interpreter of 3.13 or later with ``azure_functions_runtime`` installed: this one, or .venv-3.13's."""
-    if sys.version_info >= (3, 13) and importlib.util.find_spec("azure_functions_runtime") is not None:
-        return Path(sys.executable)
-    return RUNTIME_VENV_PYTHON if RUNTIME_VENV_PYTHON.exists() else None
 
 
 def route_prefix() -> str:
@@ -44,7 +35,7 @@ def route_prefix() -> str:
 def python313() -> Path:
     python = runtime_python()
     if python is None:
-        pytest.skip("no Python 3.13 environment: `make test` creates .venv-3.13 where a Python 3.13 exists")
+        pytest.skip(MISSING)
     return python
 
 

@@ -17,9 +17,9 @@ from typing import Any
 
 from packaging.requirements import Requirement
 
-from tests.runtime.conftest import ROOT
 from tests.runtime.functions_host import FunctionsHost, HttpAnswer
 from tests.runtime.language_worker import DEPENDENCIES_CATEGORY
+from tests.runtime.python313 import ROOT
 
 LIST_FUNCTIONS = (
     "import json, function_app;"

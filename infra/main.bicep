@@ -36,6 +36,16 @@ param location string
 @allowed(['FlexConsumption', 'ElasticPremium', 'ContainerApps'])
 param hostingPlan string = 'FlexConsumption'
 
+// Python versions Microsoft lists for both Function App plans here: the Microsoft.Web/functionAppStacks answer
+// (a copy: Azure/azure-powershell src/Functions/Functions.Autorest/custom/FunctionsStack/functionAppStacks.json)
+// gives each GA version a Linux `Python|3.x` (Elastic Premium's linuxFxVersion) and an FC1 SKU (Flex's
+// functionAppConfig runtime); Azure/azure-functions-docker builds the Container Apps base image
+// (mcr.microsoft.com/azure-functions/python:4-python3.x, host/4/bookworm/python) for each. 3.10 is left out: the
+// app needs 3.11 (datetime.UTC). The Dockerfile's PYTHON_VERSION default follows this default.
+@description('Python of the app on every plan: Flex Consumption\'s runtime version, Elastic Premium\'s linuxFxVersion, and the Container Apps image\'s base (the Dockerfile\'s PYTHON_VERSION build argument). 3.13 and later run the Functions Python runtime pinned in requirements.txt')
+@allowed(['3.11', '3.12', '3.13'])
+param pythonVersion string = '3.13'
+
 @description('Always-ready (Flex) or minimum (Elastic Premium) instances: at least 1 so the hosted worker keeps draining the scheduler')
 @minValue(1)
 param alwaysReadyInstances int = 1
@@ -244,6 +254,7 @@ module functionApp 'modules/function-app.bicep' = if (!isContainerApps) {
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
     elasticPremiumSku: elasticPremiumSku
+    pythonVersion: pythonVersion
     subnetId: network.outputs.subnetId
     identityId: identity.outputs.id
     deploymentContainerUrl: storage.outputs.deploymentContainerUrl

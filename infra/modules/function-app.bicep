@@ -1,4 +1,4 @@
-// The Function App: HTTP triggers (DTS client) plus the hosted DTS worker, on Linux, Python 3.11, integrated into
+// The Function App: HTTP triggers (DTS client) plus the hosted DTS worker, on Linux Python, integrated into
 // the VNet whose NAT gateway gives it the static outbound IP the scheduler admits.
 // Only triggers drive Functions scaling and the scale controller cannot see the scheduler's backlog, so the
 // app always keeps warm instances (Flex always-ready, or Elastic Premium minimum instances) to drain it.
@@ -14,6 +14,8 @@ param alwaysReadyInstances int
 param maximumInstanceCount int
 param instanceMemoryMB int
 param elasticPremiumSku string
+@description('Python version (main.bicep lists the versions both plans offer)')
+param pythonVersion string
 param subnetId string
 param identityId string
 param deploymentContainerUrl string
@@ -49,7 +51,7 @@ var flexConfig = {
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
   }
-  runtime: { name: 'python', version: '3.11' }
+  runtime: { name: 'python', version: pythonVersion }
 }
 
 // Flex refuses (ARM error 51021) or ignores FtpsState, LinuxFxVersion, Use32BitWorkerProcess,
@@ -103,7 +105,7 @@ resource premiumWebConfig 'Microsoft.Web/sites/config@2025-05-01' = if (!isFlex)
     http20Enabled: true
     healthCheckPath: '/api/health'
     ftpsState: 'Disabled'
-    linuxFxVersion: 'Python|3.11'
+    linuxFxVersion: 'Python|${pythonVersion}'
     minimumElasticInstanceCount: alwaysReadyInstances
     functionAppScaleLimit: maximumInstanceCount
     vnetRouteAllEnabled: true

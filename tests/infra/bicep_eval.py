@@ -121,8 +121,19 @@ def _string(text: str, scope: Scope) -> Any:
     if found:
         return value
     if INTERPOLATION.search(text):
-        return Opaque("string")
+        return _interpolate(text, scope)
     return text
+
+
+def _interpolate(text: str, scope: Scope) -> Any:
+    """``'Python|${pythonVersion}'``: known when every part is a plain name with a known string or number value."""
+    parts: list[str] = []
+    for match in INTERPOLATION.finditer(text):
+        found, value = scope.lookup(match[0][2:-1].strip())
+        if not found or isinstance(value, bool) or not isinstance(value, str | int):
+            return Opaque("string")
+        parts.append(str(value))
+    return INTERPOLATION.sub(lambda _: parts.pop(0), text)
 
 
 def _known(*values: Any) -> bool:

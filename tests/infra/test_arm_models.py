@@ -195,13 +195,23 @@ def test_flex_site_is_sent_only_what_flex_accepts() -> None:
     bodies = resources("FlexConsumption")
     assert flex_violations(bodies) == set()
     site = next(body for body in bodies if body.type == "Microsoft.Web/sites")
-    assert site.body["properties"]["functionAppConfig"]["runtime"] == {"name": "python", "version": "3.11"}
+    assert site.body["properties"]["functionAppConfig"]["runtime"] == {"name": "python", "version": "3.13"}
     assert site.body["properties"]["siteConfig"] == {
         "minTlsVersion": "1.2",
         "scmMinTlsVersion": "1.2",
         "http20Enabled": True,
         "healthCheckPath": "/api/health",
     }
+
+
+@pytest.mark.parametrize("version", ["3.11", "3.12", "3.13"])
+def test_each_python_version_reaches_both_function_app_plans(version: str) -> None:
+    """Flex takes the version in functionAppConfig's runtime, Elastic Premium in its Linux site's linuxFxVersion."""
+    flex = by_symbol(resources("FlexConsumption", pythonVersion=version))["modules/function-app.bicep:site"]
+    assert flex.body["properties"]["functionAppConfig"]["runtime"] == {"name": "python", "version": version}
+    premium = by_symbol(resources("ElasticPremium", pythonVersion=version))
+    web = premium["modules/function-app.bicep:premiumWebConfig"].body["properties"]
+    assert web["linuxFxVersion"] == f"Python|{version}"
 
 
 def test_the_flex_rule_would_catch_the_elastic_premium_body() -> None:
@@ -220,7 +230,7 @@ def test_elastic_premium_builds_the_zip_deploy_and_needs_no_storage_key() -> Non
     assert not {name for name in settings if name.startswith("WEBSITE_CONTENT")}
     assert "WEBSITE_RUN_FROM_PACKAGE" not in settings
     web = bodies["modules/function-app.bicep:premiumWebConfig"].body["properties"]
-    assert (web["linuxFxVersion"], web["ftpsState"], web["vnetRouteAllEnabled"]) == ("Python|3.11", "Disabled", True)
+    assert (web["linuxFxVersion"], web["ftpsState"], web["vnetRouteAllEnabled"]) == ("Python|3.13", "Disabled", True)
     assert bodies["modules/function-app.bicep:site"].body["properties"]["functionAppConfig"] is None
 
 

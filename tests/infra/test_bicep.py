@@ -158,12 +158,28 @@ def test_the_site_is_locked_down_and_kept_warm(bicep: dict[str, dict[str, Any]])
     premium = resource_config(app["resources"]["premiumWebConfig"])["properties"]
     assert (premium["ftpsState"], premium["minTlsVersion"]) == ("Disabled", "1.2")
     flex = variable(app, "flexConfig")
-    assert flex["runtime"] == {"name": "python", "version": "3.11"}
+    assert flex["runtime"] == {"name": "python", "version": "pythonVersion"}
     assert flex["scaleAndConcurrency"]["alwaysReady"] == [{"name": "http", "instanceCount": "alwaysReadyInstances"}]
     assert flex["deployment"]["storage"]["authentication"]["type"] == "UserAssignedIdentity"
     ready = bicep["main.bicep"]["parameters"]["alwaysReadyInstances"]
     assert {"type": "min_value", "argument": 1} in ready["decorators"]
     assert ready["default"] == 1
+
+
+def test_python_version_offers_what_both_plans_list_and_defaults_to_the_newest(
+    bicep: dict[str, dict[str, Any]],
+) -> None:
+    """3.11-3.13 (Microsoft's function app stacks list each for Flex and Linux Elastic Premium; the app needs
+    3.11+), 3.13 by default, settable through azd as PYTHON_VERSION and handed to the Function App module."""
+    parameter = bicep["main.bicep"]["parameters"]["pythonVersion"]
+    allowed = next(d["argument"] for d in parameter["decorators"] if d["type"] == "allowed")
+    assert allowed == ["3.11", "3.12", "3.13"]
+    assert parameter["default"] == max(allowed, key=lambda version: tuple(map(int, version.split("."))))
+    parameters = json.loads((INFRA / "main.parameters.json").read_text())["parameters"]
+    assert parameters["pythonVersion"] == {"value": f"${{PYTHON_VERSION={parameter['default']}}}"}
+    assert bicep["main.bicep"]["modules"]["functionApp"]["config"]["config"]["params"]["pythonVersion"] == (
+        "pythonVersion"
+    )
 
 
 def test_the_scheduler_is_not_open_to_the_internet_by_default(bicep: dict[str, dict[str, Any]]) -> None:

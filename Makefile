@@ -11,7 +11,7 @@ PORT_DASHBOARD ?= 8082
 STORE ?= sqlite
 DATA_FILE ?= .local/scheduler.sqlite3
 
-.PHONY: install install-run run scheduler test lint format bench clean infra-tools browser-tools bench-tools
+.PHONY: install install-run run scheduler test lint format bench clean infra-tools browser-tools bench-tools smoke
 
 install: $(VENV)/.installed
 
@@ -69,6 +69,11 @@ format: install
 
 test: install browser-tools bench-tools $(if $(wildcard infra/requirements-tools.txt),infra-tools) lint
 	$(PY) -m pytest
+
+# The post-deploy smoke check for apps published without azd (azd runs it after every deploy):
+# make smoke URL=https://<app>.azurewebsites.net KEY=<function key>. Standard library only, so no venv is needed.
+smoke:
+	$(PYTHON) -m scripts.smoke --url "$(URL)" $(if $(KEY),--key "$(KEY)")
 
 bench: bench-tools
 	$(PY) -m bench

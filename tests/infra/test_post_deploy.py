@@ -12,8 +12,10 @@ import os
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 
@@ -193,7 +195,11 @@ def test_a_worker_cut_off_from_its_scheduler_fails_in_one_line(tmp_path: Path) -
     stack = LocalStack(log_dir=tmp_path)
     with stack.running():
         stack.kill("scheduler")
-        run = smoke("--url", f"http://127.0.0.1:{stack.http_port}", "--timeout", "30")
+        deadline = time.monotonic() + 60
+        while httpx.get(f"{stack.base_url}/health", timeout=5).status_code != 503:
+            assert time.monotonic() < deadline, "health never noticed the scheduler was gone"
+            time.sleep(0.2)
+        run = smoke("--url", f"http://127.0.0.1:{stack.http_port}", "--timeout", "8")
     assert run.returncode == 1
     [line] = run.stderr.splitlines()
     assert line.startswith("smoke: FAILED health: the hosted worker is not connected to the scheduler (lastError: ")

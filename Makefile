@@ -19,7 +19,7 @@ STORE ?= sqlite
 DATA_FILE ?= .local/scheduler.sqlite3
 
 .PHONY: install install-run run scheduler test lint format bench clean infra-tools browser-tools bench-tools \
-	runtime-tools
+	runtime-tools smoke
 
 install: $(VENV)/.installed
 
@@ -87,6 +87,11 @@ format: install
 
 test: install runtime-tools browser-tools bench-tools $(if $(wildcard infra/requirements-tools.txt),infra-tools) lint
 	$(PY) -m pytest
+
+# The post-deploy smoke check for apps published without azd (azd runs it after every deploy):
+# make smoke URL=https://<app>.azurewebsites.net KEY=<function key>. Standard library only, so no venv is needed.
+smoke:
+	$(PYTHON) -m scripts.smoke --url "$(URL)" $(if $(KEY),--key "$(KEY)")
 
 bench: bench-tools runtime-tools
 	$(PY) -m bench

@@ -9,6 +9,7 @@ from tests.infra.conftest import INFRA, resource_config, variable
 
 DURABLE_TASK_DATA_CONTRIBUTOR = "0ad04412-c4d5-4796-b79c-f76d14c8d402"
 STORAGE_BLOB_DATA_OWNER = "b7e6dc6d-f1e8-4753-8033-0f276bb0955b"
+STORAGE_BLOB_DATA_CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
 MONITORING_METRICS_PUBLISHER = "3913510d-42f4-4e42-8a64-420c390055eb"
 ACR_PULL = "7f951dba-4ed6-4e5d-be0e-8ab1e1a4b1c2"
 
@@ -28,7 +29,8 @@ def resource_types(bicep: dict[str, dict[str, Any]]) -> set[str]:
 
 
 def test_every_file_parses_and_main_wires_every_module(bicep: dict[str, dict[str, Any]]) -> None:
-    assert set(bicep) == {"main.bicep", *MODULES.values()}
+    # container-app-scale.bicep is the container app module's own second step, not wired by main.
+    assert set(bicep) == {"main.bicep", *MODULES.values(), "modules/container-app-scale.bicep"}
     modules = bicep["main.bicep"]["modules"]
     assert {name: module["detail"]["path"] for name, module in modules.items()} == MODULES
     assert all(resource_config(module)["scope"] == "group" for module in modules.values())
@@ -94,6 +96,8 @@ def test_role_assignments_are_the_narrowest_that_work(bicep: dict[str, dict[str,
              "userPrincipalId", True),
             ("modules/container-app.bicep", ACR_PULL, "Microsoft.ContainerRegistry/registries",
              "identityPrincipalId", False),
+            ("modules/storage.bicep", STORAGE_BLOB_DATA_CONTRIBUTOR,
+             "Microsoft.Storage/storageAccounts/blobServices/containers", "uploaderPrincipalId", True),
         ]
     )  # fmt: skip
 
@@ -132,8 +136,8 @@ def test_app_settings_wire_the_scheduler_by_identity(bicep: dict[str, dict[str, 
     assert variable(bicep["modules/function-app.bicep"], "elasticPremiumSettings") == {
         "FUNCTIONS_EXTENSION_VERSION": "~4",
         "FUNCTIONS_WORKER_RUNTIME": "python",
-        "SCM_DO_BUILD_DURING_DEPLOYMENT": "true",
-        "ENABLE_ORYX_BUILD": "true",
+        "WEBSITE_RUN_FROM_PACKAGE": "packageUrl",
+        "WEBSITE_RUN_FROM_PACKAGE_BLOB_MI_RESOURCE_ID": "identityId",
     }
 
 
@@ -250,4 +254,4 @@ def test_outputs_give_azd_what_it_needs(bicep: dict[str, dict[str, Any]]) -> Non
         "DTS_OUTBOUND_IP",
     } <= set(bicep["main.bicep"]["outputs"])
     dashboard = bicep["modules/scheduler.bicep"]["outputs"]["dashboardUrl"]["value"]
-    assert dashboard.startswith("https://dashboard.durabletask.io/?endpoint=")
+    assert dashboard["operator"]["operands"]["operand_1"] == "taskHub"  # the task hub's own properties.dashboardUrl

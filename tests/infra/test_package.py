@@ -145,6 +145,8 @@ def test_the_run_from_package_zip_holds_the_app_and_its_pinned_linux_wheels(elas
     for line in (ROOT / "requirements.txt").read_text().splitlines():
         if line.strip() and not line.startswith("#"):
             requirement = Requirement(line)
+            if requirement.marker and not requirement.marker.evaluate({"python_version": "3.11"}):
+                continue  # a pin for another Python (azure-functions 2.x and its runtime from 3.13)
             assert installed[canonicalize_name(requirement.name)] in requirement.specifier, requirement
     tags = {tag.split(": ", 1)[1] for wheel in wheels for tag in wheel.splitlines() if tag.startswith("Tag: ")}
     platforms = {tag.rsplit("-", 1)[1] for tag in tags}

@@ -1,7 +1,9 @@
 """The HTTP answers, in the shapes Durable Functions users already know.
 
 Starting an orchestration answers 202 with a ``Location`` header and the management URLs
-(``statusQueryGetUri`` and friends); status answers 202 while running and 200 once done.
+(``statusQueryGetUri`` and friends); status answers 202 while running and 200 once done. When the caller
+sent a function key, every management URL and ``Location`` carry it as ``code=``, so a client can follow
+them where keys are enforced; without one, no URL ever carries a key.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import azure.functions as func
 from durabletask.client import OrchestrationState, OrchestrationStatus
@@ -56,18 +58,39 @@ REASON_PLACEHOLDER = "{text}"
 """Where a caller puts the reason in the terminate/suspend/resume URLs, as Durable Functions does."""
 
 
+FUNCTION_KEY_HEADER = "x-functions-key"
+FUNCTION_KEY_PARAMETER = "code"
+
+
+def function_key(req: func.HttpRequest) -> str | None:
+    """The function key the caller authenticated with (header first, as the Functions host reads it), if any."""
+    return req.headers.get(FUNCTION_KEY_HEADER) or req.params.get(FUNCTION_KEY_PARAMETER) or None
+
+
 def management_urls(req: func.HttpRequest, instance_id: str) -> dict[str, str]:
-    """The Durable Functions ``HttpManagementPayload`` for ``instance_id``."""
+    """The Durable Functions ``HttpManagementPayload`` for ``instance_id``, keyed as the request was."""
     instance = f"{api_base_url(req)}/instances/{quote(instance_id, safe='')}"
+    key = function_key(req)
+    reason = f"reason={REASON_PLACEHOLDER}"
     return {
         "id": instance_id,
-        "statusQueryGetUri": instance,
-        "sendEventPostUri": f"{instance}/raiseEvent/{{eventName}}",
-        "terminatePostUri": f"{instance}/terminate?reason={REASON_PLACEHOLDER}",
-        "suspendPostUri": f"{instance}/suspend?reason={REASON_PLACEHOLDER}",
-        "resumePostUri": f"{instance}/resume?reason={REASON_PLACEHOLDER}",
-        "purgeHistoryDeleteUri": instance,
+        "statusQueryGetUri": _with_key(instance, "", key),
+        "sendEventPostUri": _with_key(f"{instance}/raiseEvent/{{eventName}}", "", key),
+        "terminatePostUri": _with_key(f"{instance}/terminate", reason, key),
+        "suspendPostUri": _with_key(f"{instance}/suspend", reason, key),
+        "resumePostUri": _with_key(f"{instance}/resume", reason, key),
+        "rewindPostUri": _with_key(f"{instance}/rewind", reason, key),
+        "restartPostUri": _with_key(f"{instance}/restart", "", key),
+        "purgeHistoryDeleteUri": _with_key(instance, "", key),
     }
+
+
+def _with_key(url: str, query: str, key: str | None) -> str:
+    """``url`` with its query (the reason placeholder stays unescaped, as callers fill it in) and the key."""
+    parts = [query] if query else []
+    if key:
+        parts.append(urlencode({FUNCTION_KEY_PARAMETER: key}))
+    return f"{url}?{'&'.join(parts)}" if parts else url
 
 
 def started_response(req: func.HttpRequest, instance_id: str) -> func.HttpResponse:
@@ -77,14 +100,14 @@ def started_response(req: func.HttpRequest, instance_id: str) -> func.HttpRespon
     return json_response(urls, status=202, headers=headers)
 
 
-def status_body(state: OrchestrationState) -> dict[str, Any]:
-    """An instance's status in the Durable Functions shape."""
+def status_body(state: OrchestrationState, *, show_input: bool = True) -> dict[str, Any]:
+    """An instance's status in the Durable Functions shape; ``input`` is null unless ``show_input``."""
     failure = state.failure_details
     return {
         "name": state.name,
         "instanceId": state.instance_id,
         "runtimeStatus": RUNTIME_STATUS.get(state.runtime_status, str(state.runtime_status)),
-        "input": _decoded(state.serialized_input),
+        "input": _decoded(state.serialized_input) if show_input else None,
         "output": _decoded(state.serialized_output),
         "customStatus": _decoded(state.serialized_custom_status),
         "createdTime": utc_iso(state.created_at),
@@ -95,8 +118,13 @@ def status_body(state: OrchestrationState) -> dict[str, Any]:
     }
 
 
-def status_response(req: func.HttpRequest, body: dict[str, Any], state: OrchestrationState) -> func.HttpResponse:
-    """200 once the instance is done; 202 with ``Location`` and ``Retry-After`` while it is not."""
+def status_response(
+    req: func.HttpRequest, body: dict[str, Any], state: OrchestrationState, *, failed_as_500: bool = False
+) -> func.HttpResponse:
+    """200 once the instance is done (500 for a failed one when ``failed_as_500``, Durable Functions'
+    ``returnInternalServerErrorOnFailure``); 202 with ``Location`` and ``Retry-After`` while it is not."""
+    if state.runtime_status is OrchestrationStatus.FAILED and failed_as_500:
+        return json_response(body, status=500)
     if state.runtime_status in TERMINAL:
         return json_response(body)
     headers = {
@@ -106,9 +134,24 @@ def status_response(req: func.HttpRequest, body: dict[str, Any], state: Orchestr
     return json_response(body, status=202, headers=headers)
 
 
-def history_body(events: list[Any]) -> list[dict[str, Any]]:
-    """History events as JSON objects, each tagged with its event type."""
-    return [{"eventType": type(event).__name__.removesuffix("Event"), **event.to_dict()} for event in events]
+HISTORY_OUTPUTS = ("result", "output")
+"""History event fields holding what a task, sub-orchestration, entity operation or the orchestration returned."""
+
+
+def history_body(events: list[Any], *, with_outputs: bool) -> list[dict[str, Any]]:
+    """History events as JSON objects, each tagged with its event type.
+
+    Outputs (results) can be large, so, as with Durable Functions' ``showHistoryOutput``, they are left out
+    unless asked for.
+    """
+    bodies = []
+    for event in events:
+        body = {"eventType": type(event).__name__.removesuffix("Event"), **event.to_dict()}
+        if not with_outputs:
+            for name in HISTORY_OUTPUTS:
+                body.pop(name, None)
+        bodies.append(body)
+    return bodies
 
 
 def utc_iso(moment: datetime) -> str:

@@ -1,20 +1,42 @@
-"""The instance management routes (``/api/instances/...``), in Durable Functions' shapes.
+"""The instance management routes (``/api/instances...``), in Durable Functions' shapes.
 
-A :class:`azure.functions.Blueprint` that ``function_app.py`` registers: status, terminate, suspend, resume,
-raise event and purge, each answering with the codes Durable Functions' built-in HTTP API uses.
+A :class:`azure.functions.Blueprint` that ``function_app.py`` registers: list and purge by filter, status,
+terminate, suspend, resume, raise event, rewind, restart and purge, with Durable Functions' parameter names.
+
+Rewind, restart and purge make one scheduler call and answer from its outcome: the scheduler refuses an
+unknown instance (``NOT_FOUND``, 404) or one in the wrong state (``FAILED_PRECONDITION``, 409), so no state
+read can go stale between a check and the action. Terminate, suspend, resume and raise event read the state
+first: the protocol accepts them for a finished instance and changes nothing, so only a read can tell the
+caller that the action no longer applies (Durable Functions' own handlers read first too).
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import azure.functions as func
+import grpc
 from durabletask.client import OrchestrationState, OrchestrationStatus
 
 from durable_app import http_requests as inputs
+from durable_app import instance_queries as queries
+from durable_app.completion import completion_or_check_status, completion_timeout
 from durable_app.http_errors import ApiError, api_errors
-from durable_app.http_responses import TERMINAL, history_body, json_response, status_body, status_response
+from durable_app.http_responses import (
+    RUNTIME_STATUS,
+    TERMINAL,
+    history_body,
+    json_response,
+    status_body,
+    status_response,
+)
 from durable_app.scheduler_client import shared_client
 from durable_app.settings import app_settings
 from durable_app.telemetry import ATTR_INSTANCE_ID, annotate, traced_request
+
+logger = logging.getLogger(__name__)
 
 bp = func.Blueprint(http_auth_level=func.AuthLevel.FUNCTION)
 
@@ -32,18 +54,60 @@ def _instance_id(req: func.HttpRequest) -> str:
     return instance_id
 
 
+@bp.route(route="instances", methods=["GET"])
+@traced_request
+@api_errors
+async def list_instances(req: func.HttpRequest) -> func.HttpResponse:
+    """One page of instances; a partial page names the next in its ``x-ms-continuation-token`` header."""
+    listing = queries.list_request(req.params, req.headers)
+    states, next_token = await queries.query_page(
+        shared_client(app_settings()), listing.query, listing.continuation_token
+    )
+    body = [status_body(state, show_input=listing.show_input) for state in states]
+    headers = {queries.CONTINUATION_HEADER: next_token} if next_token else None
+    return json_response(body, headers=headers)
+
+
+@bp.route(route="instances", methods=["DELETE"])
+@traced_request
+@api_errors
+async def purge_instances(req: func.HttpRequest) -> func.HttpResponse:
+    """Purge every finished instance the filters match: 200 with the count, 404 when none matched."""
+    filters = queries.purge_filter(req.params)
+    result = await shared_client(app_settings()).purge_orchestrations_by(
+        created_time_from=filters.created_from,
+        created_time_to=filters.created_to,
+        runtime_status=filters.statuses or None,
+        recursive=True,
+    )
+    if result.deleted_instance_count == 0:
+        raise ApiError(404, "no finished instance matches the filters", None)
+    logger.info("Purged %d instances by filter", result.deleted_instance_count)
+    return json_response({"instancesDeleted": result.deleted_instance_count})
+
+
 @bp.route(route="instances/{instance_id}", methods=["GET"])
 @traced_request
 @api_errors
 async def get_instance_status(req: func.HttpRequest) -> func.HttpResponse:
-    """Status, input, output and custom status; ``?history=true`` adds the history events."""
+    """Status, output and custom status, with Durable Functions' ``showInput`` (default true),
+    ``showHistory``, ``showHistoryOutput`` and ``returnInternalServerErrorOnFailure``.
+
+    ``history=true``, this API's older spelling, still adds the history with its outputs.
+    """
     instance_id = _instance_id(req)
-    with_history = inputs.flag(req.params, "history")
+    params = req.params
+    old_history = inputs.flag(params, "history")
+    with_history = inputs.flag(params, "showHistory") or old_history
+    with_outputs = inputs.flag(params, "showHistoryOutput") or old_history
+    show_input = params.get("showInput") is None or inputs.flag(params, "showInput")
+    failed_as_500 = inputs.flag(params, "returnInternalServerErrorOnFailure")
     state = await _existing_state(instance_id, fetch_payloads=True)
-    body = status_body(state)
+    body = status_body(state, show_input=show_input)
     if with_history:
-        body["historyEvents"] = history_body(await shared_client(app_settings()).get_orchestration_history(instance_id))
-    return status_response(req, body, state)
+        events = await shared_client(app_settings()).get_orchestration_history(instance_id)
+        body["historyEvents"] = history_body(events, with_outputs=with_outputs)
+    return status_response(req, body, state, failed_as_500=failed_as_500)
 
 
 @bp.route(route="instances/{instance_id}/terminate", methods=["POST"])
@@ -104,10 +168,63 @@ async def raise_event(req: func.HttpRequest) -> func.HttpResponse:
 @traced_request
 @api_errors
 async def purge_instance(req: func.HttpRequest) -> func.HttpResponse:
-    """Delete a finished instance's history; running instances must be terminated first."""
+    """Delete a finished instance's history; the scheduler refuses a running one (409: terminate it first)."""
     instance_id = _instance_id(req)
-    state = await _existing_state(instance_id)
-    if state.runtime_status not in TERMINAL:
-        raise ApiError(409, f"instance '{instance_id}' is still running; terminate it first", "instance_id")
-    result = await shared_client(app_settings()).purge_orchestration(instance_id)
+    async with _refusals(instance_id, "purged", "only a finished instance can be purged; terminate it first"):
+        result = await shared_client(app_settings()).purge_orchestration(instance_id)
+    if result.deleted_instance_count == 0:
+        raise ApiError(404, f"no instance with id '{instance_id}'", "instance_id")
     return json_response({"id": instance_id, "instancesDeleted": result.deleted_instance_count})
+
+
+@bp.route(route="instances/{instance_id}/rewind", methods=["POST"])
+@traced_request
+@api_errors
+async def rewind_instance(req: func.HttpRequest) -> func.HttpResponse:
+    """Run a Failed instance again from its failure: failed work is retried, completed work is kept."""
+    instance_id = _instance_id(req)
+    reason = inputs.reason(req.params, inputs.json_body(req))
+    async with _refusals(instance_id, "rewound", "only a Failed instance can be rewound"):
+        await shared_client(app_settings()).rewind_orchestration(instance_id, reason=reason)
+    return json_response({"id": instance_id, "action": "rewind"}, status=202)
+
+
+@bp.route(route="instances/{instance_id}/restart", methods=["POST"])
+@traced_request
+@api_errors
+async def restart_instance(req: func.HttpRequest) -> func.HttpResponse:
+    """Run a finished instance again with its original input, answered as a start is.
+
+    ``restartWithNewInstanceId`` (default true, as in Durable Functions) starts it under a new id and keeps
+    the old instance; ``false`` replaces the old instance under the same id. ``timeout`` waits as a start does.
+    """
+    instance_id = _instance_id(req)
+    new_id = req.params.get("restartWithNewInstanceId") is None or inputs.flag(req.params, "restartWithNewInstanceId")
+    completion_timeout(req.params)
+    async with _refusals(instance_id, "restarted", "only a finished instance can be restarted"):
+        restarted = await shared_client(app_settings()).restart_orchestration(
+            instance_id, restart_with_new_instance_id=new_id
+        )
+    annotate({ATTR_INSTANCE_ID: restarted})
+    logger.info("Restarted instance %s as %s", instance_id, restarted)
+    return await completion_or_check_status(req, restarted)
+
+
+@asynccontextmanager
+async def _refusals(instance_id: str, done: str, rule: str) -> AsyncIterator[None]:
+    """Turn the scheduler's refusal of an action into 404 (no such instance) or 409 saying why.
+
+    On a refusal the instance's status is read to name it; nothing has changed, so the read cannot race it.
+    """
+    try:
+        yield
+    except grpc.aio.AioRpcError as error:
+        if error.code() is grpc.StatusCode.NOT_FOUND:
+            raise ApiError(404, f"no instance with id '{instance_id}'", "instance_id") from None
+        if error.code() is not grpc.StatusCode.FAILED_PRECONDITION:
+            raise
+        state = await shared_client(app_settings()).get_orchestration_state(instance_id, fetch_payloads=False)
+        status = "gone" if state is None else RUNTIME_STATUS.get(state.runtime_status, str(state.runtime_status))
+        raise ApiError(
+            409, f"instance '{instance_id}' is {status} and cannot be {done}: {rule}", "instance_id"
+        ) from None

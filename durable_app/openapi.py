@@ -223,8 +223,6 @@ def _components() -> Schema:
     text = {"type": "string"}
     timestamp = {"type": "string", "format": "date-time"}
     url = {"type": "string"}
-    management = ["id", "statusQueryGetUri", "sendEventPostUri", "terminatePostUri", "suspendPostUri"]
-    management += ["resumePostUri", "purgeHistoryDeleteUri"]
     indexes = {"type": "array", "items": {"type": "integer", "minimum": 0}}
     started = {
         "type": "array",
@@ -259,11 +257,6 @@ def _components() -> Schema:
                 "required": ["error", "field"],
                 "properties": {"error": text, "field": nullable(text)},
                 "additionalProperties": False,
-            },
-            "ManagementUrls": {
-                "type": "object",
-                "required": management,
-                "properties": {name: url for name in management},
             },
             **instance_schemas(),
             **entity_schemas(),

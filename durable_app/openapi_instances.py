@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+from durable_app.completion import MAX_WAIT_SECONDS
 from durable_app.http_responses import RUNTIME_STATUS
+from durable_app.instance_queries import (
+    CONTINUATION_HEADER,
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    MAX_PREFIX_LENGTH,
+    MAX_TOKEN_LENGTH,
+    TIMESTAMP_PATTERN,
+)
 from durable_app.openapi_parts import (
     INSTANCE_ID,
     SCHEDULER_ERRORS,
@@ -17,10 +26,51 @@ from durable_app.openapi_parts import (
     ref,
 )
 
+FLAG: Schema = {"type": "string", "enum": ["true", "false", "1", "0", "yes", "no"]}
+
+MANAGEMENT_URLS = [
+    "id",
+    "statusQueryGetUri",
+    "sendEventPostUri",
+    "terminatePostUri",
+    "suspendPostUri",
+    "resumePostUri",
+    "rewindPostUri",
+    "restartPostUri",
+    "purgeHistoryDeleteUri",
+]
+"""The check-status payload's fields, in Durable Functions' names."""
+
+TIMEOUT: Schema = {
+    "name": "timeout",
+    "in": "query",
+    "required": False,
+    "description": (
+        "Seconds to wait for the instance to finish within this request (decimals allowed; at most "
+        f"{MAX_WAIT_SECONDS:g} s are waited, larger values wait that long): 200 with its status if it finishes "
+        "in time, else the usual 202."
+    ),
+    "schema": {"type": "number", "minimum": 0},
+}
+"""``?timeout=`` of the start and restart routes."""
+
+
+def started_answers() -> dict[str, Schema]:
+    """What a start (or restart) answers: 202 check-status, or 200 with the status when ``timeout`` sufficed."""
+    return {
+        "200": json_answer(ref("InstanceStatus"), "Finished within `timeout`: the instance's status."),
+        "202": {**json_answer(ref("ManagementUrls"), "Started; poll the Location URL."), "headers": STATUS_HEADERS},
+    }
+
+
+def _flag(name: str, description: str) -> Schema:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": FLAG}
+
 
 def instance_paths() -> Schema:
     """The ``/instances/...`` path items."""
     return {
+        "/instances": _instances(),
         "/instances/{instance_id}": _instance(),
         "/instances/{instance_id}/terminate": _instance_action(
             "termination", "Terminate a running instance.", "The instance has already finished."
@@ -31,8 +81,105 @@ def instance_paths() -> Schema:
         "/instances/{instance_id}/resume": _instance_action(
             "resumption", "Resume a suspended instance.", "The instance is not suspended."
         ),
+        "/instances/{instance_id}/rewind": _instance_action(
+            "rewind",
+            "Rewind a Failed instance: failed work runs again, completed work is kept.",
+            "The instance is not Failed; the message names its status.",
+        ),
+        "/instances/{instance_id}/restart": _restart(),
         "/instances/{instance_id}/raiseEvent/{event_name}": _raise_event(),
     }
+
+
+def _filters() -> list[Schema]:
+    statuses = "|".join(RUNTIME_STATUS.values())
+    status_list = {
+        "name": "runtimeStatus",
+        "in": "query",
+        "required": False,
+        "description": "Comma-separated runtime status names, spelled as shown (Running,Failed).",
+        "schema": {"type": "string", "pattern": f"^({statuses})(,({statuses}))*$"},
+    }
+    timestamp: Schema = {"type": "string", "pattern": TIMESTAMP_PATTERN}
+    created = [
+        {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "description": f"ISO 8601; without an offset, UTC. {meaning}",
+            "schema": timestamp,
+        }
+        for name, meaning in (
+            ("createdTimeFrom", "Instances created at or after this time."),
+            ("createdTimeTo", "Instances created before this time."),
+        )
+    ]
+    return [status_list, *created]
+
+
+def _instances() -> Schema:
+    token = {
+        "name": CONTINUATION_HEADER,
+        "in": "header",
+        "required": False,
+        "description": "The token a partial page answered with: read the page after it.",
+        "schema": {"type": "string", "maxLength": MAX_TOKEN_LENGTH},
+    }
+    list_only = [
+        {
+            "name": "instanceIdPrefix",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "string", "maxLength": MAX_PREFIX_LENGTH},
+        },
+        _flag("showInput", "true includes each instance's input (default false)."),
+        {
+            "name": "top",
+            "in": "query",
+            "required": False,
+            "description": f"Instances per page (default {DEFAULT_PAGE_SIZE}).",
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+        },
+    ]
+    page = json_answer({"type": "array", "items": ref("InstanceStatus")}, "One page of instances.")
+    page["headers"] = {
+        CONTINUATION_HEADER: {
+            "description": "Present when more instances follow: send it back as the request header.",
+            "schema": {"type": "string"},
+        }
+    }
+    listed = operation(
+        "List instances, one page at a time.",
+        {"200": page, "400": error_answer("Bad input (a token this API did not issue too); `field` names it.")},
+        parameters=[*_filters(), *list_only, token],
+        errors=SCHEDULER_ERRORS,
+    )
+    purged = operation(
+        "Purge every finished instance the filters match (at least one filter).",
+        {
+            "200": json_answer(ref("PurgedMany"), "The matching finished instances were purged."),
+            "400": error_answer("No filter, a bad one, or a list-only parameter; `field` names it."),
+            "404": error_answer("No finished instance matches the filters; nothing was purged."),
+        },
+        parameters=_filters(),
+        errors=SCHEDULER_ERRORS,
+    )
+    return {"get": listed, "delete": purged}
+
+
+def _restart() -> Schema:
+    new_id = _flag(
+        "restartWithNewInstanceId",
+        "true (the default) runs it under a new id, keeping the old instance; false replaces it under its id.",
+    )
+    responses = {
+        **started_answers(),
+        "400": error_answer("Bad input; `field` names it."),
+        "404": error_answer("No instance with this id."),
+        "409": error_answer("The instance has not finished; the message names its status."),
+    }
+    summary = "Run a finished instance again with its original input."
+    return {"post": operation(summary, responses, parameters=[INSTANCE_ID, new_id, TIMEOUT], errors=SCHEDULER_ERRORS)}
 
 
 def _instance_action(action: str, summary: str, conflict: str) -> Schema:
@@ -52,14 +199,13 @@ def _instance_action(action: str, summary: str, conflict: str) -> Schema:
 
 
 def _instance() -> Schema:
-    history = {
-        "name": "history",
-        "in": "query",
-        "required": False,
-        "allowEmptyValue": True,
-        "description": "true adds historyEvents.",
-        "schema": {"type": "string", "enum": ["true", "false", "1", "0", "yes", "no"]},
-    }
+    flags = [
+        _flag("showHistory", "true adds historyEvents, without outputs unless showHistoryOutput."),
+        _flag("showHistoryOutput", "true keeps the results in historyEvents."),
+        _flag("showInput", "false leaves input out (default true)."),
+        _flag("returnInternalServerErrorOnFailure", "true answers 500 for a Failed instance."),
+        _flag("history", "true adds historyEvents with their outputs (this API's older spelling)."),
+    ]
     get = operation(
         "An instance's status; 202 while it runs, 200 once it finished.",
         {
@@ -70,8 +216,9 @@ def _instance() -> Schema:
             },
             "400": error_answer("Bad input; `field` names it."),
             "404": error_answer("No instance with this id."),
+            "500": json_answer(ref("InstanceStatus"), "The instance failed and returnInternalServerErrorOnFailure."),
         },
-        parameters=[INSTANCE_ID, history],
+        parameters=[INSTANCE_ID, *flags],
         errors=SCHEDULER_ERRORS,
     )
     delete = operation(
@@ -80,7 +227,7 @@ def _instance() -> Schema:
             "200": json_answer(ref("Purged"), "The instance was purged."),
             "400": error_answer("Bad input; `field` names it."),
             "404": error_answer("No instance with this id."),
-            "409": error_answer("The instance is still running; terminate it first."),
+            "409": error_answer("The instance has not finished; terminate it first."),
         },
         parameters=[INSTANCE_ID],
         errors=SCHEDULER_ERRORS,
@@ -141,9 +288,23 @@ def instance_schemas() -> Schema:
         "InstanceAction": {
             "type": "object",
             "required": ["id", "action"],
-            "properties": {"id": text, "action": {"type": "string", "enum": ["terminate", "suspend", "resume"]}},
+            "properties": {
+                "id": text,
+                "action": {"type": "string", "enum": ["terminate", "suspend", "resume", "rewind"]},
+            },
         },
         "RaisedEvent": {"type": "object", "required": ["id", "event"], "properties": {"id": text, "event": text}},
+        "PurgedMany": {
+            "type": "object",
+            "required": ["instancesDeleted"],
+            "properties": {"instancesDeleted": {"type": "integer", "minimum": 1}},
+        },
+        "ManagementUrls": {
+            "type": "object",
+            "description": "Each URL carries `code=<key>` when the request sent a function key, and never otherwise.",
+            "required": MANAGEMENT_URLS,
+            "properties": {name: text for name in MANAGEMENT_URLS},
+        },
         "Purged": {
             "type": "object",
             "required": ["id", "instancesDeleted"],

@@ -8,10 +8,10 @@ routes list each entity's operations with their input types: a new workflow modu
 from __future__ import annotations
 
 from durable_app.http_requests import ID_PATTERN, MAX_BATCH_STARTS, MAX_BATCH_WORK_ITEMS, MAX_PAGE_SIZE
+from durable_app.openapi_instances import TIMEOUT, started_answers
 from durable_app.openapi_parts import (
     COMMON_ERRORS,
     SCHEDULER_ERRORS,
-    STATUS_HEADERS,
     Schema,
     error_answer,
     json_answer,
@@ -61,8 +61,9 @@ class WorkflowSchemas:
             self.start_input(declaration),
             f"The input of `{declaration.name}`. Without a body, its fields may be given as query parameters.",
         )
+        parameters.append(TIMEOUT)
         responses = {
-            "202": {**json_answer(ref("ManagementUrls"), "Started; poll the Location URL."), "headers": STATUS_HEADERS},
+            **started_answers(),
             "400": error_answer("Bad input; `field` names it (`items[3]`)."),
             "409": error_answer("An instance with this id is still running; `field` is `instance_id`."),
         }

@@ -18,8 +18,9 @@ from durabletask.internal.orchestrator_service_pb2 import OrchestrationIdReusePo
 
 from durable_app import http_requests as inputs
 from durable_app.batch import send_batch
+from durable_app.completion import completion_or_check_status, completion_timeout
 from durable_app.http_errors import ApiError, api_errors, batch_failure
-from durable_app.http_responses import TERMINAL, json_response, management_urls, started_response
+from durable_app.http_responses import TERMINAL, json_response, management_urls
 from durable_app.registry import Orchestrator, workflows
 from durable_app.request_models import StartRequest
 from durable_app.scheduler_client import shared_client
@@ -42,9 +43,11 @@ def orchestration_input(declaration: Orchestrator, body: Any, params: Any) -> An
 
 
 async def start_instance(req: func.HttpRequest, declaration: Orchestrator) -> func.HttpResponse:
-    """Validate the request, schedule the instance, answer 202 with its management URLs."""
+    """Validate the request, schedule the instance, answer 202 with its management URLs (or, with
+    ``?timeout=``, 200 with its status if it finishes within that time)."""
     requested_id = inputs.optional_identifier(req.route_params.get("instance_id"), "instance_id")
     start_input = orchestration_input(declaration, inputs.json_body(req), req.params)
+    completion_timeout(req.params)  # a bad ?timeout= refuses the request before anything starts
     # The id is chosen here, not by the SDK: durabletask 1.12 tags its create_orchestration span with an id of
     # its own when none is given, so the span would name an instance that does not exist.
     instance_id = await shared_client(app_settings()).schedule_new_orchestration(
@@ -55,7 +58,7 @@ async def start_instance(req: func.HttpRequest, declaration: Orchestrator) -> fu
     )
     annotate({ATTR_INSTANCE_ID: instance_id, ATTR_NAME: declaration.name})
     logger.info("Started %s instance %s", declaration.name, instance_id)
-    return started_response(req, instance_id)
+    return await completion_or_check_status(req, instance_id)
 
 
 def _start_trigger(declaration: Orchestrator) -> Callable[[func.HttpRequest], Awaitable[func.HttpResponse]]:

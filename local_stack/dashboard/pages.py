@@ -11,7 +11,7 @@ from durable_app.registry import workflows
 from local_stack.dashboard.reader import STATUSES, TERMINAL, EntityRow, InstanceDetail, InstanceRow, Page
 from local_stack.dashboard.timeline import Span, Step, spans
 
-ACTIONS = ("terminate", "suspend", "resume", "restart", "purge", "raise-event")
+ACTIONS = ("terminate", "suspend", "resume", "rewind", "restart", "purge", "raise-event")
 
 HISTORY_PAGE_STEPS = 100
 """History rows per page: a 5,000-item fan-out's 5,000 activity rows come 100 at a time."""
@@ -22,7 +22,9 @@ FOLD_CHARS = 500
 
 def actions_for(status: str) -> tuple[str, ...]:
     """The actions that apply to an instance in ``status``: a running one can be paused or stopped, a
-    suspended one resumed, a finished one restarted or purged."""
+    suspended one resumed, a finished one restarted or purged, and a failed one also rewound."""
+    if status == "Failed":
+        return ("rewind", "restart", "purge")
     if status in TERMINAL:
         return ("restart", "purge")
     if status == "Suspended":

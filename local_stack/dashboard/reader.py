@@ -196,6 +196,8 @@ class SchedulerReader:
             self.client.resume_orchestration(instance_id, reason=reason)
         elif action == "raise-event":
             self.client.raise_orchestration_event(instance_id, event or "", data=data)
+        elif action == "rewind":
+            self.client.rewind_orchestration(instance_id, reason=reason)
         elif action == "purge":
             self.client.purge_orchestration(instance_id)
         elif action == "restart":

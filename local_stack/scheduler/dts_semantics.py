@@ -4,7 +4,8 @@
   history), recursively into running sub-orchestrations, and only once.
 - **A finished instance never changes**: results, events and entity answers arriving for it are dropped,
   and its last-updated time stays the moment it finished.
-- **Purge** with ``recursive`` also purges the finished sub-orchestrations of what it purges.
+- **Purge** with ``recursive`` also purges the finished sub-orchestrations of what it purges; purging an
+  unfinished orchestration by id is refused (``FAILED_PRECONDITION``).
 - **Entities exist while they have state**: ``GetEntity`` answers "no entity" before the first operation
   and after ``delete``, queries list stateless entities only as transient, an entity left without state is
   dropped at once, so ``CleanEntityStorage`` finds nothing to remove (DTS answers 0).
@@ -80,8 +81,21 @@ class DtsSemantics(NewestFirstQueries, TraceContextPropagation):
     def PurgeInstances(
         self, request: pb.PurgeInstancesRequest, context: grpc.ServicerContext
     ) -> pb.PurgeInstancesResponse:
-        """Purge as the backend does and, with ``recursive``, the finished sub-orchestrations of each purged one."""
+        """Purge as the backend does and, with ``recursive``, the finished sub-orchestrations of each purged one.
+
+        An orchestration named by id (``isOrchestration``) that has not finished is refused with
+        ``FAILED_PRECONDITION``, as DTS refuses it (durabletask-dotnet maps that status to its "only
+        orchestrations in a terminal state can be purged" error since it added ``isOrchestration``); the
+        backend answers "0 purged", which a caller cannot tell from "no such instance".
+        """
         with self._lock:
+            instance = self._instances.get(request.instanceId) if request.instanceId else None
+            if request.isOrchestration and instance is not None and not self._is_terminal_status(instance.status):
+                context.abort(
+                    grpc.StatusCode.FAILED_PRECONDITION,
+                    f"Only orchestrations in a terminal state can be purged; instance '{request.instanceId}' "
+                    "has not finished",
+                )
             before = dict(dict.items(self._instances))
             response = super().PurgeInstances(request, context)
             if request.recursive:

@@ -1,0 +1,186 @@
+"""Instance queries and purge filters in Durable Functions' parameter names, and one page of a query.
+
+``GET /instances`` and ``DELETE /instances`` take the filters Durable Functions' HTTP API takes:
+``runtimeStatus`` (comma-separated status names), ``createdTimeFrom`` / ``createdTimeTo`` (ISO 8601; without
+an offset, UTC), and for the list also ``instanceIdPrefix``, ``showInput`` and ``top``. Every value is checked
+before anything reaches the scheduler: a bad one is a 400 naming its parameter.
+
+A list answers one scheduler page. The SDK's ``get_all_orchestration_states`` reads every page, so the page
+is read here with one ``QueryInstances`` call through the SDK client's own channel (its credentials, task hub
+and retries). The call asks for newest-first keyset paging (``query-order: created-desc``, see
+``local_stack.scheduler.queries``): on the local scheduler a continuation token is a position, so pages never
+repeat or skip an instance while new ones are created or old ones purged, and a token it did not issue is
+refused (``INVALID_ARGUMENT``, a 400 naming ``x-ms-continuation-token``). DTS ignores that metadata and pages
+in its own order with its own tokens.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import grpc
+from durabletask.azuremanaged.client import AsyncDurableTaskSchedulerClient
+from durabletask.client import OrchestrationQuery, OrchestrationState, OrchestrationStatus, parse_orchestration_state
+from durabletask.internal.client_helpers import build_query_instances_req
+from google.protobuf import wrappers_pb2
+
+from durable_app.http_requests import BadRequest, flag, json_words
+from durable_app.http_responses import RUNTIME_STATUS
+
+CONTINUATION_HEADER = "x-ms-continuation-token"
+"""Durable Functions' paging header: in the answer of a partial page, and sent back to read the next one."""
+
+DEFAULT_PAGE_SIZE = 100
+"""Instances per page when ``top`` is not given (Durable Functions' default page size)."""
+
+MAX_PAGE_SIZE = 1000
+"""The largest ``top``: a page is one scheduler call and one response body, so it stays bounded."""
+
+MAX_PREFIX_LENGTH = 100
+"""An id prefix longer than the longest id the API accepts can match nothing; it is refused instead."""
+
+MAX_TOKEN_LENGTH = 1000
+
+NEWEST_FIRST = ("query-order", "created-desc")
+"""The call metadata that asks the local scheduler for newest-first keyset pages (ignored by DTS)."""
+
+STATUS_NAMES = {name: status for status, name in RUNTIME_STATUS.items()}
+"""Durable Functions' runtime status names (``Running``, ``ContinuedAsNew``...), spelled exactly."""
+
+TIMESTAMP_PATTERN = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:[0-9]{2})?)?$"
+)
+"""ISO 8601 as the API accepts it: a date, or a date and time with optional seconds, fraction and offset."""
+
+_TIMESTAMP = re.compile(TIMESTAMP_PATTERN)
+
+LIST_ONLY = ("instanceIdPrefix", "showInput", "top")
+"""List parameters a purge cannot honour: the scheduler's purge filter has no id prefix, so a purge that
+ignored one would delete more than asked."""
+
+
+@dataclass(frozen=True)
+class InstanceFilter:
+    """The filters list and purge share."""
+
+    statuses: list[OrchestrationStatus]
+    created_from: datetime | None
+    created_to: datetime | None
+
+    def is_empty(self) -> bool:
+        return not self.statuses and self.created_from is None and self.created_to is None
+
+
+@dataclass(frozen=True)
+class ListRequest:
+    """A validated ``GET /instances``: the scheduler query and the page to continue from."""
+
+    query: OrchestrationQuery
+    show_input: bool
+    continuation_token: str | None
+
+
+def instance_filter(params: Any) -> InstanceFilter:
+    return InstanceFilter(
+        statuses=runtime_statuses(params.get("runtimeStatus")),
+        created_from=timestamp(params.get("createdTimeFrom"), "createdTimeFrom"),
+        created_to=timestamp(params.get("createdTimeTo"), "createdTimeTo"),
+    )
+
+
+def list_request(params: Any, headers: Any) -> ListRequest:
+    """``GET /instances``'s query parameters and continuation header, checked."""
+    filters = instance_filter(params)
+    prefix = params.get("instanceIdPrefix")
+    if prefix is not None and len(prefix) > MAX_PREFIX_LENGTH:
+        raise BadRequest("instanceIdPrefix", f"instanceIdPrefix must be at most {MAX_PREFIX_LENGTH} characters")
+    query = OrchestrationQuery(
+        created_time_from=filters.created_from,
+        created_time_to=filters.created_to,
+        runtime_status=filters.statuses or None,
+        max_instance_count=page_size(params.get("top")),
+        fetch_inputs_and_outputs=True,  # outputs are always shown; inputs only with showInput
+        instance_id_prefix=prefix or None,
+    )
+    return ListRequest(query, flag(params, "showInput"), continuation_token(headers))
+
+
+def purge_filter(params: Any) -> InstanceFilter:
+    """``DELETE /instances``'s filters: at least one, and none that only a list can honour."""
+    for name in LIST_ONLY:
+        if params.get(name) is not None:
+            message = f"{name} is a list parameter; a purge filters by runtimeStatus and created time only"
+            raise BadRequest(name, message)
+    filters = instance_filter(params)
+    if filters.is_empty():
+        raise BadRequest(
+            "createdTimeFrom",
+            "a purge needs at least one filter: createdTimeFrom, createdTimeTo or runtimeStatus",
+        )
+    return filters
+
+
+def runtime_statuses(raw: str | None) -> list[OrchestrationStatus]:
+    """``Running,Failed`` (the host joins repeated parameters with a comma) as SDK statuses."""
+    if raw is None:
+        return []
+    statuses = []
+    for name in raw.split(","):
+        status = STATUS_NAMES.get(name)
+        if status is None:
+            choices = ", ".join(STATUS_NAMES)
+            raise BadRequest("runtimeStatus", f"runtimeStatus must list names of {choices}; got {json_words(name)}")
+        statuses.append(status)
+    return statuses
+
+
+def timestamp(raw: str | None, name: str) -> datetime | None:
+    """An ISO 8601 date or date and time; one without an offset is UTC, as the scheduler's times are."""
+    if raw is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw) if _TIMESTAMP.fullmatch(raw) else None
+    except ValueError:
+        moment = None
+    if moment is None:
+        example = "2026-01-31T08:00:00Z"
+        raise BadRequest(name, f"{name} must be an ISO 8601 date and time such as {example}, got {json_words(raw)}")
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def page_size(raw: str | None) -> int:
+    if raw is None:
+        return DEFAULT_PAGE_SIZE
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+        raise BadRequest("top", f"top must be a whole number from 1 to {MAX_PAGE_SIZE}, got {json_words(raw)}")
+    return int(raw)
+
+
+def continuation_token(headers: Any) -> str | None:
+    token = headers.get(CONTINUATION_HEADER) or None
+    if token is not None and len(token) > MAX_TOKEN_LENGTH:
+        raise BadRequest(CONTINUATION_HEADER, f"{CONTINUATION_HEADER} is not a token this API issued")
+    return token
+
+
+async def query_page(
+    client: AsyncDurableTaskSchedulerClient, query: OrchestrationQuery, token: str | None
+) -> tuple[list[OrchestrationState], str | None]:
+    """One page of instances and the token of the next one (``None`` on the last page): one scheduler call.
+
+    Goes through the client's stub (``_get_stub``, the one private SDK name the app relies on) because the
+    SDK's public query reads every page; ``tests/unit/test_instance_queries.py`` pins it.
+    """
+    request = build_query_instances_req(query, wrappers_pb2.StringValue(value=token) if token else None)
+    try:
+        response = await client._get_stub().QueryInstances(request, metadata=[NEWEST_FIRST])
+    except grpc.aio.AioRpcError as error:
+        if token and error.code() is grpc.StatusCode.INVALID_ARGUMENT:
+            raise BadRequest(CONTINUATION_HEADER, f"{CONTINUATION_HEADER} is not a token this API issued") from None
+        raise
+    states = [parse_orchestration_state(state) for state in response.orchestrationState]
+    next_token = response.continuationToken.value if response.HasField("continuationToken") else ""
+    return states, next_token or None

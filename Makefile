@@ -1,8 +1,15 @@
 # `make run` starts the whole app locally; `make test` is what CI runs.
 # Both create the virtual environment and install what they need first: `make run` only what running needs
 # (requirements-local.txt), `make test` and `make install` the test and scan tools on top (requirements-dev.txt).
+# `PYTHON=` runs everything on another interpreter (a name on PATH or a path: `make test PYTHON=python3.13`),
+# in a venv of its own per minor version (.venv-3.13), so the default .venv is never rebuilt on another Python.
 PYTHON ?= python3
-VENV := .venv
+PYTHON_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+VENV := $(if $(filter command line,$(origin PYTHON)),.venv-$(PYTHON_VERSION),.venv)
+# The Python 3.13 the runtime tests (tests/runtime) run the app on, inside the Functions Python runtime it pins:
+# python3.13 on PATH, else the newest 3.13 pyenv holds.
+PYTHON_3_13 ?= $(shell python3.13 -c 'import sys; print(sys.executable)' 2>/dev/null || \
+	ls -d "$$(pyenv root 2>/dev/null)"/versions/3.13*/bin/python3.13 2>/dev/null | sort -V | tail -n 1)
 PY := $(VENV)/bin/python
 INFRA_VENV := .venv-infra
 PORT_SCHEDULER ?= 8080
@@ -11,7 +18,8 @@ PORT_DASHBOARD ?= 8082
 STORE ?= sqlite
 DATA_FILE ?= .local/scheduler.sqlite3
 
-.PHONY: install install-run run scheduler test lint format bench clean infra-tools browser-tools bench-tools
+.PHONY: install install-run run scheduler test lint format bench clean infra-tools browser-tools bench-tools \
+	runtime-tools smoke
 
 install: $(VENV)/.installed
 
@@ -46,6 +54,16 @@ $(VENV)/.browser-installed: requirements-browser.txt $(VENV)/.installed
 	$(PY) -m pip install --quiet -r requirements-browser.txt
 	test -x /usr/bin/chromium && touch $@ || true
 
+# .venv-3.13 for the runtime tests and the Python versions bench, from the machine's Python 3.13; where none is
+# found, pyenv installs one. Without any, the runtime tests are skipped with the reason printed.
+runtime-tools:
+	@python="$(PYTHON_3_13)"; \
+	if [ -z "$$python" ] && command -v pyenv >/dev/null; then \
+		pyenv install --skip-existing 3.13 && python="$$(pyenv root)/versions/$$(pyenv latest 3.13)/bin/python3.13"; \
+	fi; \
+	if [ -n "$$python" ]; then $(MAKE) --no-print-directory install PYTHON="$$python"; \
+	else echo "No Python 3.13 could be found or installed: the runtime tests will be skipped"; fi
+
 bench-tools: $(VENV)/.bench-installed
 
 $(VENV)/.bench-installed: requirements-bench.txt $(VENV)/.installed
@@ -67,11 +85,16 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: install browser-tools bench-tools $(if $(wildcard infra/requirements-tools.txt),infra-tools) lint
+test: install runtime-tools browser-tools bench-tools $(if $(wildcard infra/requirements-tools.txt),infra-tools) lint
 	$(PY) -m pytest
 
-bench: bench-tools
+# The post-deploy smoke check for apps published without azd (azd runs it after every deploy):
+# make smoke URL=https://<app>.azurewebsites.net KEY=<function key>. Standard library only, so no venv is needed.
+smoke:
+	$(PYTHON) -m scripts.smoke --url "$(URL)" $(if $(KEY),--key "$(KEY)")
+
+bench: bench-tools runtime-tools
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) $(INFRA_VENV) .pytest_cache .ruff_cache
+	rm -rf .venv .venv-3.* $(INFRA_VENV) .pytest_cache .ruff_cache

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import capacity, report, scale_out, scenarios
+from bench import capacity, python_versions, report, scale_out, scenarios
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -71,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
             (0.1, 0.3) if args.quick else (0.5, 2.0),
         ),
         "capacity": _step("capacity per replica", capacity.run, args.quick, repeat),
+        "python_versions": _step("Python 3.13 against 3.11", python_versions.run, args.quick, repeat),
     }
     results["total_seconds"] = time.perf_counter() - started
     report.write(results, args.out)

@@ -13,6 +13,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
+from bench import python_versions
+
 
 def machine() -> dict[str, Any]:
     model = next(
@@ -120,6 +122,7 @@ def markdown(r: dict[str, Any]) -> str:
     )
     lines += _scale_out_rows(r["scale_out"])
     lines += _capacity_rows(r["capacity"])
+    lines += python_versions.markdown_rows(r["python_versions"])
     lines.append("")
     return "\n".join(lines)
 

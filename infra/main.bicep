@@ -36,6 +36,16 @@ param location string
 @allowed(['FlexConsumption', 'ElasticPremium', 'ContainerApps'])
 param hostingPlan string = 'FlexConsumption'
 
+// Python versions Microsoft lists for both Function App plans here: the Microsoft.Web/functionAppStacks answer
+// (a copy: Azure/azure-powershell src/Functions/Functions.Autorest/custom/FunctionsStack/functionAppStacks.json)
+// gives each GA version a Linux `Python|3.x` (Elastic Premium's linuxFxVersion) and an FC1 SKU (Flex's
+// functionAppConfig runtime); Azure/azure-functions-docker builds the Container Apps base image
+// (mcr.microsoft.com/azure-functions/python:4-python3.x, host/4/bookworm/python) for each. 3.10 is left out: the
+// app needs 3.11 (datetime.UTC). The Dockerfile's PYTHON_VERSION default follows this default.
+@description('Python of the app on every plan: Flex Consumption\'s runtime version, Elastic Premium\'s linuxFxVersion, and the Container Apps image\'s base (the Dockerfile\'s PYTHON_VERSION build argument). 3.13 and later run the Functions Python runtime pinned in requirements.txt')
+@allowed(['3.11', '3.12', '3.13'])
+param pythonVersion string = '3.13'
+
 @description('Always-ready (Flex) or minimum (Elastic Premium) instances: at least 1 so the hosted worker keeps draining the scheduler')
 @minValue(1)
 param alwaysReadyInstances int = 1
@@ -52,6 +62,13 @@ param instanceMemoryMB int = 2048
 @description('Elastic Premium size when hostingPlan is ElasticPremium')
 @allowed(['EP1', 'EP2', 'EP3'])
 param elasticPremiumSku string = 'EP1'
+
+// Microsoft's "Azure Functions hosting options" (functions-scale) gives a Premium plan on Linux 20 to 100 instances
+// by region (Windows 100), against Flex Consumption's 1,000: 20 is what every region allows.
+@description('Elastic Premium: the most instances the plan may scale out to; Linux Premium plans allow 20 in every region and up to 100 in some')
+@minValue(1)
+@maxValue(100)
+param elasticPremiumMaximumInstanceCount int = 20
 
 @description('ContainerApps: the fewest replicas. 0 lets the app scale to zero (the scaler polls the scheduler itself and wakes it), at the price of a cold start for the first request or work item; 1 keeps the API and the worker warm')
 @minValue(0)
@@ -90,11 +107,11 @@ param containerMemory string = '2Gi'
 @description('ContainerApps: the image azd deployed last (azd fills SERVICE_API_CONTAINERAPP_IMAGE_NAME), so a new provision keeps it; empty before the first deploy')
 param containerImage string = ''
 
-@description('Durable Task Scheduler SKU: Consumption (pay per action) or Dedicated (reserved capacity units)')
+@description('Durable Task Scheduler SKU: Consumption (pay per action; documented in preview at up to 500 actions per second, 30 days of retention, no high availability) or Dedicated (reserved capacity units)')
 @allowed(['Consumption', 'Dedicated'])
 param schedulerSku string = 'Consumption'
 
-@description('Dedicated SKU only: capacity units (each about 2,000 work items/s)')
+@description('Dedicated SKU only: capacity units (each up to 2,000 actions per second and 50 GB of orchestration data)')
 @minValue(1)
 @maxValue(3)
 param schedulerCapacity int = 1
@@ -172,6 +189,9 @@ module storage 'modules/storage.bicep' = {
     location: location
     tags: tags
     identityPrincipalId: identity.outputs.principalId
+    uploaderPrincipalId: principalId
+    uploaderPrincipalType: principalType
+    grantUpload: isElasticPremium
   }
 }
 
@@ -242,11 +262,14 @@ module functionApp 'modules/function-app.bicep' = if (!isContainerApps) {
     hostingPlan: hostingPlan
     alwaysReadyInstances: alwaysReadyInstances
     maximumInstanceCount: maximumInstanceCount
+    elasticPremiumMaximumInstanceCount: elasticPremiumMaximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
     elasticPremiumSku: elasticPremiumSku
+    pythonVersion: pythonVersion
     subnetId: network.outputs.subnetId
     identityId: identity.outputs.id
     deploymentContainerUrl: storage.outputs.deploymentContainerUrl
+    packageUrl: storage.outputs.packageUrl
     appSettings: appSettings
   }
 }
@@ -285,9 +308,14 @@ output AZURE_TENANT_ID string = tenant().tenantId
 output AZURE_RESOURCE_GROUP string = group.name
 output AZURE_FUNCTION_APP_NAME string = isContainerApps ? containerApp.outputs.name : functionApp.outputs.name
 output AZURE_FUNCTION_APP_URL string = isContainerApps ? containerApp.outputs.url : functionApp.outputs.url
-// azure.yaml deploys the service whose flag is true: `api` to a Function App, `api-containerapp` to the container app.
-output DEPLOY_FUNCTION_APP bool = !isContainerApps
+// azure.yaml deploys the service whose flag is true: `api` zip-deployed to the Flex Consumption app, `api-containerapp`
+// to the container app. Elastic Premium runs from a package in blob storage, which a zip deploy cannot write
+// (Kudu refuses a deployment while WEBSITE_RUN_FROM_PACKAGE is a URL): azure.yaml's postdeploy hook
+// (scripts/release_package.py) builds and uploads it when DEPLOY_RUN_FROM_PACKAGE is true.
+output DEPLOY_FUNCTION_APP bool = hostingPlan == 'FlexConsumption'
 output DEPLOY_CONTAINER_APP bool = isContainerApps
+output DEPLOY_RUN_FROM_PACKAGE bool = isElasticPremium
+output AZURE_FUNCTION_APP_PACKAGE_URL string = isElasticPremium ? storage.outputs.packageUrl : ''
 // azd pushes the image it builds to this registry (empty on the Function App plans, which have none).
 output AZURE_CONTAINER_REGISTRY_ENDPOINT string = isContainerApps ? containerApp.outputs.registryEndpoint : ''
 output AZURE_CLIENT_ID string = identity.outputs.clientId

@@ -3,6 +3,10 @@
 // derives scale rules from an app's triggers and cannot see that backlog, so allowScalingRuleOverride replaces them
 // with two KEDA rules of our own: HTTP concurrency for the API, and the azure-durabletask-scheduler scaler on the
 // task hub's orchestration, activity and entity work items, authenticated with the app's managed identity.
+// Microsoft documents the override only as an update of an existing `kind: functionapp` app ("Override
+// auto-generated KEDA scale rules for Azure Functions on Container Apps", learn.microsoft.com/azure/container-apps/
+// functions-scale-rule-override: a PATCH of an app already running in platform-managed mode), so the app is
+// created without it, and container-app-scale.bicep applies the override and the rules in a second, dependent step.
 // The environment sits on the NAT gateway's subnet, so the scheduler admits it by the same static IP.
 param name string
 param environmentName string
@@ -121,6 +125,34 @@ var httpRule = {
   http: { metadata: { concurrentRequests: string(httpConcurrentRequests) } }
 }
 
+// Everything but the scale section, the same in both steps: the second PUT must not lose what the first set.
+var appProperties = {
+  managedEnvironmentId: environment.id
+  workloadProfileName: 'Consumption'
+  configuration: {
+    activeRevisionsMode: 'Single'
+    ingress: {
+      external: true
+      targetPort: 80
+      transport: 'auto'
+      allowInsecure: false
+    }
+    registries: [{ server: registry.properties.loginServer, identity: identityId }]
+  }
+}
+
+var containers = [
+  {
+    name: 'app'
+    image: hasImage ? image : placeholderImage
+    env: [for setting in items(containerSettings): { name: setting.key, value: setting.value }]
+    resources: { cpu: json(cpu), memory: memory }
+  }
+]
+
+var replicaBounds = { minReplicas: minReplicas, maxReplicas: maxReplicas }
+
+// Step one: the app as the platform creates a Functions app, in platform-managed scaling (no override, no rules).
 resource containerApp 'Microsoft.App/containerApps@2026-07-01' = {
   name: name
   location: location
@@ -130,37 +162,25 @@ resource containerApp 'Microsoft.App/containerApps@2026-07-01' = {
     type: 'UserAssigned'
     userAssignedIdentities: { '${identityId}': {} }
   }
-  properties: {
-    managedEnvironmentId: environment.id
-    workloadProfileName: 'Consumption'
-    configuration: {
-      activeRevisionsMode: 'Single'
-      ingress: {
-        external: true
-        targetPort: 80
-        transport: 'auto'
-        allowInsecure: false
-      }
-      registries: [{ server: registry.properties.loginServer, identity: identityId }]
-    }
-    template: {
-      containers: [
-        {
-          name: 'app'
-          image: hasImage ? image : placeholderImage
-          env: [for setting in items(containerSettings): { name: setting.key, value: setting.value }]
-          resources: { cpu: json(cpu), memory: memory }
-        }
-      ]
-      scale: {
-        minReplicas: minReplicas
-        maxReplicas: maxReplicas
-        allowScalingRuleOverride: true
-        rules: concat([httpRule], schedulerRules)
-      }
-    }
-  }
+  properties: union(appProperties, { template: { containers: containers, scale: replicaBounds } })
   dependsOn: [registryPull]
+}
+
+// Step two, once the app exists: the same app with the override and the backlog rules.
+module backlogScaling 'container-app-scale.bicep' = {
+  name: '${containerApp.name}-scale-rules'
+  params: {
+    name: containerApp.name
+    location: location
+    tags: appTags
+    identityId: identityId
+    properties: union(appProperties, {
+      template: {
+        containers: containers
+        scale: union(replicaBounds, { allowScalingRuleOverride: true, rules: concat([httpRule], schedulerRules) })
+      }
+    })
+  }
 }
 
 output name string = containerApp.name

@@ -1,4 +1,4 @@
-// The Function App: HTTP triggers (DTS client) plus the hosted DTS worker, on Linux, Python 3.11, integrated into
+// The Function App: HTTP triggers (DTS client) plus the hosted DTS worker, on Linux Python, integrated into
 // the VNet whose NAT gateway gives it the static outbound IP the scheduler admits.
 // Only triggers drive Functions scaling and the scale controller cannot see the scheduler's backlog, so the
 // app always keeps warm instances (Flex always-ready, or Elastic Premium minimum instances) to drain it.
@@ -11,12 +11,19 @@ param siteTags object
 @allowed(['FlexConsumption', 'ElasticPremium'])
 param hostingPlan string
 param alwaysReadyInstances int
+@description('Flex Consumption: the most instances the app may scale out to')
 param maximumInstanceCount int
+@description('Elastic Premium: the most instances the plan may scale out to (Linux Premium plans stop at 20 to 100 by region)')
+param elasticPremiumMaximumInstanceCount int
 param instanceMemoryMB int
 param elasticPremiumSku string
+@description('Python version (main.bicep lists the versions both plans offer)')
+param pythonVersion string
 param subnetId string
 param identityId string
 param deploymentContainerUrl string
+@description('Elastic Premium: the blob the app runs from (WEBSITE_RUN_FROM_PACKAGE); the postdeploy hook uploads the package there')
+param packageUrl string
 @description('App settings every plan gets (main.bicep builds them once)')
 param appSettings object
 
@@ -29,7 +36,7 @@ resource plan 'Microsoft.Web/serverfarms@2025-05-01' = {
   tags: tags
   kind: isFlex ? 'functionapp' : 'elastic'
   sku: isFlex ? { name: 'FC1', tier: 'FlexConsumption' } : { name: elasticPremiumSku, tier: 'ElasticPremium' }
-  properties: isFlex ? { reserved: true } : { reserved: true, maximumElasticWorkerCount: maximumInstanceCount }
+  properties: isFlex ? { reserved: true } : { reserved: true, maximumElasticWorkerCount: elasticPremiumMaximumInstanceCount }
 }
 
 // Flex Consumption: runtime, scale and the deployment package live in functionAppConfig.
@@ -49,7 +56,7 @@ var flexConfig = {
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
   }
-  runtime: { name: 'python', version: '3.11' }
+  runtime: { name: 'python', version: pythonVersion }
 }
 
 // Flex refuses (ARM error 51021) or ignores FtpsState, LinuxFxVersion, Use32BitWorkerProcess,
@@ -103,22 +110,27 @@ resource premiumWebConfig 'Microsoft.Web/sites/config@2025-05-01' = if (!isFlex)
     http20Enabled: true
     healthCheckPath: '/api/health'
     ftpsState: 'Disabled'
-    linuxFxVersion: 'Python|3.11'
+    linuxFxVersion: 'Python|${pythonVersion}'
     minimumElasticInstanceCount: alwaysReadyInstances
-    functionAppScaleLimit: maximumInstanceCount
+    functionAppScaleLimit: elasticPremiumMaximumInstanceCount
     vnetRouteAllEnabled: true
   }
 }
 
-// Flex takes the runtime from functionAppConfig and refuses these settings. Elastic Premium needs them, and azd
-// zip-deploys source there: Oryx must build it (pip install -r requirements.txt) during the deployment.
-// No WEBSITE_CONTENTAZUREFILECONNECTIONSTRING / WEBSITE_CONTENTSHARE: Azure Files takes only a key, and this
-// storage account has shared keys off (Microsoft's "Create an app without Azure Files").
+// Flex takes the runtime from functionAppConfig and refuses these settings. Elastic Premium without an Azure Files
+// share (Azure Files takes only a key, and this storage account has shared keys off) must run from a package in
+// blob storage: a zip deploy's remote build would leave the built files on the one instance that built them, so a
+// restarted or added instance would serve no functions and run no worker. Microsoft's "Create an app without Azure
+// Files" (learn.microsoft.com/azure/azure-functions/storage-considerations) names WEBSITE_RUN_FROM_PACKAGE set to
+// the package's URL, and "Run your functions from a package file" (run-functions-from-deployment-package) adds
+// WEBSITE_RUN_FROM_PACKAGE_BLOB_MI_RESOURCE_ID so the platform fetches it with the user-assigned identity. The
+// package is built with Linux x86-64 wheels and uploaded by scripts/release_package.py (azure.yaml's postdeploy
+// hook); no SCM_DO_BUILD_DURING_DEPLOYMENT / ENABLE_ORYX_BUILD, since nothing is built on the instance.
 var elasticPremiumSettings = {
   FUNCTIONS_EXTENSION_VERSION: '~4'
   FUNCTIONS_WORKER_RUNTIME: 'python'
-  SCM_DO_BUILD_DURING_DEPLOYMENT: 'true'
-  ENABLE_ORYX_BUILD: 'true'
+  WEBSITE_RUN_FROM_PACKAGE: packageUrl
+  WEBSITE_RUN_FROM_PACKAGE_BLOB_MI_RESOURCE_ID: identityId
 }
 
 resource appSettings 'Microsoft.Web/sites/config@2025-05-01' = {
@@ -132,6 +144,11 @@ resource appSettings 'Microsoft.Web/sites/config@2025-05-01' = {
   parent: site
   name: 'appsettings'
   properties: isFlex ? appSettings : union(appSettings, elasticPremiumSettings)
+  // Two config writes under one site race (ARM conflicts or drops settings); azd's own core/host/appservice.bicep
+  // orders its two (`logs` dependsOn `appsettings`) for the same reason. Here the settings wait for the `web`
+  // configuration; on Flex that resource is not deployed, and ARM drops a dependency on a resource whose condition
+  // is false.
+  dependsOn: [premiumWebConfig]
 }
 
 output name string = site.name

@@ -55,4 +55,6 @@ resource userAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!
 output name string = scheduler.name
 output endpoint string = scheduler.properties.endpoint
 output taskHubName string = taskHub.name
-output dashboardUrl string = 'https://dashboard.durabletask.io/?endpoint=${uriComponent(scheduler.properties.endpoint)}&taskhub=${taskHub.name}'
+// The task hub's own dashboard address (TaskHubProperties.dashboardUrl in the Microsoft.DurableTask API), not one
+// built here from the documented https://dashboard.durabletask.io/?endpoint=...&taskhub=... form.
+output dashboardUrl string = taskHub.properties.dashboardUrl

@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
+from durable_app.registry import workflows
 from local_stack.dashboard.reader import STATUSES, TERMINAL, EntityRow, InstanceDetail, InstanceRow, Page
 from local_stack.dashboard.timeline import Span, Step, spans
 
@@ -75,7 +76,8 @@ def instance_filters(statuses: list[str], name: str, created_from: str, created_
     )
     return f"""<form class="filters" method="get" action="/">
 <fieldset><legend>Status</legend>{options}</fieldset>
-<label>Name starts with <input name="name" value="{_e(name)}"></label>
+<label>Name starts with <input name="name" value="{_e(name)}" list="declared-orchestrators"></label>
+{_declared_list("declared-orchestrators", list(workflows.orchestrators))}
 <label>Created from (UTC) <input type="datetime-local" step="1" name="created_from" value="{_e(created_from)}"></label>
 <label>to <input type="datetime-local" step="1" name="created_to" value="{_e(created_to)}"></label>
 <label>Per page <input type="number" name="page_size" min="1" max="500" value="{page_size}"></label>
@@ -142,11 +144,19 @@ def entity_table(page: Page, prefix: str, page_size: int, *, first_page: bool) -
     if prefix and not prefix.startswith("@") and page.next_token:
         note = "(keys are matched here, a few scheduler pages at a time: the next page may hold more)"
     return f"""<form class="filters" method="get" action="/entities">
-<label>Key starts with <input name="prefix" value="{_e(prefix)}" placeholder="my, or @counter@my"></label>
+<label>Key starts with <input name="prefix" value="{_e(prefix)}" placeholder="my, or @counter@my"
+list="declared-entities"></label>
+{_declared_list("declared-entities", [f"@{name}@" for name in workflows.entities])}
 <button type="submit">Filter</button></form>
 <div id="live"><table class="entities"><thead><tr><th>Entity</th><th>Key</th><th>State</th><th>Last modified</th>
 <th>Backlog</th></tr></thead><tbody>{rows}</tbody></table>
 {_pager("/entities", page, query, first_page=first_page, note=note)}</div>"""
+
+
+def _declared_list(list_id: str, names: list[str]) -> str:
+    """The declared workflows (``durable_app.registry``) offered as a filter's suggestions."""
+    options = "".join(f'<option value="{_e(name)}">' for name in names)
+    return f'<datalist id="{list_id}">{options}</datalist>'
 
 
 def _pager(path: str, page: Page, query: dict[str, list[str] | str], *, first_page: bool, note: str = "") -> str:

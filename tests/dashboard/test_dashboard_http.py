@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
+from durable_app.registry import workflows
 from local_stack.ports import free_port, wait_for_port
 from tests.dashboard.conftest import Shown
 from tests.helpers.stack import ROOT, LocalStack, wait_for_output
@@ -225,3 +226,12 @@ def test_an_unreachable_scheduler_shows_a_banner() -> None:
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_the_filters_suggest_the_declared_workflows(dashboard: httpx.Client) -> None:
+    instances, entities = dashboard.get("/").text, dashboard.get("/entities").text
+    for name in workflows.orchestrators:
+        assert f'<option value="{name}">' in instances
+    for name in workflows.entities:
+        assert f'<option value="@{name}@">' in entities
+    assert '<option value="approval_workflow">' in instances

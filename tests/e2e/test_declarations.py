@@ -31,7 +31,15 @@ def copied_app(tmp_path_factory: pytest.TempPathFactory) -> Path:
     module = (ROOT / "orchestrations" / "counter_workflow.py").read_text()
     tally = module.replace("counter_workflow", "tally_workflow").replace("CounterWorkflowRequest", "TallyRequest")
     (root / "orchestrations" / "tally_workflow.py").write_text(tally)
+    (root / "orchestrations" / "greeting_workflow.py").write_text(readme_example())
     return root
+
+
+def readme_example() -> str:
+    """The module the README's "Add your own workflow" section asks the reader to save."""
+    readme = (ROOT / "README.md").read_text()
+    after = readme.split("Save this as `orchestrations/greeting_workflow.py`:", 1)[1]
+    return after.split("```python\n", 1)[1].split("```", 1)[0]
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +56,19 @@ def test_a_new_module_is_started_over_its_own_route_with_no_other_file_edited(co
     done = wait_for_output(copied_api, started.json()["statusQueryGetUri"])
     assert done["name"] == "tally_workflow"
     assert done["output"] == f"Counter '{key}' final value: 12"
+
+
+def test_the_readme_example_runs_as_the_readme_says(copied_api: httpx.Client) -> None:
+    instance_id = f"hi-{uuid.uuid4().hex[:8]}"
+    started = copied_api.post(f"/orchestrators/greeting_workflow/{instance_id}", json={"names": ["Ada", "Linus"]})
+    assert started.status_code == 202, started.text
+    assert wait_for_output(copied_api, f"/instances/{instance_id}")["output"] == ["Hello, Ada!", "Hello, Linus!"]
+    refused = copied_api.post("/orchestrators/greeting_workflow", json={"names": ["Ada", 7]})
+    assert refused.json() == {"error": "names[1] must be a string, got 7", "field": "names[1]"}
+    batch = copied_api.post(
+        "/batch/orchestrators/greeting_workflow", json={"inputs": [{"names": ["a"]}, {"names": ["b"]}]}
+    )
+    assert (batch.status_code, batch.json()["count"]) == (202, 2)
 
 
 def test_the_new_module_validates_its_input_and_documents_itself(copied_api: httpx.Client) -> None:

@@ -121,8 +121,19 @@ def _string(text: str, scope: Scope) -> Any:
     if found:
         return value
     if INTERPOLATION.search(text):
-        return Opaque("string")
+        return _interpolate(text, scope)
     return text
+
+
+def _interpolate(text: str, scope: Scope) -> Any:
+    """``'Python|${pythonVersion}'``: known when every part is a plain name with a known string or number value."""
+    parts: list[str] = []
+    for match in INTERPOLATION.finditer(text):
+        found, value = scope.lookup(match[0][2:-1].strip())
+        if not found or isinstance(value, bool) or not isinstance(value, str | int):
+            return Opaque("string")
+        parts.append(str(value))
+    return INTERPOLATION.sub(lambda _: parts.pop(0), text)
 
 
 def _known(*values: Any) -> bool:
@@ -141,6 +152,11 @@ def _operator(operator: dict[str, Any], scope: Scope) -> Any:
         if not _known(left, right):
             return Opaque("bool")
         return (left == right) == (kind == "equals")
+    if kind in ("and", "or"):
+        left, right = evaluate(operands["operand_1"], scope), evaluate(operands["operand_2"], scope)
+        if not (isinstance(left, bool) and isinstance(right, bool)):
+            return Opaque("bool")
+        return (left and right) if kind == "and" else (left or right)
     if kind == "not":
         value = evaluate(operands["bool_value"], scope)
         return (not value) if isinstance(value, bool) else Opaque("bool")
@@ -235,21 +251,25 @@ def resource_bodies(tree: dict[str, Any], file: str, params: dict[str, Any]) -> 
 
 
 def deployment(main_params: dict[str, Any]) -> list[ResourceBody]:
-    """Every resource of one `azd up` for these main.bicep parameters, modules evaluated with what main passes."""
+    """Every resource of one `azd up` for these main.bicep parameters, modules evaluated with what their parent
+    passes, modules of modules too."""
     main = parse("main.bicep")
-    params = parameter_values(main, main_params)
-    scope = Scope(main, params)
-    bodies = resource_bodies(main, "main.bicep", params)
-    for module in main.get("modules", {}).values():
+    return _deployed("main.bicep", parameter_values(main, main_params))
+
+
+def _deployed(file: str, params: dict[str, Any]) -> list[ResourceBody]:
+    tree = parse(file)
+    scope = Scope(tree, params)
+    bodies = resource_bodies(tree, file, params)
+    for module in tree.get("modules", {}).values():
         config = module["config"]
         if "condition" in config:
             if evaluate(config["condition"], scope) is False:
                 continue
             config = config["config"]
-        file = module["detail"]["path"]
-        tree = parse(file)
+        path = str((INFRA / file).parent.joinpath(module["detail"]["path"]).resolve().relative_to(INFRA))
         given = {name: evaluate(value, scope) for name, value in config["params"].items()}
-        bodies += resource_bodies(tree, file, parameter_values(tree, given))
+        bodies += _deployed(path, parameter_values(parse(path), given))
     return bodies
 
 

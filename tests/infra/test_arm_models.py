@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from tests.infra.bicep_eval import Opaque, ResourceBody, deployment, main_output, main_variable, to_json
-from tests.infra.conftest import INFRA
+from tests.infra.conftest import INFRA, resource_config, variable
+from tests.infra.test_container_apps import reference
 
 INFRA_PYTHON = INFRA.parent / ".venv-infra" / "bin" / "python"
 CHECKER = INFRA.parent / "tests" / "infra" / "arm_models.py"
@@ -100,7 +101,7 @@ BROKEN_CONTAINER_APPS = {
         True, "properties.template.scale.allowScalingRuleOverrides: unknown property",
     ),
     "scale rule metadata not a string": (
-        "modules/container-app.bicep:containerApp", ("properties", "template", "scale", "rules", 1, "custom",
+        "modules/container-app-scale.bicep:containerApp", ("properties", "template", "scale", "rules", 1, "custom",
         "metadata"), "maxConcurrentWorkItemsCount", 100,
         "properties.template.scale.rules[1].custom.metadata.maxConcurrentWorkItemsCount: expected str, got int 100",
     ),
@@ -195,7 +196,7 @@ def test_flex_site_is_sent_only_what_flex_accepts() -> None:
     bodies = resources("FlexConsumption")
     assert flex_violations(bodies) == set()
     site = next(body for body in bodies if body.type == "Microsoft.Web/sites")
-    assert site.body["properties"]["functionAppConfig"]["runtime"] == {"name": "python", "version": "3.11"}
+    assert site.body["properties"]["functionAppConfig"]["runtime"] == {"name": "python", "version": "3.13"}
     assert site.body["properties"]["siteConfig"] == {
         "minTlsVersion": "1.2",
         "scmMinTlsVersion": "1.2",
@@ -204,24 +205,118 @@ def test_flex_site_is_sent_only_what_flex_accepts() -> None:
     }
 
 
+@pytest.mark.parametrize("version", ["3.11", "3.12", "3.13"])
+def test_each_python_version_reaches_both_function_app_plans(version: str) -> None:
+    """Flex takes the version in functionAppConfig's runtime, Elastic Premium in its Linux site's linuxFxVersion."""
+    flex = by_symbol(resources("FlexConsumption", pythonVersion=version))["modules/function-app.bicep:site"]
+    assert flex.body["properties"]["functionAppConfig"]["runtime"] == {"name": "python", "version": version}
+    premium = by_symbol(resources("ElasticPremium", pythonVersion=version))
+    web = premium["modules/function-app.bicep:premiumWebConfig"].body["properties"]
+    assert web["linuxFxVersion"] == f"Python|{version}"
+
+
 def test_the_flex_rule_would_catch_the_elastic_premium_body() -> None:
     """The same check on the Elastic Premium deployment finds the keys Flex refuses: the rule is not vacuous."""
     found = flex_violations(resources("ElasticPremium"))
     assert {"ftpsState", "linuxFxVersion", "functionAppScaleLimit", "vnetRouteAllEnabled"} <= found
-    assert {"FUNCTIONS_WORKER_RUNTIME", "SCM_DO_BUILD_DURING_DEPLOYMENT", "ENABLE_ORYX_BUILD"} <= found
+    assert {"FUNCTIONS_WORKER_RUNTIME", "WEBSITE_RUN_FROM_PACKAGE"} <= found
 
 
-def test_elastic_premium_builds_the_zip_deploy_and_needs_no_storage_key() -> None:
+def test_elastic_premium_runs_from_a_package_blob_fetched_with_the_apps_identity(
+    bicep: dict[str, dict[str, Any]],
+) -> None:
+    """No content share and no build on the instance: every instance runs the same package from blob storage."""
     bodies = by_symbol(resources("ElasticPremium"))
     settings = bodies["modules/function-app.bicep:appSettings"].body["properties"]
-    assert settings["SCM_DO_BUILD_DURING_DEPLOYMENT"] == "true"
-    assert settings["ENABLE_ORYX_BUILD"] == "true"
     assert (settings["FUNCTIONS_WORKER_RUNTIME"], settings["FUNCTIONS_EXTENSION_VERSION"]) == ("python", "~4")
     assert not {name for name in settings if name.startswith("WEBSITE_CONTENT")}
-    assert "WEBSITE_RUN_FROM_PACKAGE" not in settings
+    assert not {"SCM_DO_BUILD_DURING_DEPLOYMENT", "ENABLE_ORYX_BUILD"} & set(settings)
+    module = bicep["modules/function-app.bicep"]
+    written = variable(module, "elasticPremiumSettings")
+    assert written["WEBSITE_RUN_FROM_PACKAGE"] == "packageUrl"
+    assert written["WEBSITE_RUN_FROM_PACKAGE_BLOB_MI_RESOURCE_ID"] == "identityId"
+    passed = resource_config(bicep["main.bicep"]["modules"]["functionApp"])["params"]
+    assert reference(passed["packageUrl"]) == "storage.outputs.packageUrl"
+    assert reference(passed["identityId"]) == "identity.outputs.id"  # the identity holding Storage Blob Data Owner
+    storage_outputs = bicep["modules/storage.bicep"]["outputs"]
+    assert "${deploymentContainerName}/${packageBlobName}" in json.dumps(storage_outputs["packageUrl"]["value"])
     web = bodies["modules/function-app.bicep:premiumWebConfig"].body["properties"]
-    assert (web["linuxFxVersion"], web["ftpsState"], web["vnetRouteAllEnabled"]) == ("Python|3.11", "Disabled", True)
+    assert (web["linuxFxVersion"], web["ftpsState"], web["vnetRouteAllEnabled"]) == ("Python|3.13", "Disabled", True)
     assert bodies["modules/function-app.bicep:site"].body["properties"]["functionAppConfig"] is None
+
+
+def test_the_package_release_runs_after_deploy_only_on_elastic_premium() -> None:
+    """azd zip-deploys Flex only: Kudu refuses a zip deploy while WEBSITE_RUN_FROM_PACKAGE is a URL."""
+    flags = ("DEPLOY_FUNCTION_APP", "DEPLOY_CONTAINER_APP", "DEPLOY_RUN_FROM_PACKAGE")
+    outputs = {plan: tuple(main_output(flag, {**BASE, "hostingPlan": plan}) for flag in flags) for plan in PLANS}
+    assert outputs == {
+        "FlexConsumption": (True, False, False),
+        "ElasticPremium": (False, False, True),
+        "ContainerApps": (False, True, False),
+    }
+    assert main_output("AZURE_FUNCTION_APP_PACKAGE_URL", {**BASE, "hostingPlan": "FlexConsumption"}) == ""
+
+
+@pytest.mark.parametrize("plan", PLANS)
+def test_the_deployer_may_write_the_package_container_on_elastic_premium_alone(plan: str) -> None:
+    """Shared keys are off, so the upload is Entra ID: a data role on the one container, for the one plan."""
+    principal = "00000000-0000-0000-0000-000000000002"
+    bodies = by_symbol(resources(plan, principalId=principal, principalType="ServicePrincipal"))
+    uploader = bodies.get("modules/storage.bicep:packageUploader")
+    if plan != "ElasticPremium":
+        assert uploader is None
+        return
+    assert uploader is not None
+    access = uploader.body["properties"]
+    assert (access["principalId"], access["principalType"]) == (principal, "ServicePrincipal")
+    assert "modules/storage.bicep:packageUploader" not in by_symbol(resources(plan, principalId=""))
+
+
+def test_the_uploader_role_is_blob_data_contributor_on_the_package_container(bicep: dict[str, dict[str, Any]]) -> None:
+    module = bicep["modules/storage.bicep"]
+    assert variable(module, "storageBlobDataContributor") == "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
+    assert resource_config(module["resources"]["packageUploader"])["scope"] == "deploymentContainer"
+
+
+def test_elastic_premium_settings_wait_for_the_web_configuration(bicep: dict[str, dict[str, Any]]) -> None:
+    """Two config writes under one site must not race; ARM drops the dependency on Flex, where `web` is not deployed."""
+    resources_ = bicep["modules/function-app.bicep"]["resources"]
+    assert resource_config(resources_["appSettings"])["dependsOn"] == ["premiumWebConfig"]
+    assert resources_["premiumWebConfig"]["config"]["condition"] is not None
+
+
+def test_each_plan_is_bounded_by_its_own_instance_limit(bicep: dict[str, dict[str, Any]]) -> None:
+    """Flex Consumption scales to 1,000 instances, a Linux Premium plan to 20-100 by region (functions-scale)."""
+    parameters = bicep["main.bicep"]["parameters"]
+    flex = parameters["maximumInstanceCount"]["decorators"]
+    premium = parameters["elasticPremiumMaximumInstanceCount"]
+    assert {"type": "max_value", "argument": 1000} in flex
+    assert {"type": "max_value", "argument": 100} in premium["decorators"]
+    assert premium["default"] == 20
+    bodies = by_symbol(resources("ElasticPremium", elasticPremiumMaximumInstanceCount=30, maximumInstanceCount=500))
+    assert bodies["modules/function-app.bicep:plan"].body["properties"]["maximumElasticWorkerCount"] == 30
+    assert bodies["modules/function-app.bicep:premiumWebConfig"].body["properties"]["functionAppScaleLimit"] == 30
+    flex_site = by_symbol(resources("FlexConsumption", maximumInstanceCount=500))["modules/function-app.bicep:site"]
+    assert flex_site.body["properties"]["functionAppConfig"]["scaleAndConcurrency"]["maximumInstanceCount"] == 500
+
+
+def test_the_dashboard_url_is_the_task_hubs_own(bicep: dict[str, dict[str, Any]]) -> None:
+    outputs = bicep["modules/scheduler.bicep"]["outputs"]
+    assert reference(outputs["dashboardUrl"]["value"]) == "taskHub.properties.dashboardUrl"
+    assert reference(bicep["main.bicep"]["outputs"]["DTS_DASHBOARD_URL"]["value"]) == "scheduler.outputs.dashboardUrl"
+    probe = subprocess.run(
+        [
+            str(INFRA_PYTHON),
+            "-c",
+            "from azure.mgmt.durabletask.models import TaskHubProperties as T; f = vars(T)['dashboard_url'];"
+            "print(f._rest_name_input, f._visibility)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert probe.stdout.split(None, 1) == ["dashboardUrl", "['read']\n"]
 
 
 @pytest.mark.parametrize(
@@ -235,10 +330,9 @@ def test_elastic_premium_builds_the_zip_deploy_and_needs_no_storage_key() -> Non
 def test_only_the_app_carries_the_azd_service_name_tag(plan: str, service: tuple[str, str]) -> None:
     """azd deploys a service to the one resource tagged with its name; azure.yaml enables that service alone."""
     tagged = [body for body in resources(plan) if "azd-service-name" in (body.body.get("tags") or {})]
-    assert [(body.type, body.body["tags"]["azd-service-name"]) for body in tagged] == [service]
-    container_apps = plan == "ContainerApps"
-    assert main_output("DEPLOY_FUNCTION_APP", {**BASE, "hostingPlan": plan}) is not container_apps
-    assert main_output("DEPLOY_CONTAINER_APP", {**BASE, "hostingPlan": plan}) is container_apps
+    # The container app is written twice (created, then given its scale rules): one resource, one tag.
+    assert {(body.type, body.body["tags"]["azd-service-name"]) for body in tagged} == {service}
+    assert {body.symbol for body in tagged} == {"site" if service[1] == "api" else "containerApp"}
 
 
 def scheduler_allow_list(**params: Any) -> list[Any]:

@@ -9,6 +9,7 @@ from tests.infra.conftest import INFRA, resource_config, variable
 
 DURABLE_TASK_DATA_CONTRIBUTOR = "0ad04412-c4d5-4796-b79c-f76d14c8d402"
 STORAGE_BLOB_DATA_OWNER = "b7e6dc6d-f1e8-4753-8033-0f276bb0955b"
+STORAGE_BLOB_DATA_CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
 MONITORING_METRICS_PUBLISHER = "3913510d-42f4-4e42-8a64-420c390055eb"
 ACR_PULL = "7f951dba-4ed6-4e5d-be0e-8ab1e1a4b1c2"
 
@@ -28,7 +29,8 @@ def resource_types(bicep: dict[str, dict[str, Any]]) -> set[str]:
 
 
 def test_every_file_parses_and_main_wires_every_module(bicep: dict[str, dict[str, Any]]) -> None:
-    assert set(bicep) == {"main.bicep", *MODULES.values()}
+    # container-app-scale.bicep is the container app module's own second step, not wired by main.
+    assert set(bicep) == {"main.bicep", *MODULES.values(), "modules/container-app-scale.bicep"}
     modules = bicep["main.bicep"]["modules"]
     assert {name: module["detail"]["path"] for name, module in modules.items()} == MODULES
     assert all(resource_config(module)["scope"] == "group" for module in modules.values())
@@ -94,6 +96,8 @@ def test_role_assignments_are_the_narrowest_that_work(bicep: dict[str, dict[str,
              "userPrincipalId", True),
             ("modules/container-app.bicep", ACR_PULL, "Microsoft.ContainerRegistry/registries",
              "identityPrincipalId", False),
+            ("modules/storage.bicep", STORAGE_BLOB_DATA_CONTRIBUTOR,
+             "Microsoft.Storage/storageAccounts/blobServices/containers", "uploaderPrincipalId", True),
         ]
     )  # fmt: skip
 
@@ -132,8 +136,8 @@ def test_app_settings_wire_the_scheduler_by_identity(bicep: dict[str, dict[str, 
     assert variable(bicep["modules/function-app.bicep"], "elasticPremiumSettings") == {
         "FUNCTIONS_EXTENSION_VERSION": "~4",
         "FUNCTIONS_WORKER_RUNTIME": "python",
-        "SCM_DO_BUILD_DURING_DEPLOYMENT": "true",
-        "ENABLE_ORYX_BUILD": "true",
+        "WEBSITE_RUN_FROM_PACKAGE": "packageUrl",
+        "WEBSITE_RUN_FROM_PACKAGE_BLOB_MI_RESOURCE_ID": "identityId",
     }
 
 
@@ -158,12 +162,28 @@ def test_the_site_is_locked_down_and_kept_warm(bicep: dict[str, dict[str, Any]])
     premium = resource_config(app["resources"]["premiumWebConfig"])["properties"]
     assert (premium["ftpsState"], premium["minTlsVersion"]) == ("Disabled", "1.2")
     flex = variable(app, "flexConfig")
-    assert flex["runtime"] == {"name": "python", "version": "3.11"}
+    assert flex["runtime"] == {"name": "python", "version": "pythonVersion"}
     assert flex["scaleAndConcurrency"]["alwaysReady"] == [{"name": "http", "instanceCount": "alwaysReadyInstances"}]
     assert flex["deployment"]["storage"]["authentication"]["type"] == "UserAssignedIdentity"
     ready = bicep["main.bicep"]["parameters"]["alwaysReadyInstances"]
     assert {"type": "min_value", "argument": 1} in ready["decorators"]
     assert ready["default"] == 1
+
+
+def test_python_version_offers_what_both_plans_list_and_defaults_to_the_newest(
+    bicep: dict[str, dict[str, Any]],
+) -> None:
+    """3.11-3.13 (Microsoft's function app stacks list each for Flex and Linux Elastic Premium; the app needs
+    3.11+), 3.13 by default, settable through azd as PYTHON_VERSION and handed to the Function App module."""
+    parameter = bicep["main.bicep"]["parameters"]["pythonVersion"]
+    allowed = next(d["argument"] for d in parameter["decorators"] if d["type"] == "allowed")
+    assert allowed == ["3.11", "3.12", "3.13"]
+    assert parameter["default"] == max(allowed, key=lambda version: tuple(map(int, version.split("."))))
+    parameters = json.loads((INFRA / "main.parameters.json").read_text())["parameters"]
+    assert parameters["pythonVersion"] == {"value": f"${{PYTHON_VERSION={parameter['default']}}}"}
+    assert bicep["main.bicep"]["modules"]["functionApp"]["config"]["config"]["params"]["pythonVersion"] == (
+        "pythonVersion"
+    )
 
 
 def test_the_scheduler_is_not_open_to_the_internet_by_default(bicep: dict[str, dict[str, Any]]) -> None:
@@ -234,4 +254,4 @@ def test_outputs_give_azd_what_it_needs(bicep: dict[str, dict[str, Any]]) -> Non
         "DTS_OUTBOUND_IP",
     } <= set(bicep["main.bicep"]["outputs"])
     dashboard = bicep["modules/scheduler.bicep"]["outputs"]["dashboardUrl"]["value"]
-    assert dashboard.startswith("https://dashboard.durabletask.io/?endpoint=")
+    assert dashboard["operator"]["operands"]["operand_1"] == "taskHub"  # the task hub's own properties.dashboardUrl

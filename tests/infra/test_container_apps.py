@@ -37,15 +37,41 @@ def bodies(**params: Any) -> dict[str, ResourceBody]:
     return {body.symbol: body for body in deployment({**BASE, **params}) if body.file == "modules/container-app.bicep"}
 
 
+def scale_step(**params: Any) -> ResourceBody:
+    """The second write of the container app: the one that carries the override and the rules."""
+    found = [body for body in deployment({**BASE, **params}) if body.file == "modules/container-app-scale.bicep"]
+    assert [body.type for body in found] == ["Microsoft.App/containerApps"]
+    return found[0]
+
+
 def scale(**params: Any) -> dict[str, Any]:
-    return bodies(**params)["containerApp"].body["properties"]["template"]["scale"]
+    return scale_step(**params).body["properties"]["template"]["scale"]
 
 
 def test_the_app_is_a_functions_app_at_an_api_version_that_lets_its_rules_replace_the_platforms() -> None:
-    app = bodies()["containerApp"]
-    assert app.body["kind"] == "functionapp"
-    assert app.api_version >= FIRST_OVERRIDE_API
+    for app in (bodies()["containerApp"], scale_step()):
+        assert app.body["kind"] == "functionapp"
+        assert app.api_version >= FIRST_OVERRIDE_API
     assert scale()["allowScalingRuleOverride"] is True
+
+
+def test_the_app_is_created_without_the_override_and_given_it_by_a_second_dependent_write(
+    bicep: dict[str, dict[str, Any]],
+) -> None:
+    """Microsoft documents allowScalingRuleOverride as an update of an existing Functions app
+    (container-apps/functions-scale-rule-override): the create carries neither the override nor rules."""
+    created = bodies(containerMinReplicas=2, containerMaxReplicas=30)["containerApp"].body
+    updated = scale_step(containerMinReplicas=2, containerMaxReplicas=30).body
+    assert created["properties"]["template"]["scale"] == {"minReplicas": 2, "maxReplicas": 30}
+    without_scale = {key: value for key, value in updated["properties"].items() if key != "template"}
+    assert without_scale == {key: value for key, value in created["properties"].items() if key != "template"}
+    assert updated["properties"]["template"]["containers"] == created["properties"]["template"]["containers"]
+    assert {key: updated[key] for key in ("kind", "location", "tags")} == {
+        key: created[key] for key in ("kind", "location", "tags")
+    }
+    # The module takes the created app's name: ARM starts it only once the create has finished.
+    module = resource_config(bicep["modules/container-app.bicep"]["modules"]["backlogScaling"])
+    assert reference(module["params"]["name"]) == "containerApp.name"
 
 
 def test_replicas_and_every_target_come_from_the_parameters() -> None:
@@ -92,7 +118,7 @@ def test_the_scaler_reads_this_templates_scheduler_and_task_hub_as_the_user_assi
     assert main_passes(bicep, "taskHubName") == "scheduler.outputs.taskHubName"
     app = resource_config(module["resources"]["containerApp"])
     assert app["identity"]["type"] == "UserAssigned"
-    assert app["properties"]["configuration"]["registries"][0]["identity"] == "identityId"
+    assert variable(module, "appProperties")["configuration"]["registries"][0]["identity"] == "identityId"
 
 
 def test_the_container_gets_the_same_settings_as_the_function_app_plus_durable_function_keys() -> None:

@@ -3,8 +3,9 @@
 Its instructions are read, its COPY steps rebuild the image's file tree (through .dockerignore, as the remote
 build's upload does), its RUN steps (pip installs only) run in a fresh venv of the base image's Python, and the
 app is imported from the script root the image declares: the same function_app.py with every trigger, the same
-runtime pins as requirements.txt. The base image's own layers (Functions host, Python worker) are not available
-here; that part of the build stays unverified.
+runtime pins as requirements.txt. The venv is of the base image's Python (PYTHON_VERSION, main.bicep's
+pythonVersion default): 3.13 from .venv-3.13. The base image's own layers (Functions host, Python worker) are not
+available here; that part of the build stays unverified.
 """
 
 from __future__ import annotations
@@ -23,10 +24,12 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
+from tests.infra.bicep_eval import parse
 from tests.infra.conftest import INFRA
+from tests.runtime.python313 import MISSING, runtime_python
 
 ROOT = INFRA.parent
-BASE_IMAGE = "mcr.microsoft.com/azure-functions/python:4-python3.11"
+BASE_IMAGE = "mcr.microsoft.com/azure-functions/python:4-python{}"
 APP_MODULES = {"function_app.py", "durable_app", "entities", "orchestrations"}
 LIST_FUNCTIONS = (
     "import json, function_app;"
@@ -115,6 +118,23 @@ def copy_step(arguments: str, context: Path, image: Path) -> None:
             shutil.copy(origin, target)
 
 
+def interpolate(text: str, build_args: dict[str, str]) -> str:
+    """``${NAME}`` and ``$NAME`` replaced by the build arguments' values, as Docker expands them in FROM."""
+    return re.sub(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?", lambda match: build_args[match[1]], text)
+
+
+def python_for(version: str) -> Path:
+    """An interpreter of the base image's Python version: this one, or the 3.13 environment."""
+    if version == f"{sys.version_info.major}.{sys.version_info.minor}":
+        return Path(sys.executable)
+    if version == "3.13":
+        python = runtime_python()
+        if python is None:
+            pytest.skip(MISSING)
+        return python
+    pytest.skip(f"no Python {version} here to rebuild the image's RUN steps with")
+
+
 def run_step(arguments: str, image: Path, python: Path) -> None:
     """RUN pip install ...: run by the venv's pip, image paths mapped into the rebuilt tree.
 
@@ -138,12 +158,16 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     work = tmp_path_factory.mktemp("image")
     context, tree, venv = work / "context", work / "root", work / "venv"
     build_context(context)
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     python = venv / "bin" / "python"
-    base, environment = None, {}
+    base, environment, build_args = None, {}, {}
     for step in instructions((ROOT / "Dockerfile").read_text()):
-        if step.keyword == "FROM":
-            base = step.arguments
+        if step.keyword == "ARG":
+            name, _, default = step.arguments.partition("=")
+            build_args[name] = default
+        elif step.keyword == "FROM":
+            base = interpolate(step.arguments, build_args)
+            version = build_args["PYTHON_VERSION"]
+            subprocess.run([str(python_for(version)), "-m", "venv", str(venv)], check=True, timeout=120)
         elif step.keyword == "ENV":
             environment.update(dict(pair.split("=", 1) for pair in shlex.split(step.arguments)))
         elif step.keyword == "COPY":
@@ -152,12 +176,23 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
             run_step(step.arguments, tree, python)
         else:
             pytest.fail(f"instruction {step.keyword} is not rebuilt by this test")
-    return {"base": base, "env": environment, "tree": tree, "python": python, "context": context}
+    return {"base": base, "env": environment, "tree": tree, "python": python, "context": context, "args": build_args}
 
 
-def test_the_image_builds_on_the_functions_python_base_image(image: dict[str, object]) -> None:
-    assert image["base"] == BASE_IMAGE
-    assert f"{sys.version_info.major}.{sys.version_info.minor}" == "3.11"  # the base image's Python
+def venv_version(python: Path) -> str:
+    run = [str(python), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"]
+    return subprocess.run(run, capture_output=True, text=True, check=True, timeout=60).stdout.strip()
+
+
+def test_the_image_builds_on_the_functions_python_base_image_of_the_templates_python(
+    image: dict[str, object],
+) -> None:
+    """The Dockerfile's default Python is the Bicep templates' default: the Container Apps plan runs the same
+    Python as the Function App plans unless both are changed."""
+    python_version = parse("main.bicep")["parameters"]["pythonVersion"]["default"]
+    assert image["args"]["PYTHON_VERSION"] == python_version
+    assert image["base"] == BASE_IMAGE.format(python_version)
+    assert venv_version(image["python"]) == python_version
     assert image["env"]["AzureWebJobsScriptRoot"] == "/home/site/wwwroot"
 
 
@@ -183,9 +218,12 @@ def test_the_installed_packages_are_requirements_txt(image: dict[str, object]) -
         timeout=60,
     )
     installed = {canonical(entry["name"]): entry["version"] for entry in json.loads(listing.stdout)}
+    environment = {"python_version": venv_version(image["python"])}
     for line in (ROOT / "requirements.txt").read_text().splitlines():
         if line and not line.startswith("#"):
             requirement = Requirement(line)
+            if requirement.marker is not None and not requirement.marker.evaluate(environment):
+                continue
             assert installed.get(canonical(requirement.name)) == str(requirement.specifier).removeprefix("=="), line
 
 

@@ -338,6 +338,31 @@ def openapi_document(server_url: str | None = None) -> Schema:
         "components": _components(),
     }
     document["components"]["schemas"].update(generated.definitions)
+    _empty_query_values_count_as_none(document["paths"])
     if server_url:
         document["servers"] = [{"url": server_url}]
     return document
+
+
+EMPTY_QUERY_VALUE: Schema = {"type": "string", "maxLength": 0, "description": "An empty value counts as none."}
+
+
+def _empty_query_values_count_as_none(paths: Schema) -> None:
+    """The Functions host drops a query parameter whose value is empty (``?subject=`` is no ``subject``), so
+    every query parameter admits the empty string beside its own schema."""
+    for item in paths.values():
+        for described in item.values():
+            if "parameters" in described:
+                described["parameters"] = [_admitting_empty(parameter) for parameter in described["parameters"]]
+
+
+def _admitting_empty(parameter: Schema) -> Schema:
+    schema = parameter["schema"]
+    if parameter["in"] != "query" or _takes_any_text(schema):
+        return parameter
+    return {**parameter, "allowEmptyValue": True, "schema": {"anyOf": [schema, EMPTY_QUERY_VALUE]}}
+
+
+def _takes_any_text(schema: Schema) -> bool:
+    constraints = ("minLength", "pattern", "enum", "const", "format")
+    return schema.get("type") == "string" and not any(key in schema for key in constraints)

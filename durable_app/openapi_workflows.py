@@ -124,9 +124,7 @@ def _query_parameters(body: Schema) -> list[Schema]:
     parameters = []
     for name, schema in model.get("properties", {}).items():
         if _is_scalar(schema):
-            parameters.append(
-                {"name": name, "in": "query", "required": False, "allowEmptyValue": True, "schema": schema}
-            )
+            parameters.append({"name": name, "in": "query", "required": False, "schema": schema})
     return parameters
 
 

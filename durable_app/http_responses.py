@@ -17,20 +17,9 @@ import azure.functions as func
 from durabletask.client import OrchestrationState, OrchestrationStatus
 
 from durable_app.host_config import route_prefix
+from durable_app.runtime_status import TERMINAL, status_name
 
 RETRY_AFTER_SECONDS = 1
-
-RUNTIME_STATUS: dict[OrchestrationStatus, str] = {
-    OrchestrationStatus.PENDING: "Pending",
-    OrchestrationStatus.RUNNING: "Running",
-    OrchestrationStatus.COMPLETED: "Completed",
-    OrchestrationStatus.FAILED: "Failed",
-    OrchestrationStatus.TERMINATED: "Terminated",
-    OrchestrationStatus.CONTINUED_AS_NEW: "ContinuedAsNew",
-    OrchestrationStatus.SUSPENDED: "Suspended",
-}
-TERMINAL = {OrchestrationStatus.COMPLETED, OrchestrationStatus.FAILED, OrchestrationStatus.TERMINATED}
-STATUS_BY_NAME = {name.lower(): status for status, name in RUNTIME_STATUS.items()}
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> func.HttpResponse:
@@ -106,7 +95,7 @@ def status_body(state: OrchestrationState, *, show_input: bool = True) -> dict[s
     return {
         "name": state.name,
         "instanceId": state.instance_id,
-        "runtimeStatus": RUNTIME_STATUS.get(state.runtime_status, str(state.runtime_status)),
+        "runtimeStatus": status_name(state.runtime_status),
         "input": _decoded(state.serialized_input) if show_input else None,
         "output": _decoded(state.serialized_output),
         "customStatus": _decoded(state.serialized_custom_status),

@@ -28,7 +28,7 @@ from durabletask.internal.client_helpers import build_query_instances_req
 from google.protobuf import wrappers_pb2
 
 from durable_app.http_requests import BadRequest, flag, json_words
-from durable_app.http_responses import RUNTIME_STATUS
+from durable_app.runtime_status import STATUS_BY_NAME
 
 CONTINUATION_HEADER = "x-ms-continuation-token"
 """Durable Functions' paging header: in the answer of a partial page, and sent back to read the next one."""
@@ -46,9 +46,6 @@ MAX_TOKEN_LENGTH = 1000
 
 NEWEST_FIRST = ("query-order", "created-desc")
 """The call metadata that asks the local scheduler for newest-first keyset pages (ignored by DTS)."""
-
-STATUS_NAMES = {name: status for status, name in RUNTIME_STATUS.items()}
-"""Durable Functions' runtime status names (``Running``, ``ContinuedAsNew``...), spelled exactly."""
 
 TIMESTAMP_PATTERN = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:[0-9]{2})?)?$"
@@ -129,9 +126,9 @@ def runtime_statuses(raw: str | None) -> list[OrchestrationStatus]:
         return []
     statuses = []
     for name in raw.split(","):
-        status = STATUS_NAMES.get(name)
+        status = STATUS_BY_NAME.get(name)
         if status is None:
-            choices = ", ".join(STATUS_NAMES)
+            choices = ", ".join(STATUS_BY_NAME)
             raise BadRequest("runtimeStatus", f"runtimeStatus must list names of {choices}; got {json_words(name)}")
         statuses.append(status)
     return statuses

@@ -24,14 +24,8 @@ from durable_app import http_requests as inputs
 from durable_app import instance_queries as queries
 from durable_app.completion import completion_or_check_status, completion_timeout
 from durable_app.http_errors import ApiError, api_errors
-from durable_app.http_responses import (
-    RUNTIME_STATUS,
-    TERMINAL,
-    history_body,
-    json_response,
-    status_body,
-    status_response,
-)
+from durable_app.http_responses import history_body, json_response, status_body, status_response
+from durable_app.runtime_status import TERMINAL, status_name
 from durable_app.scheduler_client import shared_client
 from durable_app.settings import app_settings
 from durable_app.telemetry import ATTR_INSTANCE_ID, annotate, traced_request
@@ -224,7 +218,7 @@ async def _refusals(instance_id: str, done: str, rule: str) -> AsyncIterator[Non
         if error.code() is not grpc.StatusCode.FAILED_PRECONDITION:
             raise
         state = await shared_client(app_settings()).get_orchestration_state(instance_id, fetch_payloads=False)
-        status = "gone" if state is None else RUNTIME_STATUS.get(state.runtime_status, str(state.runtime_status))
+        status = "gone" if state is None else status_name(state.runtime_status)
         raise ApiError(
             409, f"instance '{instance_id}' is {status} and cannot be {done}: {rule}", "instance_id"
         ) from None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from durable_app.completion import MAX_WAIT_SECONDS
-from durable_app.http_responses import RUNTIME_STATUS
 from durable_app.instance_queries import (
     CONTINUATION_HEADER,
     DEFAULT_PAGE_SIZE,
@@ -25,6 +24,7 @@ from durable_app.openapi_parts import (
     path_identifier,
     ref,
 )
+from durable_app.runtime_status import RUNTIME_STATUS
 
 FLAG: Schema = {"type": "string", "enum": ["true", "false", "1", "0", "yes", "no"]}
 

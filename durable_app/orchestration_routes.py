@@ -20,9 +20,10 @@ from durable_app import http_requests as inputs
 from durable_app.batch import send_batch
 from durable_app.completion import completion_or_check_status, completion_timeout
 from durable_app.http_errors import ApiError, api_errors, batch_failure
-from durable_app.http_responses import TERMINAL, json_response, management_urls
+from durable_app.http_responses import json_response, management_urls
 from durable_app.registry import Orchestrator, workflows
 from durable_app.request_models import StartRequest
+from durable_app.runtime_status import TERMINAL
 from durable_app.scheduler_client import shared_client
 from durable_app.settings import app_settings
 from durable_app.telemetry import ATTR_INSTANCE_ID, ATTR_NAME, annotate, traced_request

@@ -16,8 +16,9 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from durable_app.runtime_status import STATUS_BY_NAME, TERMINAL_NAMES
 from local_stack.dashboard import pages
-from local_stack.dashboard.reader import STATUSES, TERMINAL, SchedulerReader
+from local_stack.dashboard.reader import SchedulerReader
 
 logger = logging.getLogger("local_stack.dashboard")
 
@@ -53,9 +54,9 @@ def create_app(reader: SchedulerReader) -> Starlette:
     async def instances(request: Request) -> Response:
         params = request.query_params
         statuses = params.getlist("status")
-        unknown = [status for status in statuses if status not in STATUSES]
+        unknown = [status for status in statuses if status not in STATUS_BY_NAME]
         if unknown:
-            raise BadParameter("status", f"unknown status {unknown[0]!r}; one of {', '.join(STATUSES)}")
+            raise BadParameter("status", f"unknown status {unknown[0]!r}; one of {', '.join(STATUS_BY_NAME)}")
         name = params.get("name", "")
         created_from = _datetime(params, "created_from")
         created_to = _datetime(params, "created_to")
@@ -90,7 +91,7 @@ def create_app(reader: SchedulerReader) -> Starlette:
         sent = (
             pages.notice(f"{_label(done)} sent; this page shows it once the scheduler has applied it.") if done else ""
         )
-        running = detail.row.status not in TERMINAL
+        running = detail.row.status not in TERMINAL_NAMES
         return page(request, f"Orchestration {instance_id}", sent + actions + live, live=live, refresh=running)
 
     async def payload(request: Request) -> Response:

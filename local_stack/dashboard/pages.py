@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 from durable_app.registry import workflows
-from local_stack.dashboard.reader import STATUSES, TERMINAL, EntityRow, InstanceDetail, InstanceRow, Page
+from durable_app.runtime_status import RUNTIME_STATUS, TERMINAL_NAMES
+from local_stack.dashboard.reader import EntityRow, InstanceDetail, InstanceRow, Page
 from local_stack.dashboard.timeline import Span, Step, spans
 
 ACTIONS = ("terminate", "suspend", "resume", "rewind", "restart", "purge", "raise-event")
@@ -25,7 +26,7 @@ def actions_for(status: str) -> tuple[str, ...]:
     suspended one resumed, a finished one restarted or purged, and a failed one also rewound."""
     if status == "Failed":
         return ("rewind", "restart", "purge")
-    if status in TERMINAL:
+    if status in TERMINAL_NAMES:
         return ("restart", "purge")
     if status == "Suspended":
         return ("resume", "terminate", "raise-event")
@@ -72,7 +73,7 @@ def live(content: str) -> str:
 def instance_filters(statuses: list[str], name: str, created_from: str, created_to: str, page_size: int) -> str:
     options = "".join(
         f'<label><input type="checkbox" name="status" value="{s}"{" checked" if s in statuses else ""}> {s}</label>'
-        for s in STATUSES
+        for s in RUNTIME_STATUS.values()
     )
     return f"""<form class="filters" method="get" action="/">
 <fieldset><legend>Status</legend>{options}</fieldset>
@@ -127,7 +128,7 @@ def instance_page(detail: InstanceDetail, history_page: int) -> tuple[str, str]:
     first = (history_page - 1) * HISTORY_PAGE_STEPS
     shown = list(zip(detail.steps, spans(detail.steps, datetime.now(UTC)), strict=True))
     steps = "".join(_step_row(step, span) for step, span in shown[first : first + HISTORY_PAGE_STEPS])
-    final = ' data-final="1"' if row.status in TERMINAL else ""
+    final = ' data-final="1"' if row.status in TERMINAL_NAMES else ""
     applicable = " ".join(actions_for(row.status))
     live = f"""<div id="live"{final} data-actions="{applicable}"><table class="facts">{facts_html}</table>
 <h2>History</h2>{_history_pager(row.instance_id, len(detail.steps), history_page)}

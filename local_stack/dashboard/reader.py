@@ -21,12 +21,8 @@ from durabletask.internal import orchestrator_service_pb2_grpc as stubs
 from durabletask.internal.client_helpers import build_query_instances_req
 from google.protobuf import wrappers_pb2
 
+from durable_app.runtime_status import STATUS_BY_NAME, status_name
 from local_stack.dashboard.timeline import Step, timeline
-
-STATUSES = {status.name.title().replace("_", ""): status for status in OrchestrationStatus}
-"""Display names (``Running``, ``ContinuedAsNew``...) to SDK statuses."""
-
-TERMINAL = {"Completed", "Failed", "Terminated"}
 
 SCAN_PAGES = 20
 """Scheduler pages one list request may read while looking for names (or entity keys) that match the filter."""
@@ -115,7 +111,7 @@ class SchedulerReader:
         query = OrchestrationQuery(
             created_time_from=created_from,
             created_time_to=created_to,
-            runtime_status=[STATUSES[status] for status in statuses],
+            runtime_status=[STATUS_BY_NAME[status] for status in statuses],
             max_instance_count=page_size,
         )
         rows: list[InstanceRow] = []
@@ -135,7 +131,7 @@ class SchedulerReader:
     def status(self, instance_id: str) -> str | None:
         """The instance's runtime status now (``Running``...), or ``None`` when there is no such instance."""
         state = self.client.get_orchestration_state(instance_id, fetch_payloads=False)
-        return None if state is None else _status_name(state.runtime_status)
+        return None if state is None else status_name(state.runtime_status)
 
     def instance(self, instance_id: str, *, with_history: bool = True) -> InstanceDetail | None:
         state = self.client.get_orchestration_state(instance_id, fetch_payloads=True)
@@ -147,7 +143,7 @@ class SchedulerReader:
             row=InstanceRow(
                 instance_id=state.instance_id,
                 name=state.name,
-                status=_status_name(state.runtime_status),
+                status=status_name(state.runtime_status),
                 created=state.created_at,
                 updated=state.last_updated_at,
             ),
@@ -221,15 +217,11 @@ def trace_id(history: list[h.HistoryEvent]) -> str | None:
     return None
 
 
-def _status_name(status: OrchestrationStatus) -> str:
-    return status.name.title().replace("_", "")
-
-
 def _row(state: pb.OrchestrationState) -> InstanceRow:
     return InstanceRow(
         instance_id=state.instanceId,
         name=state.name,
-        status=_status_name(OrchestrationStatus(state.orchestrationStatus)),
+        status=status_name(OrchestrationStatus(state.orchestrationStatus)),
         created=_time(state, "createdTimestamp"),
         updated=_time(state, "lastUpdatedTimestamp"),
     )

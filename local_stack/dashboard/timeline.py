@@ -9,6 +9,8 @@ from durabletask import history as h
 from durabletask import task
 from durabletask.client import OrchestrationStatus
 
+from durable_app.runtime_status import status_name
+
 
 @dataclass
 class Step:
@@ -138,4 +140,4 @@ def _sent_kind(target: str) -> str:
 
 
 def _completion_status(event: h.ExecutionCompletedEvent) -> str:
-    return OrchestrationStatus(event.orchestration_status).name.title().replace("_", "")
+    return status_name(OrchestrationStatus(event.orchestration_status))

@@ -17,8 +17,9 @@ from typing import Any
 
 import azure.functions as func
 
-from durable_app.http_requests import BadRequest, json_words
+from durable_app.http_requests import json_words
 from durable_app.http_responses import json_response, started_response, status_body
+from durable_app.http_status import RefusedRequest
 from durable_app.scheduler_client import shared_client
 from durable_app.settings import app_settings
 
@@ -39,7 +40,7 @@ def completion_timeout(params: Any) -> float | None:
     except ValueError:
         seconds = math.nan
     if not math.isfinite(seconds) or seconds < 0:
-        raise BadRequest("timeout", f"timeout must be a number of seconds, 0 or more, got {json_words(raw)}")
+        raise RefusedRequest("timeout", f"timeout must be a number of seconds, 0 or more, got {json_words(raw)}")
     return min(seconds, MAX_WAIT_SECONDS)
 
 

@@ -13,7 +13,7 @@ from durabletask.entities import EntityMetadata
 from durabletask.internal.client_helpers import build_query_entities_req
 from google.protobuf import wrappers_pb2
 
-from durable_app.http_requests import BadRequest
+from durable_app.http_status import RefusedRequest
 
 CONTINUATION_HEADER = "x-ms-continuation-token"
 """Durable Functions' paging header: in the answer when more pages follow, in the request for the next one."""
@@ -27,7 +27,7 @@ async def entity_page(client: AsyncTaskHubGrpcClient, query: EntityQuery, token:
         response = await client._get_stub().QueryEntities(request)
     except grpc.aio.AioRpcError as error:
         if token and error.code() is grpc.StatusCode.INVALID_ARGUMENT:
-            raise BadRequest(CONTINUATION_HEADER, f"{CONTINUATION_HEADER} was not issued by this API") from None
+            raise RefusedRequest(CONTINUATION_HEADER, f"{CONTINUATION_HEADER} was not issued by this API") from None
         raise
     items = [
         EntityMetadata.from_entity_metadata(entity, query.include_state, client._data_converter)

@@ -19,8 +19,9 @@ from durabletask.entities import EntityInstanceId, EntityMetadata
 from durable_app import http_requests as inputs
 from durable_app.batch import send_batch
 from durable_app.entity_pages import CONTINUATION_HEADER, entity_page
-from durable_app.http_errors import ApiError, api_errors, batch_failure
+from durable_app.http_errors import api_errors, batch_failure
 from durable_app.http_responses import json_response, utc_iso
+from durable_app.http_status import RefusedRequest
 from durable_app.registry import Entity, workflows
 from durable_app.request_models import validated_value
 from durable_app.scheduler_client import shared_client
@@ -37,7 +38,7 @@ def declared_entity(name: str | None) -> Entity:
     declaration = workflows.entities.get((name or "").lower())
     if declaration is None:
         choices = ", ".join(workflows.entities)
-        raise ApiError(404, f'no entity named "{name}"; use one of {choices}', "name")
+        raise RefusedRequest("name", f'no entity named "{name}"; use one of {choices}', status=404)
     return declaration
 
 
@@ -45,16 +46,14 @@ def operation_input(declaration: Entity, operation: Any, value: Any, field: str)
     """An operation's input, validated against its declared type; an operation that takes none takes none."""
     if operation not in declaration.operations:
         choices = ", ".join(declaration.operations)
-        raise inputs.BadRequest(
-            "op", f"{declaration.name} has no operation {inputs.json_words(operation)}; use {choices}"
-        )
+        raise RefusedRequest("op", f"{declaration.name} has no operation {inputs.json_words(operation)}; use {choices}")
     adapter = declaration.operations[operation]
     if adapter is None:
         if value is not None:
-            raise inputs.BadRequest(field, f"{operation} takes no {field}")
+            raise RefusedRequest(field, f"{operation} takes no {field}")
         return None
     if value is None:
-        raise inputs.BadRequest(field, f"{operation} needs {'an' if field == 'amount' else 'a'} {field}")
+        raise RefusedRequest(field, f"{operation} needs {'an' if field == 'amount' else 'a'} {field}")
     return validated_value(adapter, value, field)
 
 
@@ -67,7 +66,7 @@ async def signal_entity(req: func.HttpRequest) -> func.HttpResponse:
     key = inputs.identifier(req.route_params.get("key"), "key")
     operation = req.params.get("op")
     if operation is None:
-        raise inputs.BadRequest("op", f"op is required: one of {', '.join(declaration.operations)}")
+        raise RefusedRequest("op", f"op is required: one of {', '.join(declaration.operations)}")
     value = operation_input(declaration, operation, inputs.json_body(req), "body")
     entity_id = EntityInstanceId(declaration.name, key)
     await shared_client(app_settings()).signal_entity(entity_id, operation, input=value)
@@ -83,7 +82,7 @@ async def get_entity(req: func.HttpRequest) -> func.HttpResponse:
     key = inputs.identifier(req.route_params.get("key"), "key")
     metadata = await shared_client(app_settings()).get_entity(EntityInstanceId(declaration.name, key))
     if metadata is None:
-        raise ApiError(404, f"no {declaration.name} entity with key '{key}'", "key")
+        raise RefusedRequest("key", f"no {declaration.name} entity with key '{key}'", status=404)
     return json_response(_state(metadata))
 
 
@@ -122,11 +121,11 @@ def _counter_amount(operation: str, body: Any, params: Any) -> Any:
     if body is None:
         value = inputs.query_integer(params.get("amount"), "amount")
     elif params.get("amount") is not None:
-        raise inputs.BadRequest("amount", "give amount in the body or the query string, not both")
+        raise RefusedRequest("amount", "give amount in the body or the query string, not both")
     elif isinstance(body, dict):
         unknown = sorted(set(body) - {"amount"})
         if unknown:
-            raise inputs.BadRequest(unknown[0], f'unknown field "{unknown[0]}"; expected "amount"')
+            raise RefusedRequest(unknown[0], f'unknown field "{unknown[0]}"; expected "amount"')
         value = body.get("amount")
     else:
         value = body
@@ -136,7 +135,7 @@ def _counter_amount(operation: str, body: Any, params: Any) -> Any:
 def _counter_operation(value: Any) -> str:
     operations = declared_entity(COUNTER).operations
     if value not in operations:
-        raise inputs.BadRequest(
+        raise RefusedRequest(
             "operation", f"operation must be one of {', '.join(operations)}, got {inputs.json_words(value)}"
         )
     return value
@@ -181,10 +180,10 @@ def _signal_entry(entry: Any, field: str) -> tuple[str, str, Any]:
     """One ``{"key", "operation", "amount"}`` entry of a signal batch."""
     if not isinstance(entry, dict):
         message = f'{field} must be an object {{"key", "operation", "amount"}}, got {inputs.json_words(entry)}'
-        raise inputs.BadRequest(field, message)
+        raise RefusedRequest(field, message)
     unknown = sorted(set(entry) - {"key", "operation", "amount"})
     if unknown:
-        raise inputs.BadRequest(f"{field}.{unknown[0]}", f'{field}: unknown field "{unknown[0]}"')
+        raise RefusedRequest(f"{field}.{unknown[0]}", f'{field}: unknown field "{unknown[0]}"')
     with inputs.within(field):
         key = inputs.identifier(entry.get("key"), "key")
         operation = _counter_operation(entry.get("operation"))
@@ -200,7 +199,7 @@ async def get_counter(req: func.HttpRequest) -> func.HttpResponse:
     entity_id = _counter_id(req)
     metadata = await shared_client(app_settings()).get_entity(entity_id)
     if metadata is None:
-        raise ApiError(404, f"no counter with key '{entity_id.key}'", "key")
+        raise RefusedRequest("key", f"no counter with key '{entity_id.key}'", status=404)
     return json_response(_counter_body(metadata))
 
 

@@ -10,32 +10,12 @@ import azure.functions as func
 import grpc
 
 from durable_app.batch import BatchOutcome
-from durable_app.http_requests import BadRequest
 from durable_app.http_responses import error_response, json_response
+from durable_app.http_status import SCHEDULER_FAULT, RefusedRequest, http_status
 
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[func.HttpRequest], Awaitable[func.HttpResponse]]
-
-_GRPC_STATUS = {
-    grpc.StatusCode.NOT_FOUND: 404,
-    grpc.StatusCode.ALREADY_EXISTS: 409,
-    grpc.StatusCode.FAILED_PRECONDITION: 409,
-    grpc.StatusCode.INVALID_ARGUMENT: 400,
-    grpc.StatusCode.RESOURCE_EXHAUSTED: 429,
-    grpc.StatusCode.UNAVAILABLE: 503,
-    grpc.StatusCode.DEADLINE_EXCEEDED: 504,
-}
-
-
-class ApiError(Exception):
-    """An answer other than success that a handler decides on (404, 409...)."""
-
-    def __init__(self, status: int, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.field = field
 
 
 def api_errors(handler: Handler) -> Handler:
@@ -45,12 +25,10 @@ def api_errors(handler: Handler) -> Handler:
     async def wrapper(req: func.HttpRequest) -> func.HttpResponse:
         try:
             return await handler(req)
-        except BadRequest as error:
-            return error_response(error.status, error.field, error.message)
-        except ApiError as error:
+        except RefusedRequest as error:
             return error_response(error.status, error.field, error.message)
         except grpc.aio.AioRpcError as error:
-            status = _GRPC_STATUS.get(error.code(), 502)
+            status = http_status(error.code())
             level = logging.WARNING if status >= 500 else logging.INFO
             logger.log(level, "Scheduler call for %s %s failed: %s", req.method, req.url, error.details())
             field = _refused_field(req) if status < 500 else None
@@ -78,13 +56,16 @@ def _scheduler_message(error: grpc.aio.AioRpcError, req: func.HttpRequest) -> st
     return f"scheduler: {error.code().name}: {error.details()}"
 
 
-BATCH_FAILURE_STATUS = {
-    grpc.StatusCode.ALREADY_EXISTS: 409,
-    grpc.StatusCode.RESOURCE_EXHAUSTED: 429,
-    grpc.StatusCode.UNAVAILABLE: 503,
-    grpc.StatusCode.DEADLINE_EXCEEDED: 504,
-}
-"""A batch's first failure as the answer's status; any other failure is 502."""
+BATCH_ANSWERED_CODES = frozenset(
+    {
+        grpc.StatusCode.ALREADY_EXISTS,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+    }
+)
+"""Failures a batch answers with their own status: load, reachability and a chosen instance id still in use.
+A batch's route names no instance or entity, so any other failure of an entry is the scheduler's fault (502)."""
 
 
 def batch_failure(outcome: BatchOutcome, entry_field: str, extra: dict[str, object]) -> func.HttpResponse:
@@ -92,7 +73,7 @@ def batch_failure(outcome: BatchOutcome, entry_field: str, extra: dict[str, obje
     resend exactly what is missing; ``field`` names the entry the scheduler refused (``entry_field[i]``)."""
     error = outcome.error
     code = error.code() if isinstance(error, grpc.aio.AioRpcError) else None
-    status = BATCH_FAILURE_STATUS.get(code, 502) if code is not None else 502
+    status = http_status(code) if code in BATCH_ANSWERED_CODES else SCHEDULER_FAULT
     index = outcome.error_index
     field = f"{entry_field}[{index}]" if status == 409 else None
     if isinstance(error, grpc.aio.AioRpcError):

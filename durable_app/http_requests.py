@@ -1,8 +1,8 @@
 """Parse and validate what the HTTP triggers receive.
 
-Every rejection is a :class:`BadRequest` naming the field at fault, which the triggers turn into a 400 (or
-413) JSON answer. Validation happens before anything reaches the scheduler, so bad input never creates,
-changes or corrupts durable state.
+Every rejection is a :class:`~durable_app.http_status.RefusedRequest` naming the field at fault, which the
+triggers turn into a 400 (or 413) JSON answer. Validation happens before anything reaches the scheduler, so bad
+input never creates, changes or corrupts durable state.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 import azure.functions as func
 
 from durable_app.http_responses import REASON_PLACEHOLDER
+from durable_app.http_status import RefusedRequest
 
 MAX_BODY_BYTES = 1024 * 1024
 """Request bodies above this size answer 413."""
@@ -41,16 +42,6 @@ _ID_REGEX = re.compile(ID_PATTERN)
 ID_RULE = "1-100 characters: letters, digits, '-', '_', '.', ':' (starting with a letter or digit)"
 
 
-class BadRequest(Exception):
-    """Input the API refuses; ``field`` names the part of the request at fault."""
-
-    def __init__(self, field: str, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-        self.status = status
-
-
 def json_body(req: func.HttpRequest) -> Any:
     """The decoded JSON body, or ``None`` when the body is empty.
 
@@ -59,10 +50,10 @@ def json_body(req: func.HttpRequest) -> Any:
     """
     raw = req.get_body() or b""
     if len(raw) > MAX_BODY_BYTES:
-        raise BadRequest("body", f"request body is larger than {MAX_BODY_BYTES} bytes", status=413)
+        raise RefusedRequest("body", f"request body is larger than {MAX_BODY_BYTES} bytes", status=413)
     if not raw.strip():
         if "chunked" in req.headers.get("transfer-encoding", "").lower():
-            raise BadRequest(
+            raise RefusedRequest(
                 "body",
                 "the body was sent chunked (Transfer-Encoding: chunked), which Azure Functions does not pass to "
                 "the function; send it with a Content-Length header",
@@ -71,7 +62,7 @@ def json_body(req: func.HttpRequest) -> Any:
     try:
         return json.loads(raw, parse_constant=_not_json)
     except ValueError as error:  # also bad UTF-8 and integers longer than Python's digit limit
-        raise BadRequest("body", f"body is not valid JSON: {error}") from None
+        raise RefusedRequest("body", f"body is not valid JSON: {error}") from None
 
 
 def _not_json(constant: str) -> Any:
@@ -82,7 +73,7 @@ def _not_json(constant: str) -> Any:
 def identifier(value: Any, field: str) -> str:
     """An instance id, entity key or event name: URL-safe characters DTS accepts everywhere."""
     if not isinstance(value, str) or not _ID_REGEX.fullmatch(value):
-        raise BadRequest(field, f"{field} must be {ID_RULE}, got {json_words(value)}")
+        raise RefusedRequest(field, f"{field} must be {ID_RULE}, got {json_words(value)}")
     return value
 
 
@@ -114,7 +105,7 @@ def flag(params: Any, name: str) -> bool:
         return False
     if raw in ("true", "1", "yes"):
         return True
-    raise BadRequest(name, f"{name} must be true or false, got {json_words(raw)}")
+    raise RefusedRequest(name, f"{name} must be true or false, got {json_words(raw)}")
 
 
 def reason(params: Any, body: Any) -> str | None:
@@ -126,17 +117,17 @@ def reason(params: Any, body: Any) -> str | None:
         value = query_value
     elif isinstance(body, dict):
         if query_value is not None:
-            raise BadRequest("reason", "give reason in the body or the query string, not both")
+            raise RefusedRequest("reason", "give reason in the body or the query string, not both")
         unknown = sorted(set(body) - {"reason"})
         if unknown:
-            raise BadRequest(unknown[0], f'unknown field "{unknown[0]}"; expected "reason"')
+            raise RefusedRequest(unknown[0], f'unknown field "{unknown[0]}"; expected "reason"')
         value = body.get("reason")
     else:
-        raise BadRequest("body", 'body must be {"reason": "..."} or empty')
+        raise RefusedRequest("body", 'body must be {"reason": "..."} or empty')
     if value is None:
         return None
     if not isinstance(value, str) or len(value) > 1000:
-        raise BadRequest("reason", "reason must be a string of at most 1000 characters")
+        raise RefusedRequest("reason", "reason must be a string of at most 1000 characters")
     return value
 
 
@@ -145,7 +136,7 @@ def query_integer(value: str | None, field: str) -> int | None:
     if value is None:
         return None
     if not _INTEGER_PATTERN.fullmatch(value.strip()):
-        raise BadRequest(field, f"{field} must be an integer, got {json_words(value)}")
+        raise RefusedRequest(field, f"{field} must be an integer, got {json_words(value)}")
     return int(value)
 
 
@@ -157,7 +148,7 @@ def page_size(params: Any) -> int | None:
     """``?top=``: how many entries one page of a listing holds, 1 to :data:`MAX_PAGE_SIZE` (all when absent)."""
     top = query_integer(params.get("top"), "top")
     if top is not None and not 1 <= top <= MAX_PAGE_SIZE:
-        raise BadRequest("top", f"top must be between 1 and {MAX_PAGE_SIZE}, got {top}")
+        raise RefusedRequest("top", f"top must be between 1 and {MAX_PAGE_SIZE}, got {top}")
     return top
 
 
@@ -165,14 +156,14 @@ def batch_instance_ids(value: Any, count: int) -> list[str | None]:
     if value is None:
         return [None] * count
     if not isinstance(value, list) or len(value) != count:
-        raise BadRequest("instance_ids", f"instance_ids must be an array of {count} ids (null for a generated one)")
+        raise RefusedRequest("instance_ids", f"instance_ids must be an array of {count} ids (null for a generated one)")
     seen: dict[str, int] = {}
     ids = []
     for index, entry in enumerate(value):
         field = f"instance_ids[{index}]"
         instance_id = None if entry is None else identifier(entry, field)
         if instance_id is not None and instance_id in seen:
-            raise BadRequest(field, f"{field} repeats instance_ids[{seen[instance_id]}]")
+            raise RefusedRequest(field, f"{field} repeats instance_ids[{seen[instance_id]}]")
         if instance_id is not None:
             seen[instance_id] = index
         ids.append(instance_id)
@@ -181,15 +172,15 @@ def batch_instance_ids(value: Any, count: int) -> list[str | None]:
 
 def batch_list(body: Any, field: str, maximum: int, optional: tuple[str, ...]) -> list[Any]:
     if not isinstance(body, dict):
-        raise BadRequest("body", f'body must be an object {{"{field}": [...]}}, got {json_words(body)}')
+        raise RefusedRequest("body", f'body must be an object {{"{field}": [...]}}, got {json_words(body)}')
     unknown = sorted(set(body) - {field, *optional})
     if unknown:
-        raise BadRequest(unknown[0], f'unknown field "{unknown[0]}"; expected "{field}"')
+        raise RefusedRequest(unknown[0], f'unknown field "{unknown[0]}"; expected "{field}"')
     entries = body.get(field)
     if not isinstance(entries, list):
-        raise BadRequest(field, f"{field} must be a JSON array, got {json_words(entries)}")
+        raise RefusedRequest(field, f"{field} must be a JSON array, got {json_words(entries)}")
     if len(entries) > maximum:
-        raise BadRequest(field, f"{field} has {len(entries)} entries; the maximum per request is {maximum}")
+        raise RefusedRequest(field, f"{field} has {len(entries)} entries; the maximum per request is {maximum}")
     return entries
 
 
@@ -199,6 +190,6 @@ def within(prefix: str) -> Iterator[None]:
     refusal of the whole entry (``body``) names the entry itself."""
     try:
         yield
-    except BadRequest as error:
+    except RefusedRequest as error:
         field = prefix if error.field == "body" else f"{prefix}.{error.field}"
-        raise BadRequest(field, f"{prefix}: {error.message}", error.status) from None
+        raise RefusedRequest(field, f"{prefix}: {error.message}", error.status) from None

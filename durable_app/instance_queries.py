@@ -27,7 +27,8 @@ from durabletask.client import OrchestrationQuery, OrchestrationState, Orchestra
 from durabletask.internal.client_helpers import build_query_instances_req
 from google.protobuf import wrappers_pb2
 
-from durable_app.http_requests import BadRequest, flag, json_words
+from durable_app.http_requests import flag, json_words
+from durable_app.http_status import RefusedRequest
 from durable_app.runtime_status import STATUS_BY_NAME
 
 CONTINUATION_HEADER = "x-ms-continuation-token"
@@ -93,7 +94,7 @@ def list_request(params: Any, headers: Any) -> ListRequest:
     filters = instance_filter(params)
     prefix = params.get("instanceIdPrefix")
     if prefix is not None and len(prefix) > MAX_PREFIX_LENGTH:
-        raise BadRequest("instanceIdPrefix", f"instanceIdPrefix must be at most {MAX_PREFIX_LENGTH} characters")
+        raise RefusedRequest("instanceIdPrefix", f"instanceIdPrefix must be at most {MAX_PREFIX_LENGTH} characters")
     query = OrchestrationQuery(
         created_time_from=filters.created_from,
         created_time_to=filters.created_to,
@@ -110,10 +111,10 @@ def purge_filter(params: Any) -> InstanceFilter:
     for name in LIST_ONLY:
         if params.get(name) is not None:
             message = f"{name} is a list parameter; a purge filters by runtimeStatus and created time only"
-            raise BadRequest(name, message)
+            raise RefusedRequest(name, message)
     filters = instance_filter(params)
     if filters.is_empty():
-        raise BadRequest(
+        raise RefusedRequest(
             "createdTimeFrom",
             "a purge needs at least one filter: createdTimeFrom, createdTimeTo or runtimeStatus",
         )
@@ -129,7 +130,7 @@ def runtime_statuses(raw: str | None) -> list[OrchestrationStatus]:
         status = STATUS_BY_NAME.get(name)
         if status is None:
             choices = ", ".join(STATUS_BY_NAME)
-            raise BadRequest("runtimeStatus", f"runtimeStatus must list names of {choices}; got {json_words(name)}")
+            raise RefusedRequest("runtimeStatus", f"runtimeStatus must list names of {choices}; got {json_words(name)}")
         statuses.append(status)
     return statuses
 
@@ -144,7 +145,7 @@ def timestamp(raw: str | None, name: str) -> datetime | None:
         moment = None
     if moment is None:
         example = "2026-01-31T08:00:00Z"
-        raise BadRequest(name, f"{name} must be an ISO 8601 date and time such as {example}, got {json_words(raw)}")
+        raise RefusedRequest(name, f"{name} must be an ISO 8601 date and time such as {example}, got {json_words(raw)}")
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -152,14 +153,14 @@ def page_size(raw: str | None) -> int:
     if raw is None:
         return DEFAULT_PAGE_SIZE
     if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
-        raise BadRequest("top", f"top must be a whole number from 1 to {MAX_PAGE_SIZE}, got {json_words(raw)}")
+        raise RefusedRequest("top", f"top must be a whole number from 1 to {MAX_PAGE_SIZE}, got {json_words(raw)}")
     return int(raw)
 
 
 def continuation_token(headers: Any) -> str | None:
     token = headers.get(CONTINUATION_HEADER) or None
     if token is not None and len(token) > MAX_TOKEN_LENGTH:
-        raise BadRequest(CONTINUATION_HEADER, f"{CONTINUATION_HEADER} is not a token this API issued")
+        raise RefusedRequest(CONTINUATION_HEADER, f"{CONTINUATION_HEADER} is not a token this API issued")
     return token
 
 
@@ -176,7 +177,7 @@ async def query_page(
         response = await client._get_stub().QueryInstances(request, metadata=[NEWEST_FIRST])
     except grpc.aio.AioRpcError as error:
         if token and error.code() is grpc.StatusCode.INVALID_ARGUMENT:
-            raise BadRequest(CONTINUATION_HEADER, f"{CONTINUATION_HEADER} is not a token this API issued") from None
+            raise RefusedRequest(CONTINUATION_HEADER, f"{CONTINUATION_HEADER} is not a token this API issued") from None
         raise
     states = [parse_orchestration_state(state) for state in response.orchestrationState]
     next_token = response.continuationToken.value if response.HasField("continuationToken") else ""

@@ -23,8 +23,9 @@ from durabletask.client import OrchestrationState, OrchestrationStatus
 from durable_app import http_requests as inputs
 from durable_app import instance_queries as queries
 from durable_app.completion import completion_or_check_status, completion_timeout
-from durable_app.http_errors import ApiError, api_errors
+from durable_app.http_errors import api_errors
 from durable_app.http_responses import history_body, json_response, status_body, status_response
+from durable_app.http_status import RefusedRequest
 from durable_app.runtime_status import TERMINAL, status_name
 from durable_app.scheduler_client import shared_client
 from durable_app.settings import app_settings
@@ -38,14 +39,37 @@ bp = func.Blueprint(http_auth_level=func.AuthLevel.FUNCTION)
 async def _existing_state(instance_id: str, *, fetch_payloads: bool = False) -> OrchestrationState:
     state = await shared_client(app_settings()).get_orchestration_state(instance_id, fetch_payloads=fetch_payloads)
     if state is None:
-        raise ApiError(404, f"no instance with id '{instance_id}'", "instance_id")
+        raise _no_instance(instance_id)
     return state
+
+
+async def _refuse_finished(instance_id: str, *, unless_suspended: bool = False) -> None:
+    """409 for an action the protocol accepts for a finished (or, ``unless_suspended``, an unsuspended)
+    instance and then ignores: only a read can tell the caller the action no longer applies."""
+    status = (await _existing_state(instance_id)).runtime_status
+    if unless_suspended and status is not OrchestrationStatus.SUSPENDED:
+        raise RefusedRequest("instance_id", f"instance '{instance_id}' is not suspended", status=409)
+    if status in TERMINAL:
+        raise RefusedRequest("instance_id", f"instance '{instance_id}' has already finished", status=409)
+
+
+def _no_instance(instance_id: str) -> RefusedRequest:
+    return RefusedRequest("instance_id", f"no instance with id '{instance_id}'", status=404)
 
 
 def _instance_id(req: func.HttpRequest) -> str:
     instance_id = inputs.identifier(req.route_params.get("instance_id"), "instance_id")
     annotate({ATTR_INSTANCE_ID: instance_id})
     return instance_id
+
+
+def _action_request(req: func.HttpRequest) -> tuple[str, str | None]:
+    """The instance id and optional reason of terminate, suspend, resume and rewind."""
+    return _instance_id(req), inputs.reason(req.params, inputs.json_body(req))
+
+
+def _accepted(instance_id: str, action: str) -> func.HttpResponse:
+    return json_response({"id": instance_id, "action": action}, status=202)
 
 
 @bp.route(route="instances", methods=["GET"])
@@ -75,7 +99,7 @@ async def purge_instances(req: func.HttpRequest) -> func.HttpResponse:
         recursive=True,
     )
     if result.deleted_instance_count == 0:
-        raise ApiError(404, "no finished instance matches the filters", None)
+        raise RefusedRequest(None, "no finished instance matches the filters", status=404)
     logger.info("Purged %d instances by filter", result.deleted_instance_count)
     return json_response({"instancesDeleted": result.deleted_instance_count})
 
@@ -108,39 +132,30 @@ async def get_instance_status(req: func.HttpRequest) -> func.HttpResponse:
 @traced_request
 @api_errors
 async def terminate_instance(req: func.HttpRequest) -> func.HttpResponse:
-    instance_id = _instance_id(req)
-    reason = inputs.reason(req.params, inputs.json_body(req))
-    state = await _existing_state(instance_id)
-    if state.runtime_status in TERMINAL:
-        raise ApiError(409, f"instance '{instance_id}' has already finished", "instance_id")
+    instance_id, reason = _action_request(req)
+    await _refuse_finished(instance_id)
     await shared_client(app_settings()).terminate_orchestration(instance_id, output=reason)
-    return json_response({"id": instance_id, "action": "terminate"}, status=202)
+    return _accepted(instance_id, "terminate")
 
 
 @bp.route(route="instances/{instance_id}/suspend", methods=["POST"])
 @traced_request
 @api_errors
 async def suspend_instance(req: func.HttpRequest) -> func.HttpResponse:
-    instance_id = _instance_id(req)
-    reason = inputs.reason(req.params, inputs.json_body(req))
-    state = await _existing_state(instance_id)
-    if state.runtime_status in TERMINAL:
-        raise ApiError(409, f"instance '{instance_id}' has already finished", "instance_id")
+    instance_id, reason = _action_request(req)
+    await _refuse_finished(instance_id)
     await shared_client(app_settings()).suspend_orchestration(instance_id, reason=reason)
-    return json_response({"id": instance_id, "action": "suspend"}, status=202)
+    return _accepted(instance_id, "suspend")
 
 
 @bp.route(route="instances/{instance_id}/resume", methods=["POST"])
 @traced_request
 @api_errors
 async def resume_instance(req: func.HttpRequest) -> func.HttpResponse:
-    instance_id = _instance_id(req)
-    reason = inputs.reason(req.params, inputs.json_body(req))
-    state = await _existing_state(instance_id)
-    if state.runtime_status is not OrchestrationStatus.SUSPENDED:
-        raise ApiError(409, f"instance '{instance_id}' is not suspended", "instance_id")
+    instance_id, reason = _action_request(req)
+    await _refuse_finished(instance_id, unless_suspended=True)
     await shared_client(app_settings()).resume_orchestration(instance_id, reason=reason)
-    return json_response({"id": instance_id, "action": "resume"}, status=202)
+    return _accepted(instance_id, "resume")
 
 
 @bp.route(route="instances/{instance_id}/raiseEvent/{event_name}", methods=["POST"])
@@ -151,9 +166,7 @@ async def raise_event(req: func.HttpRequest) -> func.HttpResponse:
     instance_id = _instance_id(req)
     event_name = inputs.identifier(req.route_params.get("event_name"), "event_name")
     data = inputs.json_body(req)
-    state = await _existing_state(instance_id)
-    if state.runtime_status in TERMINAL:
-        raise ApiError(409, f"instance '{instance_id}' has already finished", "instance_id")
+    await _refuse_finished(instance_id)
     await shared_client(app_settings()).raise_orchestration_event(instance_id, event_name, data=data)
     return json_response({"id": instance_id, "event": event_name}, status=202)
 
@@ -167,7 +180,7 @@ async def purge_instance(req: func.HttpRequest) -> func.HttpResponse:
     async with _refusals(instance_id, "purged", "only a finished instance can be purged; terminate it first"):
         result = await shared_client(app_settings()).purge_orchestration(instance_id)
     if result.deleted_instance_count == 0:
-        raise ApiError(404, f"no instance with id '{instance_id}'", "instance_id")
+        raise _no_instance(instance_id)
     return json_response({"id": instance_id, "instancesDeleted": result.deleted_instance_count})
 
 
@@ -176,11 +189,10 @@ async def purge_instance(req: func.HttpRequest) -> func.HttpResponse:
 @api_errors
 async def rewind_instance(req: func.HttpRequest) -> func.HttpResponse:
     """Run a Failed instance again from its failure: failed work is retried, completed work is kept."""
-    instance_id = _instance_id(req)
-    reason = inputs.reason(req.params, inputs.json_body(req))
+    instance_id, reason = _action_request(req)
     async with _refusals(instance_id, "rewound", "only a Failed instance can be rewound"):
         await shared_client(app_settings()).rewind_orchestration(instance_id, reason=reason)
-    return json_response({"id": instance_id, "action": "rewind"}, status=202)
+    return _accepted(instance_id, "rewind")
 
 
 @bp.route(route="instances/{instance_id}/restart", methods=["POST"])
@@ -214,11 +226,11 @@ async def _refusals(instance_id: str, done: str, rule: str) -> AsyncIterator[Non
         yield
     except grpc.aio.AioRpcError as error:
         if error.code() is grpc.StatusCode.NOT_FOUND:
-            raise ApiError(404, f"no instance with id '{instance_id}'", "instance_id") from None
+            raise _no_instance(instance_id) from None
         if error.code() is not grpc.StatusCode.FAILED_PRECONDITION:
             raise
         state = await shared_client(app_settings()).get_orchestration_state(instance_id, fetch_payloads=False)
         status = "gone" if state is None else status_name(state.runtime_status)
-        raise ApiError(
-            409, f"instance '{instance_id}' is {status} and cannot be {done}: {rule}", "instance_id"
+        raise RefusedRequest(
+            "instance_id", f"instance '{instance_id}' is {status} and cannot be {done}: {rule}", status=409
         ) from None

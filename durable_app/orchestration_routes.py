@@ -19,8 +19,9 @@ from durabletask.internal.orchestrator_service_pb2 import OrchestrationIdReusePo
 from durable_app import http_requests as inputs
 from durable_app.batch import send_batch
 from durable_app.completion import completion_or_check_status, completion_timeout
-from durable_app.http_errors import ApiError, api_errors, batch_failure
+from durable_app.http_errors import api_errors, batch_failure
 from durable_app.http_responses import json_response, management_urls
+from durable_app.http_status import RefusedRequest
 from durable_app.registry import Orchestrator, workflows
 from durable_app.request_models import StartRequest
 from durable_app.runtime_status import TERMINAL
@@ -115,7 +116,7 @@ def _declared(name: str | None) -> Orchestrator:
     declaration = workflows.orchestrators.get(name or "")
     if declaration is None:
         choices = ", ".join(workflows.orchestrators)
-        raise ApiError(404, f'no orchestration named "{name}"; use one of {choices}', "name")
+        raise RefusedRequest("name", f'no orchestration named "{name}"; use one of {choices}', status=404)
     return declaration
 
 
@@ -129,7 +130,7 @@ def start_batch(declaration: Orchestrator, body: Any) -> list[tuple[Any, str | N
     models = [_batch_entry(declaration, entry, f"inputs[{index}]") for index, entry in enumerate(entries)]
     work_items = sum(model.work_items() for model in models if isinstance(model, StartRequest))
     if work_items > inputs.MAX_BATCH_WORK_ITEMS:
-        raise inputs.BadRequest(
+        raise RefusedRequest(
             "inputs",
             f"inputs hold {work_items} work items in all; the maximum per batch is {inputs.MAX_BATCH_WORK_ITEMS}",
         )
@@ -145,7 +146,7 @@ def _batch_entry(declaration: Orchestrator, entry: Any, field: str) -> Any:
         return entry
     try:
         return model.from_json(entry)
-    except inputs.BadRequest as error:
+    except RefusedRequest as error:
         inner = error.field
         if model.shorthand and not isinstance(entry, dict) and inner.startswith(model.shorthand):
             inner = inner.removeprefix(model.shorthand)
@@ -153,7 +154,7 @@ def _batch_entry(declaration: Orchestrator, entry: Any, field: str) -> Any:
             inner = f".{inner}"
         else:
             inner = ""
-        raise inputs.BadRequest(f"{field}{inner}", f"{field}: {error.message}", error.status) from None
+        raise RefusedRequest(f"{field}{inner}", f"{field}: {error.message}", error.status) from None
 
 
 def _instance_urls(req: func.HttpRequest, instance_id: str) -> dict[str, str]:

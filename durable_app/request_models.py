@@ -18,7 +18,8 @@ from typing import Annotated, Any, ClassVar, Self, TypeVar
 from pydantic import BaseModel, BeforeValidator, ConfigDict, TypeAdapter, ValidationError, WithJsonSchema
 from pydantic_core import ErrorDetails
 
-from durable_app.http_requests import ID_PATTERN, ID_RULE, MAX_NUMBER_MAGNITUDE, BadRequest, json_words
+from durable_app.http_requests import ID_PATTERN, ID_RULE, MAX_NUMBER_MAGNITUDE, json_words
+from durable_app.http_status import RefusedRequest
 
 
 class FieldError(ValueError):
@@ -85,7 +86,7 @@ class StartRequest(BaseModel):
             return validated(cls, query)
         both = sorted(name for name in cls.model_fields if params.get(name) is not None)
         if both:
-            raise BadRequest(both[0], f"give {both[0]} in the body or the query string, not both")
+            raise RefusedRequest(both[0], f"give {both[0]} in the body or the query string, not both")
         return validated(cls, body)
 
     @classmethod
@@ -118,14 +119,14 @@ class StartRequest(BaseModel):
         if _json_type(data) in kinds or (_json_type(data) == "integer" and "number" in kinds):
             return {cls.shorthand: data}
         forms = " or ".join(["a JSON object", *sorted(f"a JSON {kind}" for kind in kinds - {"null"})])
-        raise BadRequest("body", f"body must be {forms}, got {json_words(data)}")
+        raise RefusedRequest("body", f"body must be {forms}, got {json_words(data)}")
 
 
 M = TypeVar("M", bound=StartRequest)
 
 
 def validated(model: type[M], value: Any) -> M:
-    """``value`` as ``model``; the first error is a :class:`BadRequest` naming its field.
+    """``value`` as ``model``; the first error is a :class:`RefusedRequest` naming its field.
 
     Values are validated as JSON text, strictly, so JSON's own types apply (``"5"`` is no number, a datetime or
     enum field takes its string). An unknown field is reported before anything else, as ``StartRequest`` describes.
@@ -161,23 +162,23 @@ def validated_value(adapter: TypeAdapter[Any], value: Any, field: str) -> Any:
         raise bad_request({**detail, "loc": (field, *detail["loc"])}) from None
 
 
-def bad_request(detail: ErrorDetails) -> BadRequest:
+def bad_request(detail: ErrorDetails) -> RefusedRequest:
     """One pydantic error as the API's 400: the field's path and a message in JSON's words."""
     cause = (detail.get("ctx") or {}).get("error")
     path = field_path(detail["loc"])
     if isinstance(cause, FieldError):
         field = f"{path}.{cause.field}" if path else cause.field
-        return BadRequest(field, str(cause))
+        return RefusedRequest(field, str(cause))
     field = path or "body"
     kind = detail["type"]
     if kind == "missing":
-        return BadRequest(field, f"{field} is required")
+        return RefusedRequest(field, f"{field} is required")
     if kind == "extra_forbidden":
-        return BadRequest(field, f'unknown field "{detail["loc"][-1]}"')
+        return RefusedRequest(field, f'unknown field "{detail["loc"][-1]}"')
     if kind == "value_error" and isinstance(cause, ValueError):
-        return BadRequest(field, f"{field} {cause}")
+        return RefusedRequest(field, f"{field} {cause}")
     message = _MESSAGES.get(kind) or detail["msg"].replace("Input should be", "must be", 1)
-    return BadRequest(field, f"{field} {message}, got {json_words(detail['input'])}")
+    return RefusedRequest(field, f"{field} {message}, got {json_words(detail['input'])}")
 
 
 _MESSAGES = {

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from durable_app.entity_routes import signal_batch
-from durable_app.http_requests import MAX_BATCH_SIGNALS, MAX_BATCH_STARTS, MAX_BATCH_WORK_ITEMS, BadRequest
+from durable_app.http_requests import MAX_BATCH_SIGNALS, MAX_BATCH_STARTS, MAX_BATCH_WORK_ITEMS
+from durable_app.http_status import RefusedRequest
 from durable_app.orchestration_routes import start_batch as start_declared_batch
 from durable_app.registry import workflows
 from orchestrations.fan_out_fan_in import MAX_FAN_OUT_ITEMS
@@ -17,8 +18,8 @@ def start_batch(name: str, body: Any) -> list[tuple[Any, str | None]]:
     return start_declared_batch(workflows.orchestrators[name], body)
 
 
-def refusal(function: Any, *arguments: Any) -> BadRequest:
-    with pytest.raises(BadRequest) as caught:
+def refusal(function: Any, *arguments: Any) -> RefusedRequest:
+    with pytest.raises(RefusedRequest) as caught:
         function(*arguments)
     return caught.value
 

@@ -10,7 +10,7 @@ from durabletask.client import OrchestrationStatus
 
 from durable_app import instance_queries as queries
 from durable_app.completion import MAX_WAIT_SECONDS, completion_timeout
-from durable_app.http_requests import BadRequest
+from durable_app.http_status import RefusedRequest
 
 
 def test_the_one_private_sdk_name_the_single_page_query_uses_is_still_there() -> None:
@@ -24,7 +24,7 @@ def test_runtime_status_names_are_durable_functions_names_spelled_exactly() -> N
         OrchestrationStatus.SUSPENDED,
     ]
     for bad in ("running", "Running,", "Canceled", "Running, Failed"):
-        with pytest.raises(BadRequest) as refused:
+        with pytest.raises(RefusedRequest) as refused:
             queries.runtime_statuses(bad)
         assert refused.value.field == "runtimeStatus"
 
@@ -35,7 +35,7 @@ def test_timestamps_are_iso_8601_and_utc_without_an_offset() -> None:
     moment = queries.timestamp("2026-01-31T10:00+02:00", "x")
     assert moment is not None and moment.astimezone(UTC).hour == 8
     for bad in ("31/01/2026", "2026-01-31 08:00", "2026-02-30", "20260131T080000Z", "now"):
-        with pytest.raises(BadRequest) as refused:
+        with pytest.raises(RefusedRequest) as refused:
             queries.timestamp(bad, "createdTimeTo")
         assert refused.value.field == "createdTimeTo"
 
@@ -44,17 +44,17 @@ def test_timestamps_are_iso_8601_and_utc_without_an_offset() -> None:
 def test_top_is_a_whole_number_within_the_page_limit(bad: str) -> None:
     assert queries.page_size(None) == queries.DEFAULT_PAGE_SIZE
     assert queries.page_size("1000") == queries.MAX_PAGE_SIZE
-    with pytest.raises(BadRequest) as refused:
+    with pytest.raises(RefusedRequest) as refused:
         queries.page_size(bad)
     assert refused.value.field == "top"
 
 
 def test_a_purge_needs_a_filter_and_refuses_what_only_a_list_honours() -> None:
-    with pytest.raises(BadRequest) as refused:
+    with pytest.raises(RefusedRequest) as refused:
         queries.purge_filter({})
     assert refused.value.field == "createdTimeFrom"
     for name in queries.LIST_ONLY:
-        with pytest.raises(BadRequest) as refused:
+        with pytest.raises(RefusedRequest) as refused:
             queries.purge_filter({"runtimeStatus": "Completed", name: "1"})
         assert refused.value.field == name
     assert queries.purge_filter({"runtimeStatus": "Failed"}).statuses == [OrchestrationStatus.FAILED]
@@ -66,6 +66,6 @@ def test_timeout_is_seconds_held_to_the_cap() -> None:
     assert completion_timeout({"timeout": "100000"}) == MAX_WAIT_SECONDS
     assert MAX_WAIT_SECONDS < 230  # Azure's front end drops a request after 230 s
     for bad in ("-1", "abc", "nan", "inf", "1e999"):
-        with pytest.raises(BadRequest) as refused:
+        with pytest.raises(RefusedRequest) as refused:
             completion_timeout({"timeout": bad})
         assert refused.value.field == "timeout"

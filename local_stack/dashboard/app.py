@@ -1,4 +1,8 @@
-"""The dashboard's routes: HTML pages (or just their live region, for the refresh script) and actions."""
+"""The dashboard's routes: HTML pages (or just their live region, for the refresh script) and actions.
+
+The reader's gRPC calls block (a slow or unreachable scheduler holds one for up to its timeout), so every
+route runs them in Starlette's thread pool: one slow page never stalls the others or the refresh script.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +15,13 @@ from urllib.parse import parse_qs, quote, urlencode
 
 import grpc
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from durable_app.http_status import RefusedRequest, http_status
 from durable_app.runtime_status import STATUS_BY_NAME, TERMINAL_NAMES
 from local_stack.dashboard import pages
 from local_stack.dashboard.reader import SchedulerReader
@@ -28,18 +34,6 @@ MAX_PAGE_SIZE = 500
 INSTANCE_ACTIONS = set(pages.ACTIONS)
 PAYLOADS = ("input", "output", "custom_status")
 UNREACHABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
-REFUSED = {
-    grpc.StatusCode.NOT_FOUND: 404,
-    grpc.StatusCode.FAILED_PRECONDITION: 409,
-    grpc.StatusCode.INVALID_ARGUMENT: 400,
-}
-"""HTTP statuses for requests the scheduler answered with a refusal; any other refusal is a 502."""
-
-
-class BadParameter(ValueError):
-    def __init__(self, name: str, message: str) -> None:
-        super().__init__(message)
-        self.name = name
 
 
 def create_app(reader: SchedulerReader) -> Starlette:
@@ -56,12 +50,13 @@ def create_app(reader: SchedulerReader) -> Starlette:
         statuses = params.getlist("status")
         unknown = [status for status in statuses if status not in STATUS_BY_NAME]
         if unknown:
-            raise BadParameter("status", f"unknown status {unknown[0]!r}; one of {', '.join(STATUS_BY_NAME)}")
+            raise RefusedRequest("status", f"unknown status {unknown[0]!r}; one of {', '.join(STATUS_BY_NAME)}")
         name = params.get("name", "")
         created_from = _datetime(params, "created_from")
         created_to = _datetime(params, "created_to")
         page_size = _page_size(params)
-        result = reader.instances(
+        result = await run_in_threadpool(
+            reader.instances,
             statuses=statuses,
             name_prefix=name,
             created_from=created_from,
@@ -83,8 +78,8 @@ def create_app(reader: SchedulerReader) -> Starlette:
         history_page = _whole_number(request.query_params, "history_page", default=1)
         done = request.query_params.get("done")
         if done is not None and done not in INSTANCE_ACTIONS:
-            raise BadParameter("done", f"done must name an action: one of {', '.join(sorted(INSTANCE_ACTIONS))}")
-        detail = reader.instance(instance_id)
+            raise RefusedRequest("done", f"done must name an action: one of {', '.join(sorted(INSTANCE_ACTIONS))}")
+        detail = await run_in_threadpool(reader.instance, instance_id)
         if detail is None:
             return not_found(request, instance_id)
         actions, live = pages.instance_page(detail, history_page)
@@ -98,8 +93,8 @@ def create_app(reader: SchedulerReader) -> Starlette:
         """An instance's whole input, output or custom status, as the JSON it is (the page shows the start)."""
         instance_id, part = request.path_params["instance_id"], request.path_params["part"]
         if part not in PAYLOADS:
-            raise BadParameter("part", f"part must be one of {', '.join(PAYLOADS)}")
-        detail = reader.instance(instance_id, with_history=False)
+            raise RefusedRequest("part", f"part must be one of {', '.join(PAYLOADS)}")
+        detail = await run_in_threadpool(reader.instance, instance_id, with_history=False)
         if detail is None:
             return not_found(request, instance_id)
         text = {"input": detail.input, "output": detail.output, "custom_status": detail.custom_status}[part]
@@ -108,20 +103,22 @@ def create_app(reader: SchedulerReader) -> Starlette:
     async def act(request: Request) -> Response:
         instance_id, action = request.path_params["instance_id"], request.path_params["action"]
         if action not in INSTANCE_ACTIONS:
-            raise BadParameter("action", f"unknown action {action!r}; one of {', '.join(sorted(INSTANCE_ACTIONS))}")
+            raise RefusedRequest("action", f"unknown action {action!r}; one of {', '.join(sorted(INSTANCE_ACTIONS))}")
         form = _form(await request.body())
         event = form.get("event", "").strip()
         if action == "raise-event" and not event:
-            raise BadParameter("event", "raising an event needs its name")
+            raise RefusedRequest("event", "raising an event needs its name")
         data = _json_data(form.get("data", ""))
-        status = reader.status(instance_id)
+        status = await run_in_threadpool(reader.status, instance_id)
         if status is None:
             return refused(request, instance_id, f"No orchestration instance {instance_id!r} in this task hub.", 404)
         if action not in pages.actions_for(status):
             allowed = ", ".join(_label(a) for a in pages.actions_for(status))
             why = f"{_label(action)} does not apply: the orchestration is {status}. What applies now: {allowed}."
             return refused(request, instance_id, why, 409)
-        shown = reader.act(instance_id, action, reason=form.get("reason") or None, event=event, data=data)
+        shown = await run_in_threadpool(
+            reader.act, instance_id, action, reason=form.get("reason") or None, event=event, data=data
+        )
         logger.info("%s %s from the dashboard", action, instance_id)
         if action == "purge":
             return RedirectResponse(f"/?{urlencode({'purged': instance_id})}", status_code=303)
@@ -141,18 +138,20 @@ def create_app(reader: SchedulerReader) -> Starlette:
         params = request.query_params
         prefix = params.get("prefix", "")
         page_size = _page_size(params)
-        result = reader.entities(prefix=prefix, page_size=page_size, token=params.get("token") or None)
+        result = await run_in_threadpool(
+            reader.entities, prefix=prefix, page_size=page_size, token=params.get("token") or None
+        )
         body = pages.entity_table(result, prefix, page_size, first_page=not params.get("token"))
         live = body[body.index('<div id="live">') :]
         return page(request, "Entities", body, live=live, refresh=True)
 
-    async def bad_parameter(request: Request, error: Exception) -> Response:
+    async def refused_request(request: Request, error: Exception) -> Response:
         """A page saying what is wrong for a browser (it asks for HTML), the JSON error shape for API clients."""
-        assert isinstance(error, BadParameter)
+        assert isinstance(error, RefusedRequest)
         if "text/html" in request.headers.get("accept", ""):
-            body = pages.live(pages.error_page_body(str(error), error.name))
-            return page(request, "Bad request", body, live=body, refresh=False, status=400)
-        return JSONResponse({"error": str(error), "field": error.name}, status_code=400)
+            body = pages.live(pages.error_page_body(error.message, error.field or ""))
+            return page(request, "Bad request", body, live=body, refresh=False, status=error.status)
+        return JSONResponse({"error": error.message, "field": error.field}, status_code=error.status)
 
     async def scheduler_error(request: Request, error: Exception) -> Response:
         """A banner, never a traceback: unreachable (polled until it answers again) or a refused request."""
@@ -162,13 +161,13 @@ def create_app(reader: SchedulerReader) -> Starlette:
             message = f"The scheduler at {reader.endpoint} (task hub {reader.taskhub}) did not answer: {code.name}."
             logger.warning("%s", message)
             shown = pages.live(pages.banner(message))
-            return page(request, "Scheduler unavailable", shown, live=shown, refresh=True, status=503)
+            return page(request, "Scheduler unavailable", shown, live=shown, refresh=True, status=http_status(code))
         message = f"The scheduler refused: {error.details()} ({code.name})."  # type: ignore[attr-defined]
         instance_id = request.path_params.get("instance_id")
         if instance_id:
-            return refused(request, instance_id, message, REFUSED.get(code, 502))
+            return refused(request, instance_id, message, http_status(code))
         shown = pages.live(pages.banner(message))
-        return page(request, "Refused", shown, live=shown, refresh=False, status=REFUSED.get(code, 502))
+        return page(request, "Refused", shown, live=shown, refresh=False, status=http_status(code))
 
     routes = [
         Route("/", instances),
@@ -178,7 +177,7 @@ def create_app(reader: SchedulerReader) -> Starlette:
         Route("/entities", entities),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    handlers = {BadParameter: bad_parameter, grpc.RpcError: scheduler_error}
+    handlers = {RefusedRequest: refused_request, grpc.RpcError: scheduler_error}
     return Starlette(routes=routes, exception_handlers=handlers)
 
 
@@ -190,14 +189,14 @@ def _form(body: bytes) -> dict[str, str]:
 def _page_size(params: Any) -> int:
     raw = params.get("page_size", str(DEFAULT_PAGE_SIZE))
     if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
-        raise BadParameter("page_size", f"page_size must be a whole number from 1 to {MAX_PAGE_SIZE}")
+        raise RefusedRequest("page_size", f"page_size must be a whole number from 1 to {MAX_PAGE_SIZE}")
     return int(raw)
 
 
 def _whole_number(params: Any, name: str, *, default: int) -> int:
     raw = params.get(name, str(default))
     if not raw.isascii() or not raw.isdigit() or int(raw) < 1 or len(raw) > 9:
-        raise BadParameter(name, f"{name} must be a whole number from 1")
+        raise RefusedRequest(name, f"{name} must be a whole number from 1")
     return int(raw)
 
 
@@ -212,7 +211,7 @@ def _datetime(params: Any, name: str) -> datetime | None:
     try:
         return datetime.fromisoformat(raw)
     except ValueError:
-        raise BadParameter(name, f"{name} must be an ISO date-time such as 2026-01-31T12:00") from None
+        raise RefusedRequest(name, f"{name} must be an ISO date-time such as 2026-01-31T12:00") from None
 
 
 def _json_data(raw: str) -> Any:
@@ -221,4 +220,4 @@ def _json_data(raw: str) -> Any:
     try:
         return json.loads(raw)
     except ValueError:
-        raise BadParameter("data", "event data must be JSON") from None
+        raise RefusedRequest("data", "event data must be JSON") from None

@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import httpx
@@ -24,6 +24,13 @@ from bench.processes import HOST, ROOT, Stack, spawn, stop, wait_healthy
 from local_stack.ports import free_port, wait_for_port
 
 SDK_DEFAULT_THREADS = "6"  # cpu + 4 on the 2-core machines this runs on; see the report's machine line
+
+Configuration = TypeVar("Configuration")
+
+
+def _medians(runs: dict[Configuration, list[float]]) -> dict[Configuration, float]:
+    """Each configuration's median run: the runs are interleaved, and the median leaves out a noisy one."""
+    return {configuration: statistics.median(values) for configuration, values in runs.items()}
 
 
 def fan_out_throughput(sizes: list[int], repeat: int) -> dict[str, Any]:
@@ -38,7 +45,7 @@ def fan_out_throughput(sizes: list[int], repeat: int) -> dict[str, Any]:
                     runs["app"][n].append(n / seconds)
                     peak_rss = max(peak_rss, rss)
                     runs["bare"][n].append(n / timed_fan_out_over_grpc(bare, n))
-    medians = {kind: {n: statistics.median(values) for n, values in per.items()} for kind, per in runs.items()}
+    medians = {kind: _medians(per) for kind, per in runs.items()}
     return {
         "activities_per_second": medians,
         "ratio_app_over_bare": {n: medians["app"][n] / medians["bare"][n] for n in sizes},
@@ -102,7 +109,7 @@ def io_bound_fan_out(items: int, repeat: int) -> dict[str, Any]:
         for _ in range(repeat):
             walls["app_defaults"].append(_timed_fan_out_app(tuned, items)[0])
             walls["sdk_defaults"].append(_timed_fan_out_app(sdk, items)[0])
-    medians = {kind: statistics.median(values) for kind, values in walls.items()}
+    medians = _medians(walls)
     return {
         "items": items,
         "longest_delay_s": 2.0,
@@ -129,7 +136,7 @@ def signal_rate(signals: int, sender_counts: list[int], repeat: int) -> dict[str
                     asyncio.run(_signal_over_http(stack.base_url, key, signals, senders))
                     rates.setdefault(f"{mode}_{senders}", []).append(signals / (time.perf_counter() - started))
                     _expect_counter(stack.base_url, key, signals)
-    medians = {name: statistics.median(values) for name, values in rates.items()}
+    medians = _medians(rates)
     ratios = {senders: medians[f"app_{senders}"] / medians[f"asgi_{senders}"] for senders in sender_counts}
     return {"signals_per_run": signals, "signals_per_second": medians, "ratio_app_over_asgi": ratios, "runs": rates}
 
@@ -181,7 +188,7 @@ def signal_batch_rate(signals: int, batch_size: int, keys: int, repeat: int) -> 
                     _signal_keys_directly(client, names, signals, senders)
                 rates.setdefault(mode, []).append(signals / (time.perf_counter() - started))
                 _expect_counters(stack.base_url, prefix, Counter(names[number % keys] for number in range(signals)))
-    medians = {mode: statistics.median(values) for mode, values in rates.items()}
+    medians = _medians(rates)
     return {
         "signals_per_run": signals,
         "batch_size": batch_size,
@@ -224,7 +231,7 @@ def start_batch_rate(starts: int, batch_size: int, repeat: int) -> dict[str, Any
                     ids = _start_directly(client, starts, senders)
                 rates.setdefault(mode, []).append(starts / (time.perf_counter() - started))
                 _expect_empty_fan_outs(client, ids)
-    medians = {mode: statistics.median(values) for mode, values in rates.items()}
+    medians = _medians(rates)
     return {
         "starts_per_run": starts,
         "batch_size": batch_size,
@@ -306,7 +313,7 @@ def persistence_cost(fan_out_size: int, signals: int, senders: int, repeat: int)
                         rates.setdefault(f"{name}_signals", []).append(signals / (time.perf_counter() - started))
                     _expect_counter(stack.base_url, key, signals)
         data_file_mb = sum(path.stat().st_size for path in Path(folder).glob("scheduler.sqlite3*")) / 2**20
-    medians = {name: statistics.median(values) for name, values in rates.items()}
+    medians = _medians(rates)
     return {
         "fan_out_size": fan_out_size,
         "signals_per_run": signals,
@@ -482,8 +489,8 @@ def telemetry_cost(n: int, io_items: int, repeat: int) -> dict[str, Any]:
         io_walls = _io_bound_walls(exporting, io_items, repeat)
     finally:
         sink.stop()
-    medians = {name: statistics.median(values) for name, values in rates.items()}
-    io_medians = {name: statistics.median(values) for name, values in io_walls.items()}
+    medians = _medians(rates)
+    io_medians = _medians(io_walls)
     return {
         "fan_out_size": n,
         "activities_per_second": medians,

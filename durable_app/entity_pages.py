@@ -13,10 +13,8 @@ from durabletask.entities import EntityMetadata
 from durabletask.internal.client_helpers import build_query_entities_req
 from google.protobuf import wrappers_pb2
 
+from durable_app.http_requests import CONTINUATION_HEADER
 from durable_app.http_status import RefusedRequest
-
-CONTINUATION_HEADER = "x-ms-continuation-token"
-"""Durable Functions' paging header: in the answer when more pages follow, in the request for the next one."""
 
 
 async def entity_page(client: AsyncTaskHubGrpcClient, query: EntityQuery, token: str | None) -> Page[EntityMetadata]:

@@ -18,7 +18,7 @@ from durabletask.entities import EntityInstanceId, EntityMetadata
 
 from durable_app import http_requests as inputs
 from durable_app.batch import send_batch
-from durable_app.entity_pages import CONTINUATION_HEADER, entity_page
+from durable_app.entity_pages import entity_page
 from durable_app.http_errors import api_errors, batch_failure
 from durable_app.http_responses import json_response, utc_iso
 from durable_app.http_status import RefusedRequest
@@ -63,14 +63,13 @@ def operation_input(declaration: Entity, operation: Any, value: Any, field: str)
 async def signal_entity(req: func.HttpRequest) -> func.HttpResponse:
     """Signal ``?op=`` on one entity with the JSON body as its input; 202 once queued."""
     declaration = declared_entity(req.route_params.get("name"))
-    key = inputs.identifier(req.route_params.get("key"), "key")
+    entity_id = _entity_id(req, declaration.name)
     operation = req.params.get("op")
     if operation is None:
         raise RefusedRequest("op", f"op is required: one of {', '.join(declaration.operations)}")
     value = operation_input(declaration, operation, inputs.json_body(req), "body")
-    entity_id = EntityInstanceId(declaration.name, key)
     await shared_client(app_settings()).signal_entity(entity_id, operation, input=value)
-    return json_response({"name": declaration.name, "key": key, "operation": operation}, status=202)
+    return json_response({"name": declaration.name, "key": entity_id.key, "operation": operation}, status=202)
 
 
 @bp.route(route="entities/{name}/{key}", methods=["GET"])
@@ -79,10 +78,7 @@ async def signal_entity(req: func.HttpRequest) -> func.HttpResponse:
 async def get_entity(req: func.HttpRequest) -> func.HttpResponse:
     """The entity's state, as Durable Functions answers it; 404 until an operation has given it state."""
     declaration = declared_entity(req.route_params.get("name"))
-    key = inputs.identifier(req.route_params.get("key"), "key")
-    metadata = await shared_client(app_settings()).get_entity(EntityInstanceId(declaration.name, key))
-    if metadata is None:
-        raise RefusedRequest("key", f"no {declaration.name} entity with key '{key}'", status=404)
+    metadata = await _existing_entity(_entity_id(req, declaration.name), f"{declaration.name} entity")
     return json_response(_state(metadata))
 
 
@@ -94,7 +90,7 @@ async def list_entities(req: func.HttpRequest) -> func.HttpResponse:
     declaration = declared_entity(req.route_params.get("name"))
     top = inputs.page_size(req.params)
     query = EntityQuery(instance_id_starts_with=f"@{declaration.name}@", include_state=True, page_size=top)
-    page = await entity_page(shared_client(app_settings()), query, req.headers.get(CONTINUATION_HEADER))
+    page = await entity_page(shared_client(app_settings()), query, req.headers.get(inputs.CONTINUATION_HEADER))
     body = [
         {
             "entityId": {"name": metadata.id.entity, "key": metadata.id.key},
@@ -103,7 +99,7 @@ async def list_entities(req: func.HttpRequest) -> func.HttpResponse:
         }
         for metadata in page.items
     ]
-    headers = {CONTINUATION_HEADER: page.continuation_token} if page.continuation_token else None
+    headers = {inputs.CONTINUATION_HEADER: page.continuation_token} if page.continuation_token else None
     return json_response(body, headers=headers)
 
 
@@ -112,8 +108,17 @@ def _state(metadata: EntityMetadata) -> Any:
     return None if serialized is None else json.loads(serialized)
 
 
-def _counter_id(req: func.HttpRequest) -> EntityInstanceId:
-    return EntityInstanceId(COUNTER, inputs.identifier(req.route_params.get("key"), "key"))
+def _entity_id(req: func.HttpRequest, name: str) -> EntityInstanceId:
+    """The entity named ``name`` with the key the route names."""
+    return EntityInstanceId(name, inputs.identifier(req.route_params.get("key"), "key"))
+
+
+async def _existing_entity(entity_id: EntityInstanceId, kind: str) -> EntityMetadata:
+    """The entity's metadata; 404 until an operation has given it state (never signalled, or still queued)."""
+    metadata = await shared_client(app_settings()).get_entity(entity_id)
+    if metadata is None:
+        raise RefusedRequest("key", f"no {kind} with key '{entity_id.key}'", status=404)
+    return metadata
 
 
 def _counter_amount(operation: str, body: Any, params: Any) -> Any:
@@ -146,7 +151,7 @@ def _counter_operation(value: Any) -> str:
 @api_errors
 async def signal_counter(req: func.HttpRequest) -> func.HttpResponse:
     """Signal ``add``/``subtract`` (amount in the body or ``?amount=``) or ``reset``; 202 once queued."""
-    entity_id = _counter_id(req)
+    entity_id = _entity_id(req, COUNTER)
     operation = _counter_operation(req.route_params.get("operation"))
     amount = _counter_amount(operation, inputs.json_body(req), req.params)
     await shared_client(app_settings()).signal_entity(entity_id, operation, input=amount)
@@ -196,11 +201,7 @@ def _signal_entry(entry: Any, field: str) -> tuple[str, str, Any]:
 @api_errors
 async def get_counter(req: func.HttpRequest) -> func.HttpResponse:
     """The counter's value; 404 until an operation has given it state (never signalled, or still queued)."""
-    entity_id = _counter_id(req)
-    metadata = await shared_client(app_settings()).get_entity(entity_id)
-    if metadata is None:
-        raise RefusedRequest("key", f"no counter with key '{entity_id.key}'", status=404)
-    return json_response(_counter_body(metadata))
+    return json_response(_counter_body(await _existing_entity(_entity_id(req, COUNTER), "counter")))
 
 
 @bp.route(route="counters", methods=["GET"])

@@ -140,8 +140,12 @@ def query_integer(value: str | None, field: str) -> int | None:
     return int(value)
 
 
+CONTINUATION_HEADER = "x-ms-continuation-token"
+"""Durable Functions' paging header: in the answer of a partial page, and sent back to read the next one."""
+
 MAX_PAGE_SIZE = 1000
-"""The largest ``top`` a listing takes; more are a page at a time, with the continuation token."""
+"""The largest ``top`` a listing takes: a page is one scheduler call and one response body, so it stays bounded;
+more are a page at a time, with the continuation token."""
 
 
 def page_size(params: Any) -> int | None:

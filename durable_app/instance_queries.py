@@ -27,18 +27,12 @@ from durabletask.client import OrchestrationQuery, OrchestrationState, Orchestra
 from durabletask.internal.client_helpers import build_query_instances_req
 from google.protobuf import wrappers_pb2
 
-from durable_app.http_requests import flag, json_words
+from durable_app.http_requests import CONTINUATION_HEADER, MAX_PAGE_SIZE, flag, json_words
 from durable_app.http_status import RefusedRequest
 from durable_app.runtime_status import STATUS_BY_NAME
 
-CONTINUATION_HEADER = "x-ms-continuation-token"
-"""Durable Functions' paging header: in the answer of a partial page, and sent back to read the next one."""
-
 DEFAULT_PAGE_SIZE = 100
 """Instances per page when ``top`` is not given (Durable Functions' default page size)."""
-
-MAX_PAGE_SIZE = 1000
-"""The largest ``top``: a page is one scheduler call and one response body, so it stays bounded."""
 
 MAX_PREFIX_LENGTH = 100
 """An id prefix longer than the longest id the API accepts can match nothing; it is refused instead."""

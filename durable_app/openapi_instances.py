@@ -167,6 +167,14 @@ def _instances() -> Schema:
     return {"get": listed, "delete": purged}
 
 
+def _instance_refusals(conflict: str | None = None) -> Schema:
+    """What a route on one instance refuses: bad input, an unknown id and, where its state decides, ``conflict``."""
+    answers = {"400": error_answer("Bad input; `field` names it."), "404": error_answer("No instance with this id.")}
+    if conflict is not None:
+        answers["409"] = error_answer(conflict)
+    return answers
+
+
 def _restart() -> Schema:
     new_id = _flag(
         "restartWithNewInstanceId",
@@ -174,9 +182,7 @@ def _restart() -> Schema:
     )
     responses = {
         **started_answers(),
-        "400": error_answer("Bad input; `field` names it."),
-        "404": error_answer("No instance with this id."),
-        "409": error_answer("The instance has not finished; the message names its status."),
+        **_instance_refusals("The instance has not finished; the message names its status."),
     }
     summary = "Run a finished instance again with its original input."
     return {"post": operation(summary, responses, parameters=[INSTANCE_ID, new_id, TIMEOUT], errors=SCHEDULER_ERRORS)}
@@ -190,9 +196,7 @@ def _instance_action(action: str, summary: str, conflict: str) -> Schema:
     )
     responses = {
         "202": json_answer(ref("InstanceAction"), f"The {action} was requested."),
-        "400": error_answer("Bad input; `field` names it."),
-        "404": error_answer("No instance with this id."),
-        "409": error_answer(conflict),
+        **_instance_refusals(conflict),
     }
     query = {"name": "reason", "in": "query", "required": False, "allowEmptyValue": True, "schema": reason}
     return {"post": operation(summary, responses, parameters=[INSTANCE_ID, query], body=body)}
@@ -214,8 +218,7 @@ def _instance() -> Schema:
                 **json_answer(ref("InstanceStatus"), "The instance is pending, running or suspended."),
                 **{"headers": STATUS_HEADERS},
             },
-            "400": error_answer("Bad input; `field` names it."),
-            "404": error_answer("No instance with this id."),
+            **_instance_refusals(),
             "500": json_answer(ref("InstanceStatus"), "The instance failed and returnInternalServerErrorOnFailure."),
         },
         parameters=[INSTANCE_ID, *flags],
@@ -225,9 +228,7 @@ def _instance() -> Schema:
         "Purge a finished instance's history.",
         {
             "200": json_answer(ref("Purged"), "The instance was purged."),
-            "400": error_answer("Bad input; `field` names it."),
-            "404": error_answer("No instance with this id."),
-            "409": error_answer("The instance has not finished; terminate it first."),
+            **_instance_refusals("The instance has not finished; terminate it first."),
         },
         parameters=[INSTANCE_ID],
         errors=SCHEDULER_ERRORS,
@@ -244,9 +245,7 @@ def _raise_event() -> Schema:
     }
     responses = {
         "202": json_answer(ref("RaisedEvent"), "The event was delivered."),
-        "400": error_answer("Bad input; `field` names it."),
-        "404": error_answer("No instance with this id."),
-        "409": error_answer("The instance has already finished."),
+        **_instance_refusals("The instance has already finished."),
     }
     return {
         "post": operation(

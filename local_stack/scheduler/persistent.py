@@ -15,11 +15,9 @@ derived from those after a restart, so everything that was running resumes and n
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Hashable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,176 +29,11 @@ from durabletask.internal import orchestrator_service_pb2 as pb
 
 from local_stack.scheduler.backend import ActivityWorkItem, EntityState, OrchestrationInstance, PendingLockRequest
 from local_stack.scheduler.memory import LocalScheduler
+from local_stack.scheduler.mirrors import EntityMirror, EventLog, InstanceMirror, iso_time, loaded_tags, parse_time
 from local_stack.scheduler.store import Changeset, SchedulerStore, StoredEvents, StoredState, StoreError
+from local_stack.scheduler.unit_of_work import TouchedDict, UnitOfWorkLock
 
 logger = logging.getLogger(__name__)
-
-
-class _TouchedDict(dict):
-    """A dict that notes every key looked up, stored or removed: the units of state a unit of work touched."""
-
-    def __init__(self, touched: set[Hashable]) -> None:
-        super().__init__()
-        self.touched = touched
-
-    def __getitem__(self, key: Hashable) -> Any:
-        self.touched.add(key)
-        return super().__getitem__(key)
-
-    def get(self, key: Hashable, default: Any = None) -> Any:
-        self.touched.add(key)
-        return super().get(key, default)
-
-    def __setitem__(self, key: Hashable, value: Any) -> None:
-        self.touched.add(key)
-        super().__setitem__(key, value)
-
-    def __delitem__(self, key: Hashable) -> None:
-        self.touched.add(key)
-        super().__delitem__(key)
-
-    def pop(self, key: Hashable, *default: Any) -> Any:
-        self.touched.add(key)
-        return super().pop(key, *default)
-
-    def clear(self) -> None:
-        self.touched.update(self.keys())
-        super().clear()
-
-
-class _UnitOfWorkLock:
-    """The backend's re-entrant lock; ``on_unit_end`` runs, still holding it, when the outermost hold ends."""
-
-    def __init__(self, on_unit_end: Callable[[], None]) -> None:
-        self._lock = threading.RLock()
-        self._depth = threading.local()
-        self._on_unit_end = on_unit_end
-
-    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
-        acquired = self._lock.acquire(blocking, timeout)
-        if acquired:
-            self._depth.value = getattr(self._depth, "value", 0) + 1
-        return acquired
-
-    def release(self) -> None:
-        self._depth.value -= 1
-        try:
-            if self._depth.value == 0:
-                self._on_unit_end()
-        finally:
-            self._lock.release()
-
-    def __enter__(self) -> bool:
-        return self.acquire()
-
-    def __exit__(self, *_: object) -> None:
-        self.release()
-
-
-class _EventLog:
-    """Which events of one list are in the file, at which positions.
-
-    The lists the backend keeps only grow at the end (history) or also shrink from the front (an inbox, as
-    the orchestrator or entity consumes it), so a sync writes new events and deletes consumed ones; any
-    other change rewrites the list.
-    """
-
-    def __init__(self, table: str, owner: str) -> None:
-        self.table = table
-        self.owner = owner
-        self.first = 0
-        self.events: deque[pb.HistoryEvent] = deque()
-
-    @classmethod
-    def loaded(cls, table: str, owner: str, stored: StoredEvents) -> tuple[_EventLog, list[pb.HistoryEvent]]:
-        """The log of ``owner``'s events in ``table`` as read from the file, and those events."""
-        rows = stored[table].get(owner, [])
-        log = cls(table, owner)
-        events = [pb.HistoryEvent.FromString(event) for _, event in rows]
-        log.first = rows[0][0] if rows else 0
-        log.events.extend(events)
-        return log, events
-
-    def sync(self, current: list[pb.HistoryEvent], changes: Changeset) -> None:
-        consumed = self._consumed(current)
-        if consumed is None:
-            self._rewrite(current, changes)
-            return
-        if consumed:
-            for _ in range(consumed):
-                self.events.popleft()
-            self.first += consumed
-            changes.drop_events_before(self.table, self.owner, self.first)
-        new = current[len(self.events) :]
-        if new:
-            changes.append_events(self.table, self.owner, self.first + len(self.events), _serialised(new))
-            self.events.extend(new)
-
-    def _consumed(self, current: list[pb.HistoryEvent]) -> int | None:
-        """How many stored events left the front of the list, or ``None`` if it changed any other way."""
-        if not self.events:
-            return 0
-        if not current:
-            return len(self.events)
-        consumed = 0
-        for event in self.events:
-            if event is current[0]:
-                break
-            consumed += 1
-        kept = len(self.events) - consumed
-        if len(current) < kept or (kept and current[kept - 1] is not self.events[-1]):
-            return None
-        return consumed
-
-    def _rewrite(self, current: list[pb.HistoryEvent], changes: Changeset) -> None:
-        changes.truncate_events(self.table, self.owner, 0)
-        self.first = 0
-        self.events = deque(current)
-        changes.append_events(self.table, self.owner, 0, _serialised(current))
-
-
-class _InstanceMirror:
-    """What the file holds for one orchestration instance."""
-
-    def __init__(self, instance: OrchestrationInstance) -> None:
-        self.live = instance
-        self.row: tuple[Any, ...] | None = None
-        self.history = _EventLog("history", instance.instance_id)
-        self.inbox = _EventLog("inbox", instance.instance_id)
-
-    def sync(self, changes: Changeset) -> None:
-        """Add to ``changes`` what makes the file match the instance in memory."""
-        instance = self.live
-        row = _instance_row(instance)
-        if row != self.row:
-            changes.put_instance(row)
-            self.row = row
-        self.history.sync(instance.history, changes)
-        self.inbox.sync([*instance.dispatched_events, *instance.pending_events], changes)
-
-    def delete(self, changes: Changeset) -> None:
-        changes.delete_instance(self.live.instance_id)
-
-
-class _EntityMirror:
-    """What the file holds for one entity."""
-
-    def __init__(self, entity: EntityState) -> None:
-        self.live = entity
-        self.row: tuple[Any, ...] | None = None
-        self.inbox = _EventLog("entity_inbox", entity.instance_id)
-
-    def sync(self, changes: Changeset) -> None:
-        """Add to ``changes`` what makes the file match the entity in memory."""
-        entity = self.live
-        row = (entity.instance_id, entity.serialized_state, _iso(entity.last_modified_at), entity.locked_by)
-        if row != self.row:
-            changes.put_entity(row)
-            self.row = row
-        self.inbox.sync([*entity.dispatched_operations, *entity.pending_operations], changes)
-
-    def delete(self, changes: Changeset) -> None:
-        changes.delete_entity(self.live.instance_id)
 
 
 class PersistentScheduler(LocalScheduler):
@@ -211,11 +44,11 @@ class PersistentScheduler(LocalScheduler):
         self.store = SchedulerStore(data_file)
         self._touched_instances: set[Hashable] = set()
         self._touched_entities: set[Hashable] = set()
-        self._instances = _TouchedDict(self._touched_instances)
-        self._entities = _TouchedDict(self._touched_entities)
-        self._lock = _UnitOfWorkLock(self._end_unit_of_work)
-        self._instance_mirrors: dict[str, _InstanceMirror] = {}
-        self._entity_mirrors: dict[str, _EntityMirror] = {}
+        self._instances = TouchedDict(self._touched_instances)
+        self._entities = TouchedDict(self._touched_entities)
+        self._lock = UnitOfWorkLock(self._end_unit_of_work)
+        self._instance_mirrors: dict[str, InstanceMirror] = {}
+        self._entity_mirrors: dict[str, EntityMirror] = {}
         self._persisted_lock_requests: list[list[Any]] = []
         self._extra = Changeset()
         self._delayed_ids = itertools.count(1)
@@ -252,12 +85,12 @@ class PersistentScheduler(LocalScheduler):
         self._touched_instances.clear()
         for instance_id in touched_instances:
             instance = dict.get(self._instances, instance_id)
-            self._persist(instance_id, instance, self._instance_mirrors, _InstanceMirror, changes)
+            self._persist(instance_id, instance, self._instance_mirrors, InstanceMirror, changes)
         touched_entities = list(self._touched_entities)
         self._touched_entities.clear()
         for entity_id in touched_entities:
             entity = dict.get(self._entities, entity_id)
-            self._persist(entity_id, entity, self._entity_mirrors, _EntityMirror, changes)
+            self._persist(entity_id, entity, self._entity_mirrors, EntityMirror, changes)
         self._persist_lock_requests(changes)
         if changes:
             self.store.submit(changes)
@@ -303,7 +136,7 @@ class PersistentScheduler(LocalScheduler):
     def _schedule_delayed_entity_operation(self, entity_id: str, event: pb.HistoryEvent, fire_at: datetime) -> None:
         """A signal for later: stored until it fires, so a restart in between still delivers it."""
         signal_id = next(self._delayed_ids)
-        self._extra.put_delayed_signal(signal_id, entity_id, event.SerializeToString(), _iso(fire_at))
+        self._extra.put_delayed_signal(signal_id, entity_id, event.SerializeToString(), iso_time(fire_at))
         self._arm_delayed_signal(signal_id, entity_id, event, fire_at)
 
     def _arm_delayed_signal(self, signal_id: int, entity_id: str, event: pb.HistoryEvent, fire_at: datetime) -> None:
@@ -334,7 +167,7 @@ class PersistentScheduler(LocalScheduler):
             self._delayed_ids = itertools.count(max((row["signal_id"] for row in state.delayed_signals), default=0) + 1)
             for signal in state.delayed_signals:
                 event = pb.HistoryEvent.FromString(signal["event"])
-                self._arm_delayed_signal(signal["signal_id"], signal["entity_id"], event, _parse(signal["fire_at"]))
+                self._arm_delayed_signal(signal["signal_id"], signal["entity_id"], event, parse_time(signal["fire_at"]))
             resumed = sum(self._resume(instance) for instance in dict.values(self._instances))
             self._touched_instances.clear()
             self._touched_entities.clear()
@@ -357,19 +190,19 @@ class PersistentScheduler(LocalScheduler):
             input=row["input"],
             output=row["output"],
             custom_status=row["custom_status"],
-            created_at=_parse(row["created_at"]),
-            last_updated_at=_parse(row["last_updated_at"]),
-            completed_at=_parse(row["completed_at"]) if row["completed_at"] else None,
+            created_at=parse_time(row["created_at"]),
+            last_updated_at=parse_time(row["last_updated_at"]),
+            completed_at=parse_time(row["completed_at"]) if row["completed_at"] else None,
             failure_details=pb.TaskFailureDetails.FromString(row["failure_details"])
             if row["failure_details"] is not None
             else None,
-            tags=_json_tags(row["tags"]),
+            tags=loaded_tags(row["tags"]),
             completion_token=self._new_completion_token(),
         )
-        mirror = _InstanceMirror(instance)
+        mirror = InstanceMirror(instance)
         mirror.row = tuple(row)
-        mirror.history, instance.history = _EventLog.loaded("history", instance_id, events)
-        mirror.inbox, instance.pending_events = _EventLog.loaded("inbox", instance_id, events)
+        mirror.history, instance.history = EventLog.loaded("history", instance_id, events)
+        mirror.inbox, instance.pending_events = EventLog.loaded("inbox", instance_id, events)
         dict.__setitem__(self._instances, instance_id, instance)
         self._instance_mirrors[instance_id] = mirror
 
@@ -378,13 +211,13 @@ class PersistentScheduler(LocalScheduler):
         entity = EntityState(
             instance_id=entity_id,
             serialized_state=row["serialized_state"],
-            last_modified_at=_parse(row["last_modified_at"]),
+            last_modified_at=parse_time(row["last_modified_at"]),
             locked_by=row["locked_by"],
             completion_token=self._new_completion_token(),
         )
-        mirror = _EntityMirror(entity)
+        mirror = EntityMirror(entity)
         mirror.row = tuple(row)
-        mirror.inbox, entity.pending_operations = _EventLog.loaded("entity_inbox", entity_id, events)
+        mirror.inbox, entity.pending_operations = EventLog.loaded("entity_inbox", entity_id, events)
         dict.__setitem__(self._entities, entity_id, entity)
         self._entity_mirrors[entity_id] = mirror
         if entity.pending_operations:
@@ -485,42 +318,3 @@ def _activity_work_item(instance: OrchestrationInstance, event: pb.HistoryEvent)
         completion_token=instance.completion_token,
         version=scheduled.version.value if scheduled.HasField("version") else None,
     )
-
-
-def _instance_row(instance: OrchestrationInstance) -> tuple[Any, ...]:
-    failure = instance.failure_details.SerializeToString() if instance.failure_details is not None else None
-    return (
-        instance.instance_id,
-        instance.name,
-        int(instance.status),
-        instance.version,
-        instance.input,
-        instance.output,
-        instance.custom_status,
-        _iso(instance.created_at),
-        _iso(instance.last_updated_at),
-        _iso(instance.completed_at) if instance.completed_at else None,
-        failure,
-        _dump_tags(instance.tags),
-    )
-
-
-def _serialised(events: Iterable[pb.HistoryEvent]) -> list[bytes]:
-    return [event.SerializeToString() for event in events]
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat()
-
-
-def _parse(text: str) -> datetime:
-    moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _dump_tags(tags: dict[str, str] | None) -> str | None:
-    return json.dumps(tags, sort_keys=True) if tags is not None else None
-
-
-def _json_tags(text: str | None) -> dict[str, str] | None:
-    return json.loads(text) if text is not None else None

@@ -11,7 +11,7 @@ import pytest
 from durabletask.internal import helpers
 from durabletask.internal import orchestrator_service_pb2 as pb
 
-from local_stack.scheduler.persistent import _EventLog
+from local_stack.scheduler.mirrors import EventLog
 from local_stack.scheduler.store import Changeset, SchedulerStore, StoredState, StoreError
 
 INSTANCE_ROW = ("i-1", "fan_out_fan_in_orchestrator", 1, None, "[1]", None, None, "2026-01-01T00:00:00+00:00")
@@ -92,7 +92,7 @@ def test_an_event_log_sync_leaves_exactly_the_current_list_on_file(
     store: SchedulerStore, before: list[str], after: list[str]
 ) -> None:
     events = {name: raised(name) for name in {*before, *after}}
-    log = _EventLog("inbox", "i-1")
+    log = EventLog("inbox", "i-1")
     for current in ([events[name] for name in before], [events[name] for name in after]):
         changes = Changeset()
         log.sync(current, changes)
@@ -103,16 +103,16 @@ def test_an_event_log_sync_leaves_exactly_the_current_list_on_file(
 def test_a_restored_log_keeps_syncing_from_its_stored_positions(store: SchedulerStore) -> None:
     first = [raised("a"), raised("b"), raised("c")]
     changes = Changeset()
-    _EventLog("inbox", "i-1").sync(first, changes)
+    EventLog("inbox", "i-1").sync(first, changes)
     commit(store, changes)
     consumed = Changeset()
-    log = _EventLog("inbox", "i-1")
+    log = EventLog("inbox", "i-1")
     log.sync(first, Changeset())
     log.sync(first[1:], consumed)
     commit(store, consumed)
 
     state = reopened(store)
-    restored, events = _EventLog.loaded("inbox", "i-1", state.events)
+    restored, events = EventLog.loaded("inbox", "i-1", state.events)
     assert restored.first == 1
     again = SchedulerStore(store.path)
     again.start()

@@ -132,6 +132,7 @@ async def get_instance_status(req: func.HttpRequest) -> func.HttpResponse:
 @traced_request
 @api_errors
 async def terminate_instance(req: func.HttpRequest) -> func.HttpResponse:
+    """Stop an unfinished instance for good; the reason becomes its output."""
     instance_id, reason = _action_request(req)
     await _refuse_finished(instance_id)
     await shared_client(app_settings()).terminate_orchestration(instance_id, output=reason)
@@ -142,6 +143,7 @@ async def terminate_instance(req: func.HttpRequest) -> func.HttpResponse:
 @traced_request
 @api_errors
 async def suspend_instance(req: func.HttpRequest) -> func.HttpResponse:
+    """Pause an unfinished instance: events still queue, and nothing runs until it is resumed."""
     instance_id, reason = _action_request(req)
     await _refuse_finished(instance_id)
     await shared_client(app_settings()).suspend_orchestration(instance_id, reason=reason)
@@ -152,6 +154,7 @@ async def suspend_instance(req: func.HttpRequest) -> func.HttpResponse:
 @traced_request
 @api_errors
 async def resume_instance(req: func.HttpRequest) -> func.HttpResponse:
+    """Let a suspended instance run again, from where it paused."""
     instance_id, reason = _action_request(req)
     await _refuse_finished(instance_id, unless_suspended=True)
     await shared_client(app_settings()).resume_orchestration(instance_id, reason=reason)

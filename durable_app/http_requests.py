@@ -195,5 +195,5 @@ def within(prefix: str) -> Iterator[None]:
     try:
         yield
     except RefusedRequest as error:
-        field = prefix if error.field == "body" else f"{prefix}.{error.field}"
+        field = prefix if error.field in (None, "body") else f"{prefix}.{error.field}"
         raise RefusedRequest(field, f"{prefix}: {error.message}", error.status) from None

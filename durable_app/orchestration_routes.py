@@ -147,7 +147,7 @@ def _batch_entry(declaration: Orchestrator, entry: Any, field: str) -> Any:
     try:
         return model.from_json(entry)
     except RefusedRequest as error:
-        inner = error.field
+        inner = error.field or "body"
         if model.shorthand and not isinstance(entry, dict) and inner.startswith(model.shorthand):
             inner = inner.removeprefix(model.shorthand)
         elif inner != "body":

@@ -32,9 +32,10 @@ from durable_app.http_responses import (
     status_body,
     status_response,
 )
+from durable_app.request_tracing import traced_request
 from durable_app.scheduler_client import shared_client
 from durable_app.settings import app_settings
-from durable_app.telemetry import ATTR_INSTANCE_ID, annotate, traced_request
+from durable_app.span_attributes import ATTR_INSTANCE_ID, annotate
 
 logger = logging.getLogger(__name__)
 

@@ -4,8 +4,9 @@ The routes come from three blueprints: ``durable_app.orchestration_routes`` (a s
 declared orchestrator, and batches), ``durable_app.entity_routes`` (every declared entity, and the
 counter's own routes) and ``durable_app.instance_routes`` (Durable Functions' management API). Workflows
 declare themselves in their own modules under ``orchestrations/`` and ``entities/`` (``durable_app.registry``).
-Importing this module installs the app's telemetry exporters when configured (``durable_app.telemetry``)
-and starts this process's DTS worker unless ``DTS_WORKER_ENABLED`` is false.
+Importing this module reads and validates every app setting (``durable_app.settings``: a bad one stops the
+app here, named), installs the app's telemetry exporters when configured (``durable_app.telemetry``) and
+starts this process's DTS worker unless ``DTS_WORKER_ENABLED`` is false.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from durable_app.worker_host import hosted_worker_status, start_hosted_worker
 logger = logging.getLogger(__name__)
 
 settings = app_settings()
-configure_telemetry()
+configure_telemetry(settings.telemetry)
 start_hosted_worker(settings)
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)

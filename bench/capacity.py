@@ -27,8 +27,8 @@ from bench import report
 from bench.processes import HOST, Stack
 from bench.scenarios import timed_fan_out_over_grpc
 from durable_app.settings import WorkerConcurrency
+from durable_app.work_item_drills import burn_cpu
 from local_stack.scheduler.backlog import read_backlog
-from orchestrations.fan_out_fan_in import burn_cpu
 
 BACKLOGS = (10_000, 100_000)
 DEADLINES_MINUTES = (1, 5, 15)

@@ -72,7 +72,7 @@ def parse_connection_string(text: str) -> ConnectionString:
     """Parse ``text``; raise :class:`ConnectionStringError` naming the first bad part."""
     values = _split_pairs(text)
     endpoint = _require(values, "endpoint")
-    _validate_endpoint(endpoint)
+    validate_endpoint(endpoint)
     taskhub = _require(values, "taskhub")
     authentication = Authentication.parse(values.get("authentication", "None"))
     client_id = values.get("clientid")
@@ -116,7 +116,8 @@ def _require(values: dict[str, str], key: str) -> str:
     return values[key]
 
 
-def _validate_endpoint(endpoint: str) -> None:
+def validate_endpoint(endpoint: str) -> None:
+    """Refuse anything but a bare ``http://`` or ``https://`` URL; ``ENDPOINT`` is checked the same way."""
     parsed = urlparse(endpoint)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise ConnectionStringError(

@@ -24,9 +24,9 @@ from durable_app.http_responses import json_response, utc_iso
 from durable_app.http_status import RefusedRequest
 from durable_app.registry import Entity, workflows
 from durable_app.request_models import validated_value
+from durable_app.request_tracing import traced_request
 from durable_app.scheduler_client import shared_client
 from durable_app.settings import app_settings
-from durable_app.telemetry import traced_request
 
 bp = func.Blueprint(http_auth_level=func.AuthLevel.FUNCTION)
 

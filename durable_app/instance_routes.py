@@ -26,10 +26,11 @@ from durable_app.completion import completion_or_check_status, completion_timeou
 from durable_app.http_errors import api_errors
 from durable_app.http_responses import history_body, json_response, status_body, status_response
 from durable_app.http_status import RefusedRequest
+from durable_app.request_tracing import traced_request
 from durable_app.runtime_status import TERMINAL, status_name
 from durable_app.scheduler_client import shared_client
 from durable_app.settings import app_settings
-from durable_app.telemetry import ATTR_INSTANCE_ID, annotate, traced_request
+from durable_app.span_attributes import ATTR_INSTANCE_ID, annotate
 
 logger = logging.getLogger(__name__)
 

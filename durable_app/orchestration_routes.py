@@ -24,10 +24,11 @@ from durable_app.http_responses import json_response, management_urls
 from durable_app.http_status import RefusedRequest
 from durable_app.registry import Orchestrator, workflows
 from durable_app.request_models import StartRequest
+from durable_app.request_tracing import traced_request
 from durable_app.runtime_status import TERMINAL
 from durable_app.scheduler_client import shared_client
 from durable_app.settings import app_settings
-from durable_app.telemetry import ATTR_INSTANCE_ID, ATTR_NAME, annotate, traced_request
+from durable_app.span_attributes import ATTR_INSTANCE_ID, ATTR_NAME, annotate
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from durable_app.credentials import async_credential, sync_credential
 from durable_app.reconnect import channel_options
 from durable_app.sdk_logging import sdk_logger
 from durable_app.settings import AppSettings
-from durable_app.telemetry import SignalTraceInterceptor
+from durable_app.signal_tracing import SignalTraceInterceptor
 
 _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncDurableTaskSchedulerClient] = (
     weakref.WeakKeyDictionary()

@@ -21,6 +21,7 @@ from durable_app.reconnect import channel_options, worker_resiliency
 from durable_app.registry import register_all
 from durable_app.sdk_logging import CleanStopFilter, sdk_logger
 from durable_app.settings import AppSettings
+from durable_app.work_item_drills import with_drills
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +70,9 @@ class HostedWorker:
             resiliency_options=worker_resiliency(settings.reconnect_max_seconds),
             logger=sdk_log,
         )
-        self.registered = register_all(self._worker)
+        self.registered = register_all(with_drills(self._worker, settings.drills))
+        if settings.drills.enabled:
+            logger.warning("Work-item drills on (benchmarks and fault tests only): %s", settings.drills.describe())
         self._running = False
         self._lock = threading.Lock()
 

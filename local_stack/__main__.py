@@ -17,6 +17,7 @@ import threading
 import time
 from pathlib import Path
 
+from durable_app.settings_catalog import LOCAL_FUNCTION_KEY, TASKHUB, TASKHUB_NAME
 from local_stack import LOG_FORMAT
 from local_stack.ports import PortInUseError, ensure_free, wait_for_port
 
@@ -61,7 +62,7 @@ def run_host(args: argparse.Namespace) -> int:
 
     from durable_app.host_config import route_prefix
     from local_stack.functions_host import create_asgi_app, load_function_app, load_local_settings
-    from local_stack.functions_host.processes import FUNCTION_KEY_SETTING, serve_processes, worker_process_count
+    from local_stack.functions_host.processes import serve_processes, worker_process_count
 
     ensure_free(args.host, args.port, "The Functions host", "--port")
     load_local_settings()
@@ -71,7 +72,7 @@ def run_host(args: argparse.Namespace) -> int:
         logging.getLogger("local_stack").error("%s", error)
         return 2
     if args.function_key:
-        os.environ[FUNCTION_KEY_SETTING] = args.function_key
+        os.environ[LOCAL_FUNCTION_KEY.name] = args.function_key
     options = {
         "host": args.host,
         "port": args.port,
@@ -86,7 +87,7 @@ def run_host(args: argparse.Namespace) -> int:
         serve_processes(uvicorn.Config(factory, factory=True, workers=processes, **options))
         return 0
     app = load_function_app()
-    asgi = create_asgi_app(app, route_prefix(), function_key=os.environ.get(FUNCTION_KEY_SETTING))
+    asgi = create_asgi_app(app, route_prefix(), function_key=LOCAL_FUNCTION_KEY.read(os.environ))
     server = uvicorn.Server(uvicorn.Config(asgi, **options))
     # Served from a thread so this thread owns SIGINT/SIGTERM: uvicorn then installs no handlers of its own and
     # a stop is a clean return instead of a re-raised KeyboardInterrupt.
@@ -107,7 +108,7 @@ def run_all(args: argparse.Namespace) -> int:
     if args.dashboard_port:
         ensure_free(host, args.dashboard_port, "The dashboard", "--dashboard-port")
     env = dict(os.environ)
-    taskhub = env.get("TASKHUB_NAME", "default")
+    taskhub = TASKHUB_NAME.read(env) or TASKHUB.default
     endpoint = f"http://{host}:{args.scheduler_port}"
     env["DURABLE_TASK_SCHEDULER_CONNECTION_STRING"] = f"Endpoint={endpoint};TaskHub={taskhub};Authentication=None"
     python = [sys.executable, "-m", "local_stack"]

@@ -1,24 +1,15 @@
 """Fan-out/fan-in: process every work item in parallel, then aggregate, as in the DTS quickstart.
 
 ``fan_out_fan_in_orchestrator`` schedules one ``process_work_item`` activity per item, waits for all of
-them with ``when_all`` and hands the results to ``aggregate_results``. Each item's result is its square.
-
-CPU-bound work items (off unless set): ``WORK_ITEM_CPU_UNITS`` makes each item do that many units of real
-CPU work before its simulated I/O delay; one unit is :data:`CPU_UNIT_HASHES` chained SHA-256 digests of 32
-bytes, a fixed amount of work, so a slower core takes longer and the benchmarks show it.
-
-Fault drills (off unless set): ``WORK_ITEM_FAIL_ITEMS`` lists items that always fail and
-``WORK_ITEM_FAIL_ONCE_ITEMS`` items whose first attempt in each worker process fails, so the retry policy
-and failure reporting can be exercised against a real deployment.
+them with ``when_all`` and hands the results to ``aggregate_results``. Each item's result is its square, after
+a simulated I/O delay of 0.5-2 s as in the seed (``WORK_ITEM_DELAY_*``, read at startup). Benchmarks and fault
+tests add CPU work and failures around the activity with ``durable_app.work_item_drills``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
 import random
-import threading
 import time
 from datetime import timedelta
 from typing import Any, ClassVar, Self, TypedDict
@@ -26,10 +17,11 @@ from typing import Any, ClassVar, Self, TypedDict
 from durabletask import task
 from pydantic import Field, model_validator
 
+from durable_app.orchestration_logging import orchestration_logger
 from durable_app.registry import workflows
 from durable_app.request_models import FieldError, Number, StartRequest
-from durable_app.settings import SettingsError, non_negative_float, non_negative_int
-from durable_app.telemetry import ATTR_WORK_ITEM, annotate, orchestration_logger
+from durable_app.settings import app_settings
+from durable_app.span_attributes import ATTR_WORK_ITEM, annotate
 
 logger = logging.getLogger(__name__)
 
@@ -105,13 +97,11 @@ def fan_out_fan_in_orchestrator(ctx: task.OrchestrationContext, work_items: list
 
 @workflows.activity
 def process_work_item(ctx: task.ActivityContext, item: WorkItem) -> WorkItemResult:
-    """Square one work item after its CPU work (``WORK_ITEM_CPU_UNITS``) and I/O delay (``WORK_ITEM_DELAY_*``)."""
+    """Square one work item after its simulated I/O delay (``WORK_ITEM_DELAY_*``: 0.5-2 s, as in the seed)."""
     if isinstance(item, bool) or not isinstance(item, int | float):
         raise TypeError(f"work item {item!r} is not a number")
     annotate({ATTR_WORK_ITEM: item})
-    inject_faults(item)
-    burn_cpu(work_item_cpu_units())
-    low, high = work_item_delay_range()
+    low, high = app_settings().work_item_delay
     delay = random.uniform(low, high)
     logger.debug("Processing work item: %s (%.2fs)", item, delay)
     if delay:
@@ -130,61 +120,3 @@ def aggregate_results(ctx: task.ActivityContext, results: list[WorkItemResult]) 
         "sum": total,
         "average": total / len(values) if values else 0,
     }
-
-
-def work_item_delay_range() -> tuple[float, float]:
-    """The seed's 0.5-2 s range by default; ``0`` for both makes work items instant (tests, benchmarks)."""
-    low = non_negative_float(os.environ, "WORK_ITEM_DELAY_MIN_SECONDS", 0.5)
-    high = non_negative_float(os.environ, "WORK_ITEM_DELAY_MAX_SECONDS", 2.0)
-    return low, max(low, high)
-
-
-CPU_UNIT_HASHES = 1000
-"""SHA-256 digests in one unit of ``WORK_ITEM_CPU_UNITS``: about 1 ms of one core (0.8 ms on the AMD EPYC VM the
-benchmarks ran on; ``make bench`` measures it on yours)."""
-
-
-def work_item_cpu_units() -> int:
-    """Units of CPU work per work item; 0 (the default) keeps the seed's purely I/O-bound items."""
-    return non_negative_int(os.environ, "WORK_ITEM_CPU_UNITS", 0)
-
-
-def burn_cpu(units: int) -> bytes:
-    """Chain ``units`` x :data:`CPU_UNIT_HASHES` SHA-256 digests, each over the last one.
-
-    Each digest needs the one before, so the work cannot be skipped or spread over threads, and 32-byte inputs
-    are below the size at which ``hashlib`` releases the GIL: like most Python CPU work, it holds the GIL.
-    """
-    digest = bytes(32)
-    for _ in range(units * CPU_UNIT_HASHES):
-        digest = hashlib.sha256(digest).digest()
-    return digest
-
-
-class InjectedFault(RuntimeError):
-    """A work item failed because a ``WORK_ITEM_FAIL_*`` setting asked it to."""
-
-
-_failed_once: set[WorkItem] = set()
-_failed_once_lock = threading.Lock()
-
-
-def inject_faults(item: WorkItem) -> None:
-    """Fail ``item`` if a fault-drill setting names it: always, or on its first attempt in this process."""
-    if item in _items_setting("WORK_ITEM_FAIL_ITEMS"):
-        raise InjectedFault(f"work item {item} failed (WORK_ITEM_FAIL_ITEMS)")
-    if item in _items_setting("WORK_ITEM_FAIL_ONCE_ITEMS"):
-        with _failed_once_lock:
-            first_attempt = item not in _failed_once
-            _failed_once.add(item)
-        if first_attempt:
-            raise InjectedFault(f"work item {item} failed once (WORK_ITEM_FAIL_ONCE_ITEMS)")
-
-
-def _items_setting(name: str) -> set[float]:
-    """A comma-separated list of numbers; ``3`` matches the work items ``3`` and ``3.0``."""
-    tokens = [token.strip() for token in os.environ.get(name, "").split(",") if token.strip()]
-    try:
-        return {float(token) for token in tokens}
-    except ValueError:
-        raise SettingsError(f"{name}: '{os.environ[name]}' is not a comma-separated list of numbers") from None

@@ -14,8 +14,10 @@ from durabletask.azuremanaged.client import DurableTaskSchedulerClient
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from durable_app.settings import app_settings  # noqa: E402
 from local_stack.ports import free_port  # noqa: E402
 from local_stack.scheduler import LocalScheduler  # noqa: E402
+from tests.helpers.settings import INSTANT_WORK, app_settings_with  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -35,8 +37,8 @@ def endpoint(scheduler: LocalScheduler) -> str:
 def app_module(endpoint: str) -> Iterator[ModuleType]:
     """``function_app`` imported as the Functions worker would, its hosted worker on the test scheduler."""
     os.environ["DURABLE_TASK_SCHEDULER_CONNECTION_STRING"] = f"Endpoint={endpoint};TaskHub=default;Authentication=None"
-    os.environ["WORK_ITEM_DELAY_MIN_SECONDS"] = "0"
-    os.environ["WORK_ITEM_DELAY_MAX_SECONDS"] = "0"
+    os.environ.update(INSTANT_WORK)
+    app_settings.cache_clear()  # read at the import below, as in a new worker process, whatever ran before
     import function_app
     from durable_app.worker_host import _hosted
 
@@ -52,3 +54,10 @@ def client(app_module: ModuleType, endpoint: str) -> Iterator[DurableTaskSchedul
         host_address=endpoint.removeprefix("http://"), taskhub="default", token_credential=None, secure_channel=False
     ) as direct:
         yield direct
+
+
+@pytest.fixture
+def instant_work() -> Iterator[None]:
+    """Work items in this process finish at once for the test's duration."""
+    with app_settings_with(**INSTANT_WORK):
+        yield

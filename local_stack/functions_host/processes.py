@@ -17,29 +17,24 @@ from starlette.applications import Starlette
 from uvicorn.supervisors import Multiprocess
 
 from durable_app.host_config import route_prefix
+from durable_app.settings_catalog import LOCAL_FUNCTION_KEY, WORKER_PROCESS_COUNT
 from local_stack import LOG_FORMAT
 from local_stack.functions_host.app import create_asgi_app, load_function_app, load_local_settings
 
-PROCESS_COUNT_SETTING = "FUNCTIONS_WORKER_PROCESS_COUNT"
-MAX_PROCESSES = 10
-"""Azure accepts 1 to 10 worker processes per instance."""
-
-FUNCTION_KEY_SETTING = "LOCAL_FUNCTION_KEY"
-
 
 def worker_process_count(settings: Mapping[str, str] = os.environ) -> int:
-    """The number of worker processes the settings ask for (1 when unset); a clear error for anything else."""
-    raw = settings.get(PROCESS_COUNT_SETTING, "").strip() or "1"
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PROCESSES:
-        raise ValueError(f"{PROCESS_COUNT_SETTING} must be a whole number from 1 to {MAX_PROCESSES}, got {raw!r}")
-    return int(raw)
+    """The number of worker processes the settings ask for (1 when unset; Azure accepts 1 to 10).
+
+    Anything else raises :class:`durable_app.settings_schema.SettingsError` naming the setting.
+    """
+    return WORKER_PROCESS_COUNT.read(settings)
 
 
 def asgi_app() -> Starlette:
     """The app one worker process serves: settings, ``function_app`` (and so its DTS worker), the routes."""
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     load_local_settings()
-    return create_asgi_app(load_function_app(), route_prefix(), function_key=os.environ.get(FUNCTION_KEY_SETTING))
+    return create_asgi_app(load_function_app(), route_prefix(), function_key=LOCAL_FUNCTION_KEY.read(os.environ))
 
 
 def serve_processes(config: uvicorn.Config) -> None:

@@ -5,14 +5,23 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import SimpleNamespace
 
 import pytest
-from durabletask.client import OrchestrationStatus
+from durabletask.client import OrchestrationStatus, TaskHubGrpcClient
 from durabletask.entities import EntityInstanceId
+from durabletask.worker import TaskHubGrpcWorker
 
+from durable_app import work_item_drills
 from durable_app.registry import register_all, workflows
+from durable_app.settings import AppSettings
+from durable_app.work_item_drills import WorkItemDrills, with_drills
+from local_stack.ports import free_port
+from local_stack.scheduler import serve
 from orchestrations import fan_out_fan_in
+from tests.helpers.settings import app_settings_with
 
 
 def counter_value(client, key: str, expected: int, timeout: float = 10) -> int | None:
@@ -90,28 +99,42 @@ def test_fan_out_runs_work_items_in_parallel(client, monkeypatch) -> None:
     """20 items of 1 s each are all in their simulated I/O at the same time, not one after another."""
     recorder = OverlapRecorder()
     monkeypatch.setattr(fan_out_fan_in, "time", SimpleNamespace(sleep=recorder.sleep))
-    monkeypatch.setenv("WORK_ITEM_DELAY_MIN_SECONDS", "1")
-    monkeypatch.setenv("WORK_ITEM_DELAY_MAX_SECONDS", "1")
-    state = run(client, "fan_out_fan_in_orchestrator", list(range(20)))
+    with app_settings_with(WORK_ITEM_DELAY_MIN_SECONDS="1", WORK_ITEM_DELAY_MAX_SECONDS="1"):
+        state = run(client, "fan_out_fan_in_orchestrator", list(range(20)))
     assert state.get_output()["sum"] == sum(i * i for i in range(20))
     assert recorder.most_at_once == 20
 
 
-def test_cpu_bound_fan_out_does_the_work_and_returns_the_sum(client, monkeypatch) -> None:
-    """With ``WORK_ITEM_CPU_UNITS`` set every item hashes that many units, and the sums stay exact."""
+def test_cpu_bound_fan_out_does_the_work_and_returns_the_sum(instant_work: None, monkeypatch) -> None:
+    """A worker with ``WORK_ITEM_CPU_UNITS`` set hashes that many units per item, and the sums stay exact."""
     burned: list[int] = []
 
     def recording_burn_cpu(units: int) -> bytes:
         burned.append(units)
         return real_burn_cpu(units)
 
-    real_burn_cpu = fan_out_fan_in.burn_cpu
-    monkeypatch.setattr(fan_out_fan_in, "burn_cpu", recording_burn_cpu)
-    monkeypatch.setenv("WORK_ITEM_CPU_UNITS", "3")
-    state = run(client, "fan_out_fan_in_orchestrator", list(range(1, 31)))
+    real_burn_cpu = work_item_drills.burn_cpu
+    monkeypatch.setattr(work_item_drills, "burn_cpu", recording_burn_cpu)
+    with drilled_worker(AppSettings.from_env({"WORK_ITEM_CPU_UNITS": "3"}).drills) as drilled_client:
+        state = run(drilled_client, "fan_out_fan_in_orchestrator", list(range(1, 31)))
     assert state.runtime_status is OrchestrationStatus.COMPLETED
     assert state.get_output() == {"total_items": 30, "sum": 9455, "average": 9455 / 30}
     assert burned == [3] * 30
+
+
+@contextmanager
+def drilled_worker(drills: WorkItemDrills) -> Iterator[TaskHubGrpcClient]:
+    """A worker registered as the hosted one is with ``drills`` on, alone on its own scheduler."""
+    scheduler = serve(free_port())
+    worker = TaskHubGrpcWorker(host_address=f"localhost:{scheduler.port}")
+    register_all(with_drills(worker, drills))
+    worker.start()
+    try:
+        with TaskHubGrpcClient(host_address=f"localhost:{scheduler.port}") as drilled_client:
+            yield drilled_client
+    finally:
+        worker.stop()
+        scheduler.stop(grace=0)
 
 
 def test_a_failing_work_item_fails_the_orchestration_naming_it(client) -> None:

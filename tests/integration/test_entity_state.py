@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
 from durabletask.client import EntityQuery, TaskHubGrpcClient
 from durabletask.entities import EntityInstanceId
 from durabletask.worker import TaskHubGrpcWorker
@@ -24,9 +23,7 @@ def counter_value(client: TaskHubGrpcClient, entity_id: EntityInstanceId) -> int
     return metadata.get_state(int) if metadata is not None else None
 
 
-def start_worker(port: int, monkeypatch: pytest.MonkeyPatch) -> TaskHubGrpcWorker:
-    monkeypatch.setenv("WORK_ITEM_DELAY_MIN_SECONDS", "0")
-    monkeypatch.setenv("WORK_ITEM_DELAY_MAX_SECONDS", "0")
+def start_worker(port: int) -> TaskHubGrpcWorker:
     worker = TaskHubGrpcWorker(host_address=f"localhost:{port}")
     register_all(worker)
     worker.add_entity(Tally)
@@ -42,7 +39,7 @@ def wait_for_value(client: TaskHubGrpcClient, entity_id: EntityInstanceId, expec
 
 
 def test_a_signalled_counter_has_no_state_until_its_first_operation_runs(
-    store_scheduler: LocalScheduler, store_client: TaskHubGrpcClient, monkeypatch: pytest.MonkeyPatch
+    store_scheduler: LocalScheduler, store_client: TaskHubGrpcClient
 ) -> None:
     entity_id = EntityInstanceId("counter", "sample-counter")
     store_client.signal_entity(entity_id, "add", input=100)
@@ -51,7 +48,7 @@ def test_a_signalled_counter_has_no_state_until_its_first_operation_runs(
     assert store_client.get_all_entities(EntityQuery(instance_id_starts_with="@counter@", include_state=True)) == []
     transient = store_client.get_all_entities(EntityQuery(include_state=True, include_transient=True))
     assert [(metadata.id, metadata.backlog_queue_size) for metadata in transient] == [(entity_id, 2)]
-    worker = start_worker(store_scheduler.port, monkeypatch)
+    worker = start_worker(store_scheduler.port)
     try:
         wait_for_value(store_client, entity_id, 75)
         listed = store_client.get_all_entities(EntityQuery(instance_id_starts_with="@counter@", include_state=True))
@@ -67,11 +64,11 @@ def test_a_signalled_counter_has_no_state_until_its_first_operation_runs(
 
 
 def test_a_queued_entity_with_state_is_listed_with_it(
-    store_scheduler: LocalScheduler, store_client: TaskHubGrpcClient, monkeypatch: pytest.MonkeyPatch
+    store_scheduler: LocalScheduler, store_client: TaskHubGrpcClient
 ) -> None:
     """An entity with state and operations still queued exists (DTS lists it); only a stateless one is transient."""
     entity_id = EntityInstanceId("counter", "busy")
-    worker = start_worker(store_scheduler.port, monkeypatch)
+    worker = start_worker(store_scheduler.port)
     try:
         store_client.signal_entity(entity_id, "add", input=7)
         wait_for_value(store_client, entity_id, 7)

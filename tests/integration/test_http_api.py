@@ -6,6 +6,7 @@ import asyncio
 import json
 import time
 import uuid
+from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
@@ -13,6 +14,7 @@ import azure.functions as func
 import pytest
 
 from local_stack.functions_host import registered_functions
+from tests.helpers.settings import app_settings_with
 
 BASE = "http://localhost:7071/api"
 
@@ -256,9 +258,14 @@ def test_unknown_instance_is_404(app_module: ModuleType) -> None:
         assert payload(response)["field"] == "instance_id"
 
 
-def test_suspend_resume_raise_event_terminate_and_purge(app_module: ModuleType, monkeypatch) -> None:
-    monkeypatch.setenv("WORK_ITEM_DELAY_MIN_SECONDS", "0.5")
-    monkeypatch.setenv("WORK_ITEM_DELAY_MAX_SECONDS", "0.5")
+@pytest.fixture
+def half_second_work() -> Iterator[None]:
+    """Work items of 0.5 s: the instance is still running when the test suspends it."""
+    with app_settings_with(WORK_ITEM_DELAY_MIN_SECONDS="0.5", WORK_ITEM_DELAY_MAX_SECONDS="0.5"):
+        yield
+
+
+def test_suspend_resume_raise_event_terminate_and_purge(app_module: ModuleType, half_second_work: None) -> None:
     instance_id = f"life-{uuid.uuid4().hex[:8]}"
     route = {"instance_id": instance_id}
     assert (

@@ -44,10 +44,8 @@ def approval(ctx: task.OrchestrationContext, _: Any) -> Any:
 
 
 @pytest.fixture(autouse=True)
-def instant_work(monkeypatch: pytest.MonkeyPatch) -> None:
+def in_test_work_is_instant(instant_work: None) -> None:
     """The in-test worker's work items finish at once."""
-    monkeypatch.setenv("WORK_ITEM_DELAY_MIN_SECONDS", "0")
-    monkeypatch.setenv("WORK_ITEM_DELAY_MAX_SECONDS", "0")
 
 
 @pytest.fixture

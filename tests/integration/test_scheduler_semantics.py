@@ -38,9 +38,7 @@ def parent(ctx: task.OrchestrationContext, _: Any) -> Any:
 
 
 @pytest.fixture
-def worker(store_scheduler: LocalScheduler, monkeypatch: pytest.MonkeyPatch) -> Iterator[TaskHubGrpcWorker]:
-    monkeypatch.setenv("WORK_ITEM_DELAY_MIN_SECONDS", "0")
-    monkeypatch.setenv("WORK_ITEM_DELAY_MAX_SECONDS", "0")
+def worker(store_scheduler: LocalScheduler, instant_work: None) -> Iterator[TaskHubGrpcWorker]:
     running = TaskHubGrpcWorker(host_address=f"localhost:{store_scheduler.port}")
     register_all(running)
     running.add_orchestrator(parent)

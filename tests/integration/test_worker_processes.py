@@ -87,7 +87,7 @@ def test_ctrl_c_stops_every_worker_process(
 
 @pytest.mark.parametrize("value", ["0", "11", "two", "-1"])
 def test_a_process_count_azure_would_refuse_is_a_clear_error(value: str) -> None:
-    with pytest.raises(ValueError, match="FUNCTIONS_WORKER_PROCESS_COUNT must be a whole number from 1 to 10"):
+    with pytest.raises(ValueError, match="FUNCTIONS_WORKER_PROCESS_COUNT: must be a whole number from 1 to 10"):
         worker_process_count({"FUNCTIONS_WORKER_PROCESS_COUNT": value})
 
 

@@ -1,4 +1,4 @@
-"""Telemetry settings, the failure-keeping sampler and what is installed when nothing is configured."""
+"""Telemetry settings, the failure-keeping span processor and what is installed when nothing is configured."""
 
 from __future__ import annotations
 
@@ -9,27 +9,29 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
 
-from durable_app.settings import SettingsError
-from durable_app.telemetry import (
-    SAMPLE_RATE_ATTRIBUTE,
-    FailureKeepingSampler,
-    TelemetrySettings,
-    _path_of,
-    configure_telemetry,
-)
+from durable_app.request_tracing import _path_of
+from durable_app.settings import AppSettings, SettingsError
+from durable_app.span_sampling import SAMPLE_RATE_ATTRIBUTE, FailureKeepingSpanProcessor
+from durable_app.telemetry import configure_telemetry
+from durable_app.telemetry_settings import TelemetrySettings
+
+
+def telemetry_settings(env: dict[str, str]) -> TelemetrySettings:
+    return AppSettings.from_env(env).telemetry
+
 
 CONNECTION = "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://127.0.0.1:9/"
 
 
 def test_nothing_configured_installs_nothing() -> None:
-    settings = TelemetrySettings.from_env({})
+    settings = telemetry_settings({})
     assert not settings.enabled
     assert configure_telemetry(settings) is None
     assert not isinstance(trace.get_tracer_provider(), TracerProvider)  # the API's no-op proxy stays in place
 
 
 def test_the_identity_comes_from_the_authentication_string_or_azure_client_id() -> None:
-    aad = TelemetrySettings.from_env(
+    aad = telemetry_settings(
         {
             "APPLICATIONINSIGHTS_CONNECTION_STRING": CONNECTION,
             "APPLICATIONINSIGHTS_AUTHENTICATION_STRING": "ClientId=abc;Authorization=AAD",
@@ -37,11 +39,11 @@ def test_the_identity_comes_from_the_authentication_string_or_azure_client_id() 
         }
     )
     assert (aad.enabled, aad.use_aad, aad.aad_client_id) == (True, True, "abc")
-    fallback = TelemetrySettings.from_env(
+    fallback = telemetry_settings(
         {"APPLICATIONINSIGHTS_AUTHENTICATION_STRING": "authorization=aad", "AZURE_CLIENT_ID": "uami"}
     )
     assert (fallback.use_aad, fallback.aad_client_id) == (True, "uami")
-    assert not TelemetrySettings.from_env({"APPLICATIONINSIGHTS_CONNECTION_STRING": CONNECTION}).use_aad
+    assert not telemetry_settings({"APPLICATIONINSIGHTS_CONNECTION_STRING": CONNECTION}).use_aad
 
 
 @pytest.mark.parametrize(
@@ -50,11 +52,13 @@ def test_the_identity_comes_from_the_authentication_string_or_azure_client_id() 
         ("TELEMETRY_LOG_LEVEL", "LOUD"),
         ("TELEMETRY_SAMPLING_PERCENTAGE", "abc"),
         ("TELEMETRY_SAMPLING_PERCENTAGE", "101"),
+        ("OTEL_BSP_MAX_QUEUE_SIZE", "0"),
+        ("APPLICATIONINSIGHTS_OPENTELEMETRY_RESOURCE_METRIC_DISABLED", "sometimes"),
     ],
 )
 def test_a_bad_setting_is_refused_by_name(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
-        TelemetrySettings.from_env({name: value})
+        telemetry_settings({name: value})
 
 
 def test_a_request_span_keeps_the_path_and_drops_the_query() -> None:
@@ -64,7 +68,7 @@ def test_a_request_span_keeps_the_path_and_drops_the_query() -> None:
 def sampled(percentage: float) -> tuple[TracerProvider, InMemorySpanExporter]:
     exported = InMemorySpanExporter()
     provider = TracerProvider()
-    provider.add_span_processor(FailureKeepingSampler(SimpleSpanProcessor(exported), percentage))
+    provider.add_span_processor(FailureKeepingSpanProcessor(SimpleSpanProcessor(exported), percentage))
     return provider, exported
 
 

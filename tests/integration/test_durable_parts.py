@@ -13,19 +13,16 @@ from durabletask.entities import EntityInstanceId
 
 from durable_app.registry import register_all, workflows
 from orchestrations import fan_out_fan_in
+from tests.helpers.polling import wait_until
 
 
 def counter_value(client, key: str, expected: int, timeout: float = 10) -> int | None:
-    deadline = time.monotonic() + timeout
-    value = None
-    while time.monotonic() < deadline:
+    def current() -> int | None:
         metadata = client.get_entity(EntityInstanceId("counter", key))
-        if metadata is not None and metadata.get_state():
-            value = metadata.get_typed_state(int)
-            if value == expected:
-                return value
-        time.sleep(0.05)
-    return value
+        return metadata.get_typed_state(int) if metadata is not None and metadata.get_state() else None
+
+    wait_until(lambda: current() == expected, timeout, message=lambda: f"counter {key} is {current()!r}")
+    return expected
 
 
 def test_counter_operations(client) -> None:

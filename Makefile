@@ -1,6 +1,8 @@
-# `make run` starts the whole app locally; `make test` is what CI runs.
-# Both create the virtual environment and install what they need first: `make run` only what running needs
-# (requirements-local.txt), `make test` and `make install` the test and scan tools on top (requirements-dev.txt).
+# `make run` starts the whole app locally; `make test` is what CI runs; `make test-fast` runs the quick test tiers
+# (unit and integration, docs/testing.md) without the browser, infra, bench and Python 3.13 tools.
+# Each creates the virtual environment and installs what it needs first: `make run` only what running needs
+# (requirements-local.txt), `make test`, `make test-fast` and `make install` the test and scan tools on top
+# (requirements-dev.txt).
 # `PYTHON=` runs everything on another interpreter (a name on PATH or a path: `make test PYTHON=python3.13`),
 # in a venv of its own per minor version (.venv-3.13), so the default .venv is never rebuilt on another Python.
 PYTHON ?= python3
@@ -18,7 +20,7 @@ PORT_DASHBOARD ?= 8082
 STORE ?= sqlite
 DATA_FILE ?= .local/scheduler.sqlite3
 
-.PHONY: install install-run run scheduler test lint format bench clean infra-tools browser-tools bench-tools \
+.PHONY: install install-run run scheduler test test-fast lint format bench clean infra-tools browser-tools bench-tools \
 	runtime-tools smoke
 
 install: $(VENV)/.installed
@@ -87,6 +89,9 @@ format: install
 
 test: install runtime-tools browser-tools bench-tools $(if $(wildcard infra/requirements-tools.txt),infra-tools) lint
 	$(PY) -m pytest
+
+test-fast: install lint
+	$(PY) -m pytest -m "unit or integration"
 
 # The post-deploy smoke check for apps published without azd (azd runs it after every deploy):
 # make smoke URL=https://<app>.azurewebsites.net KEY=<function key>. Standard library only, so no venv is needed.

@@ -1,4 +1,4 @@
-"""Shared fixtures: a real local scheduler on a free loopback port, and the app imported against it."""
+"""Shared fixtures (a real local scheduler on a free loopback port, the app imported against it) and test tiers."""
 
 from __future__ import annotations
 
@@ -18,6 +18,56 @@ from durable_app.settings import app_settings  # noqa: E402
 from local_stack.ports import free_port  # noqa: E402
 from local_stack.scheduler import LocalScheduler  # noqa: E402
 from tests.helpers.settings import INSTANT_WORK, app_settings_with  # noqa: E402
+
+TIERS = ("unit", "integration", "stack", "heavy")
+"""The markers pyproject.toml registers; ``make test-fast`` runs ``-m "unit or integration"``."""
+
+FOLDER_TIERS = {
+    "unit": "unit",
+    "integration": "integration",
+    "security": "stack",
+    "observability": "stack",
+    "e2e": "stack",
+    "dashboard": "stack",
+    "reliability": "heavy",
+    "infra": "heavy",
+    "bench": "heavy",
+    "runtime": "heavy",
+}
+"""The tier of every test in a folder under ``tests/``, unless ``MODULE_TIERS`` names its module."""
+
+MODULE_TIERS = {
+    "integration/test_instance_management.py": "stack",
+    "integration/test_persistent_scheduler.py": "stack",
+    "integration/test_worker_processes.py": "stack",
+    "security/test_static_scans.py": "integration",
+    "observability/test_settings_and_sampling.py": "unit",
+    "dashboard/test_timeline.py": "unit",
+    "reliability/test_openapi_sync.py": "integration",
+}
+"""Modules whose kind differs from their folder's: they start the stack's processes, or need none."""
+
+HEAVY_FIXTURES = {"browser"}
+"""A test using one of these (headless Chromium) is heavy wherever it lives."""
+
+
+def tier(item: pytest.Item) -> str:
+    module = item.path.relative_to(ROOT / "tests").as_posix()
+    if HEAVY_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+        return "heavy"
+    if module in MODULE_TIERS:
+        return MODULE_TIERS[module]
+    folder = module.split("/")[0]
+    if folder not in FOLDER_TIERS:
+        raise pytest.UsageError(f"tests/{folder} has no tier: add it to FOLDER_TIERS in tests/conftest.py")
+    return FOLDER_TIERS[folder]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its tier, unless its module already chose one."""
+    for item in items:
+        if not any(item.get_closest_marker(name) for name in TIERS):
+            item.add_marker(tier(item))
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ from bench.processes import stop
 from bench.scale_out import replica_settings, replica_starter
 from local_stack.ports import free_port
 from local_stack.scheduler import LocalScheduler, serve
-from tests.helpers.workers import wait_until
+from tests.helpers.polling import wait_until
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -70,11 +70,11 @@ def test_a_replica_stopped_mid_fan_out_loses_nothing_and_runs_no_entity_operatio
     )
     counter = EntityInstanceId("counter", "scale-in")
     with scaler, TaskHubGrpcClient(host_address=address) as client:
-        assert wait_until(lambda: scheduler.connected_streams() == 3, timeout=90)
+        wait_until(lambda: scheduler.connected_streams() == 3, timeout=90)
         instance_id = client.schedule_new_orchestration("fan_out_fan_in_orchestrator", input=list(range(1, ITEMS + 1)))
         signals = threading.Thread(target=lambda: [client.signal_entity(counter, "add", 1) for _ in range(SIGNALS)])
         signals.start()
-        assert wait_until(lambda: scheduler.backlog()["in_flight"]["activity"] == 3 * PER_REPLICA, timeout=60)
+        wait_until(lambda: scheduler.backlog()["in_flight"]["activity"] == 3 * PER_REPLICA, timeout=60)
         scaler.scale_to(2)  # the harness's scale-in: the newest replica is stopped while it holds work
         signals.join()
         state = client.wait_for_orchestration_completion(instance_id, timeout=120)
@@ -83,8 +83,8 @@ def test_a_replica_stopped_mid_fan_out_loses_nothing_and_runs_no_entity_operatio
             "sum": ITEMS * (ITEMS + 1) * (2 * ITEMS + 1) // 6,
             "average": ITEMS * (ITEMS + 1) * (2 * ITEMS + 1) // 6 / ITEMS,
         }
-        assert wait_until(lambda: _value(client, counter) == SIGNALS, timeout=60), _value(client, counter)
-        assert wait_until(lambda: scheduler.backlog()["in_flight"]["entity"] == 0)
+        wait_until(lambda: _value(client, counter) == SIGNALS, timeout=60, message=lambda: str(_value(client, counter)))
+        wait_until(lambda: scheduler.backlog()["in_flight"]["entity"] == 0)
         assert _value(client, counter) == SIGNALS  # every signal applied, none twice
     assert scheduler.redelivered > 0  # the stopped replica did hold work, and it ran elsewhere
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -16,6 +15,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import INSTANT_WORK, SCHEDULER_MODES, running_stack
+from tests.helpers.polling import wait_until
 from tests.helpers.stack import ROOT, LocalStack
 
 pytestmark = pytest.mark.timeout(300)
@@ -35,15 +35,13 @@ def test_a_counter_has_no_value_until_a_worker_runs_its_first_operation(client_o
         assert early.json()["field"] == "key"
         assert api.get("/counters", params={"prefix": "early"}).json() == {"counters": []}
         with _worker_process(client_only_stack):
-            deadline = time.monotonic() + 60
-            while (response := api.get("/counters/early")).status_code == 404 and time.monotonic() < deadline:
-                time.sleep(0.1)
-            assert response.status_code == 200, response.text
-            deadline = time.monotonic() + 60
-            while response.json()["value"] != 75 and time.monotonic() < deadline:
-                time.sleep(0.1)
+
+            def value() -> int | None:
                 response = api.get("/counters/early")
-            assert response.json()["value"] == 75
+                assert response.status_code in (200, 404), response.text
+                return response.json()["value"] if response.status_code == 200 else None
+
+            wait_until(lambda: value() == 75, 60, 0.1, lambda: f"the counter is {value()!r}")
 
 
 def test_terminate_is_immediate_and_a_second_one_is_refused(client_only_stack: LocalStack) -> None:
@@ -73,15 +71,12 @@ def test_a_batch_queued_with_no_worker_running_ends_at_exact_totals_once_one_run
         assert sent.json()["count"] == len(signals)
         assert api.get("/counters", params={"prefix": "queued-batch-"}).json() == {"counters": []}
         with _worker_process(client_only_stack):
-            deadline = time.monotonic() + 60
-            values: dict[str, int] = {}
-            while time.monotonic() < deadline:
+
+            def values() -> dict[str, int]:
                 listed = api.get("/counters", params={"prefix": "queued-batch-"}).json()["counters"]
-                values = {counter["key"]: counter["value"] for counter in listed}
-                if values == dict.fromkeys(keys, 13):
-                    break
-                time.sleep(0.1)
-            assert values == dict.fromkeys(keys, 13)
+                return {counter["key"]: counter["value"] for counter in listed}
+
+            wait_until(lambda: values() == dict.fromkeys(keys, 13), 60, 0.1, lambda: f"the counters are {values()}")
 
 
 @contextmanager

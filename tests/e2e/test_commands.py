@@ -17,6 +17,7 @@ import pytest
 
 from local_stack.ports import free_port, wait_for_port
 from tests.e2e.test_local_stack import start_fan_out
+from tests.helpers.polling import wait_until
 from tests.helpers.stack import ROOT, wait_for_output
 
 pytestmark = pytest.mark.timeout(300)
@@ -123,7 +124,4 @@ def read_until(process: subprocess.Popen[str], marker: str, timeout: float = 90)
 
 
 def wait_healthy(api: httpx.Client, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while api.get("/health").status_code != 200:
-        assert time.monotonic() < deadline, "the hosted worker never connected"
-        time.sleep(0.2)
+    wait_until(lambda: api.get("/health").status_code == 200, timeout, 0.2, "the hosted worker never connected")

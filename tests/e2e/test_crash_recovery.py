@@ -9,10 +9,11 @@ import httpx
 import pytest
 from durabletask.azuremanaged.client import DurableTaskSchedulerClient
 from durabletask.entities import EntityInstanceId
-from durabletask.history import ExecutionCompletedEvent, TaskScheduledEvent
+from durabletask.history import ExecutionCompletedEvent, HistoryEvent, TaskScheduledEvent
 
 from tests.e2e.conftest import SCHEDULER_MODES, running_stack
 from tests.e2e.test_local_stack import start_fan_out, sum_of_squares, wait_for_counter
+from tests.helpers.polling import wait_until
 from tests.helpers.stack import LocalStack, wait_for_output
 
 pytestmark = pytest.mark.timeout(600)
@@ -93,21 +94,18 @@ def test_a_killed_function_app_loses_nothing(
 
 
 def wait_for_runtime_status(api: httpx.Client, status_url: str, expected: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if api.get(status_url).json()["runtimeStatus"] == expected:
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"{status_url} never reached {expected}")
+    def reached() -> bool:
+        return api.get(status_url).json()["runtimeStatus"] == expected
+
+    wait_until(reached, timeout, 0.1, f"{status_url} never reached {expected}")
 
 
 def wait_until_running_activities(direct: DurableTaskSchedulerClient, instance_id: str, timeout: float = 60) -> None:
     """Wait until the orchestrator has scheduled its activities, so the kill lands mid fan-out."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def scheduled() -> list[HistoryEvent] | None:
         history = direct.get_orchestration_history(instance_id)
-        if any(isinstance(event, TaskScheduledEvent) for event in history):
-            assert not any(isinstance(event, ExecutionCompletedEvent) for event in history)
-            return
-        time.sleep(0.05)
-    raise AssertionError("the fan-out never scheduled its activities")
+        return history if any(isinstance(event, TaskScheduledEvent) for event in history) else None
+
+    history = wait_until(scheduled, timeout, message="the fan-out never scheduled its activities")
+    assert not any(isinstance(event, ExecutionCompletedEvent) for event in history)

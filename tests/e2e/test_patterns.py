@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import INSTANT_WORK, SCHEDULER_MODES, running_stack
+from tests.helpers.polling import wait_until
 from tests.helpers.stack import LocalStack, wait_for_output
 
 FAILING_ITEM = -7
@@ -39,13 +40,11 @@ def status(api: httpx.Client, instance_id: str) -> dict[str, Any]:
 
 
 def wait_for_status(api: httpx.Client, instance_id: str, check: Any, timeout: float = 30) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def checked() -> dict[str, Any] | None:
         current = status(api, instance_id)
-        if check(current):
-            return current
-        time.sleep(0.1)
-    raise AssertionError(f"{instance_id} never reached the expected status: {current}")
+        return current if check(current) else None
+
+    return wait_until(checked, timeout, 0.1, lambda: f"{instance_id} never reached the expected status")
 
 
 def counter(api: httpx.Client, key: str) -> int:

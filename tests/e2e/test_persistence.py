@@ -11,6 +11,7 @@ from durabletask.history import TaskCompletedEvent
 
 from tests.e2e.conftest import running_stack
 from tests.e2e.test_local_stack import start_fan_out, sum_of_squares, wait_for_counter
+from tests.helpers.polling import wait_until
 from tests.helpers.stack import LocalStack, wait_for_output
 
 pytestmark = pytest.mark.timeout(600)
@@ -70,25 +71,23 @@ def test_every_acknowledged_signal_survives_a_killed_scheduler(stack: LocalStack
 
 def send_until_acknowledged(api: httpx.Client, path: str, amount: int, timeout: float = 30) -> None:
     """Retry only on 503: the host could not reach the scheduler, so the signal was never delivered."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def acknowledged() -> bool:
         response = api.post(path, json=amount)
-        if response.status_code == 202:
-            return
-        assert response.status_code == 503, response.text
-        time.sleep(0.1)
-    raise AssertionError(f"{path} was not acknowledged within {timeout} s")
+        assert response.status_code in (202, 503), response.text
+        return response.status_code == 202
+
+    wait_until(acknowledged, timeout, 0.1, f"{path} was not acknowledged")
 
 
 def wait_until_some_activities_completed(stack: LocalStack, instance_id: str, timeout: float = 60) -> None:
     """Wait until some work items are done and others still running, so the kill lands mid fan-out."""
     with stack.direct_client() as direct:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+
+        def some_completed() -> bool:
             history = direct.get_orchestration_history(instance_id)
-            if any(isinstance(event, TaskCompletedEvent) for event in history):
-                state = direct.get_orchestration_state(instance_id)
-                assert state is not None and state.runtime_status.name == "RUNNING"
-                return
-            time.sleep(0.05)
-    raise AssertionError("no work item completed in time")
+            return any(isinstance(event, TaskCompletedEvent) for event in history)
+
+        wait_until(some_completed, timeout, message="no work item completed in time")
+        state = direct.get_orchestration_state(instance_id)
+        assert state is not None and state.runtime_status.name == "RUNNING"

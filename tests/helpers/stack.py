@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ import httpx
 from durabletask.azuremanaged.client import DurableTaskSchedulerClient
 
 from local_stack.ports import free_port, wait_for_port
+from tests.helpers.polling import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -29,14 +29,13 @@ START_TIMEOUT = 60.0
 
 def wait_for_output(api: httpx.Client, status_url: str, timeout: float = 120) -> dict[str, Any]:
     """Poll an instance's status URL until it answers 200 (finished); 202 means still going."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def finished() -> httpx.Response | None:
         response = api.get(status_url)
-        if response.status_code == 200:
-            return response.json()
-        assert response.status_code == 202, response.text
-        time.sleep(0.1)
-    raise AssertionError(f"{status_url} did not finish within {timeout} s")
+        assert response.status_code in (200, 202), response.text
+        return response if response.status_code == 200 else None
+
+    return wait_until(finished, timeout, 0.1, f"{status_url} did not finish").json()
 
 
 @dataclass
@@ -107,15 +106,14 @@ class LocalStack:
 
     def wait_healthy(self, timeout: float = START_TIMEOUT) -> None:
         """Block until the host reports its hosted worker connected to the scheduler."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+
+        def healthy() -> bool:
             try:
-                if httpx.get(f"{self.base_url}/health", timeout=5).status_code == 200:
-                    return
+                return httpx.get(f"{self.base_url}/health", timeout=5).status_code == 200
             except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise AssertionError(f"the host never became healthy; see {self.log_dir}")
+                return False
+
+        wait_until(healthy, timeout, 0.2, f"the host never became healthy; see {self.log_dir}")
 
     def kill(self, part: str) -> None:
         """SIGKILL one part, as a crash would: no cleanup runs."""
@@ -159,10 +157,10 @@ class LocalStack:
 
     def _await_port(self, part: str, port: int) -> None:
         process = self.processes[part]
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
+
+        def listening() -> bool:
             if process.poll() is not None:
                 raise AssertionError(f"the {part} exited with {process.returncode}:\n{self.log(part)}")
-            if wait_for_port(HOST, port, 0.5):
-                return
-        raise AssertionError(f"the {part} did not listen on {port} within {START_TIMEOUT} s:\n{self.log(part)}")
+            return wait_for_port(HOST, port, 0.5)
+
+        wait_until(listening, START_TIMEOUT, 0, lambda: f"the {part} did not listen on {port}:\n{self.log(part)}")

@@ -1,12 +1,10 @@
-"""Workers for tests that hold work back: a bare worker process, a class entity, and polling for a condition."""
+"""Workers for tests that hold work back: a bare worker process and a class entity."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 
 from durabletask.entities import DurableEntity
 
@@ -26,12 +24,3 @@ def start_worker(port: int, delay: float) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "tests.helpers.worker_process", str(port)], cwd=ROOT, env=env, text=True
     )
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 20) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False

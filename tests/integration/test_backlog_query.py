@@ -16,7 +16,7 @@ from durabletask.worker import ConcurrencyOptions, TaskHubGrpcWorker
 from local_stack.ports import free_port
 from local_stack.scheduler import LocalScheduler
 from local_stack.scheduler.backlog import read_backlog
-from tests.helpers.workers import wait_until
+from tests.helpers.polling import wait_until
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -56,21 +56,21 @@ def test_backlog_counts_waiting_and_held_work_by_kind(
     store_scheduler: LocalScheduler, store_client: TaskHubGrpcClient, worker: TaskHubGrpcWorker
 ) -> None:
     address = f"127.0.0.1:{store_scheduler.port}"
-    assert wait_until(lambda: read_backlog(address)["workers"] == 1)
+    wait_until(lambda: read_backlog(address)["workers"] == 1)
     assert read_backlog(address) == {
         "pending": {"orchestration": 0, "activity": 0, "entity": 0},
         "in_flight": {"orchestration": 0, "activity": 0, "entity": 0},
         "workers": 1,
     }
     instance_id = store_client.schedule_new_orchestration(fan_out, input=ITEMS)
-    assert wait_until(lambda: read_backlog(address)["pending"]["activity"] == ITEMS - CAPACITY)
+    wait_until(lambda: read_backlog(address)["pending"]["activity"] == ITEMS - CAPACITY)
     backlog = read_backlog(address)
     assert backlog["in_flight"]["activity"] == CAPACITY  # the worker holds what it said it takes, no more
     assert backlog == store_scheduler.backlog()
     released.set()
     state = store_client.wait_for_orchestration_completion(instance_id, timeout=60)
     assert state is not None and state.serialized_output == str(sum(range(ITEMS)))
-    assert wait_until(lambda: read_backlog(address)["in_flight"] == {"orchestration": 0, "activity": 0, "entity": 0})
+    wait_until(lambda: read_backlog(address)["in_flight"] == {"orchestration": 0, "activity": 0, "entity": 0})
     assert read_backlog(address)["pending"] == {"orchestration": 0, "activity": 0, "entity": 0}
 
 

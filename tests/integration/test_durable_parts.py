@@ -21,20 +21,17 @@ from durable_app.work_item_drills import WorkItemDrills, with_drills
 from local_stack.ports import free_port
 from local_stack.scheduler import serve
 from orchestrations import fan_out_fan_in
+from tests.helpers.polling import wait_until
 from tests.helpers.settings import app_settings_with
 
 
 def counter_value(client, key: str, expected: int, timeout: float = 10) -> int | None:
-    deadline = time.monotonic() + timeout
-    value = None
-    while time.monotonic() < deadline:
+    def current() -> int | None:
         metadata = client.get_entity(EntityInstanceId("counter", key))
-        if metadata is not None and metadata.get_state():
-            value = metadata.get_typed_state(int)
-            if value == expected:
-                return value
-        time.sleep(0.05)
-    return value
+        return metadata.get_typed_state(int) if metadata is not None and metadata.get_state() else None
+
+    wait_until(lambda: current() == expected, timeout, message=lambda: f"counter {key} is {current()!r}")
+    return expected
 
 
 def test_counter_operations(client) -> None:

@@ -22,7 +22,7 @@ from durabletask.worker import TaskHubGrpcWorker
 from google.protobuf import wrappers_pb2
 
 from local_stack.scheduler import LocalScheduler
-from tests.helpers.workers import wait_until
+from tests.helpers.polling import wait_until
 
 TRACE_PARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
@@ -85,7 +85,7 @@ def test_a_signal_carries_its_trace_context_to_the_operation_also_when_redeliver
     stub.SignalEntity(pb.SignalEntityRequest(instanceId=entity_id, name="add", requestId=uuid.uuid4().hex))
 
     first = _next_entity_batch(stub)  # its stream ends before it answers: the batch goes back on the queue
-    assert wait_until(lambda: store_scheduler.held_work_items() == 0)
+    wait_until(lambda: store_scheduler.held_work_items() == 0)
     redelivered = _next_entity_batch(stub, answer=True)
 
     for batch in (first, redelivered):

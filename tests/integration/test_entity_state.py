@@ -6,14 +6,13 @@ that read must give "no counter yet" (``None``), never a state of ``''`` that ``
 
 from __future__ import annotations
 
-import time
-
 from durabletask.client import EntityQuery, TaskHubGrpcClient
 from durabletask.entities import EntityInstanceId
 from durabletask.worker import TaskHubGrpcWorker
 
 from durable_app.registry import register_all
 from local_stack.scheduler import LocalScheduler
+from tests.helpers.polling import wait_until
 from tests.helpers.workers import Tally
 
 
@@ -32,10 +31,10 @@ def start_worker(port: int) -> TaskHubGrpcWorker:
 
 
 def wait_for_value(client: TaskHubGrpcClient, entity_id: EntityInstanceId, expected: int | None) -> None:
-    deadline = time.monotonic() + 20
-    while (value := counter_value(client, entity_id)) != expected:
-        assert time.monotonic() < deadline, f"counter stayed at {value!r}, expected {expected!r}"
-        time.sleep(0.05)
+    wait_until(
+        lambda: counter_value(client, entity_id) == expected,
+        message=lambda: f"counter stayed at {counter_value(client, entity_id)!r}, expected {expected!r}",
+    )
 
 
 def test_a_signalled_counter_has_no_state_until_its_first_operation_runs(

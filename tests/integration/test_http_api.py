@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 import uuid
 from collections.abc import Iterator
 from types import ModuleType
@@ -14,6 +13,7 @@ import azure.functions as func
 import pytest
 
 from local_stack.functions_host import registered_functions
+from tests.helpers.polling import wait_until
 from tests.helpers.settings import app_settings_with
 
 BASE = "http://localhost:7071/api"
@@ -38,14 +38,13 @@ def payload(response: func.HttpResponse) -> Any:
 
 
 def wait_done(app: ModuleType, instance_id: str, timeout: float = 20) -> func.HttpResponse:
-    deadline = time.monotonic() + timeout
-    while True:
+    def finished() -> func.HttpResponse | None:
         response = call(
             app, "get_instance_status", "GET", f"instances/{instance_id}", route={"instance_id": instance_id}
         )
-        if response.status_code != 202 or time.monotonic() > deadline:
-            return response
-        time.sleep(0.05)
+        return response if response.status_code != 202 else None
+
+    return wait_until(finished, timeout, message=f"{instance_id} is still running")
 
 
 def test_start_fan_out_answers_202_with_management_urls(app_module: ModuleType) -> None:
@@ -189,16 +188,12 @@ def read_counter(app: ModuleType, key: str) -> func.HttpResponse:
 
 
 def eventually_value(app: ModuleType, key: str, expected: int, timeout: float = 10) -> int | None:
-    deadline = time.monotonic() + timeout
-    value = None
-    while time.monotonic() < deadline:
+    def current() -> int | None:
         response = read_counter(app, key)
-        if response.status_code == 200:
-            value = payload(response)["value"]
-            if value == expected:
-                break
-        time.sleep(0.05)
-    return value
+        return payload(response)["value"] if response.status_code == 200 else None
+
+    wait_until(lambda: current() == expected, timeout, message=lambda: f"counter {key} is {current()!r}")
+    return expected
 
 
 def test_counter_signals_and_reads(app_module: ModuleType) -> None:
@@ -309,12 +304,10 @@ def test_suspend_resume_raise_event_terminate_and_purge(app_module: ModuleType, 
 
 
 def _eventually_status(app: ModuleType, route: dict[str, str], status: str, timeout: float = 10) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if payload(call(app, "get_instance_status", "GET", "x", route=route))["runtimeStatus"] == status:
-            return True
-        time.sleep(0.05)
-    return False
+    def current() -> str:
+        return payload(call(app, "get_instance_status", "GET", "x", route=route))["runtimeStatus"]
+
+    return wait_until(lambda: current() == status, timeout, message=lambda: f"the instance is {current()}")
 
 
 def test_status_history_lists_each_activity(app_module: ModuleType) -> None:
@@ -332,12 +325,11 @@ def test_status_history_lists_each_activity(app_module: ModuleType) -> None:
 
 
 def test_health_reports_the_connected_worker(app_module: ModuleType) -> None:
-    deadline = time.monotonic() + 10
-    while True:
+    def healthy() -> func.HttpResponse | None:
         response = call(app_module, "health", "GET", "health")
-        if response.status_code == 200 or time.monotonic() > deadline:
-            break
-        time.sleep(0.1)
+        return response if response.status_code == 200 else None
+
+    response = wait_until(healthy, 10, 0.1, "health never answered 200")
     body = payload(response)
     assert response.status_code == 200
     assert body["status"] == "healthy"

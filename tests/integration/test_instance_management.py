@@ -21,8 +21,8 @@ from durabletask.worker import TaskHubGrpcWorker
 from durable_app.completion import MAX_WAIT_SECONDS
 from durable_app.instance_queries import CONTINUATION_HEADER
 from durable_app.registry import register_all
+from tests.helpers.polling import wait_until
 from tests.helpers.stack import LocalStack, wait_for_output
-from tests.helpers.workers import wait_until
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -301,6 +301,6 @@ def test_purging_one_instance_is_one_call_answered_from_the_scheduler(stack: Loc
     assert (refused.status_code, refused.json()["field"]) == (409, "instance_id")
     assert "terminate it first" in refused.json()["error"]
     assert api.post(f"/instances/{instance_id}/terminate").status_code == 202
-    assert wait_until(lambda: api.get(f"/instances/{instance_id}").status_code == 200)
+    wait_until(lambda: api.get(f"/instances/{instance_id}").status_code == 200)
     assert api.delete(f"/instances/{instance_id}").json() == {"id": instance_id, "instancesDeleted": 1}
     assert api.delete(f"/instances/{instance_id}").status_code == 404

@@ -14,7 +14,8 @@ from durabletask.internal import orchestrator_service_pb2_grpc as stubs
 
 from local_stack.ports import free_port
 from local_stack.scheduler import LocalScheduler
-from tests.helpers.workers import start_worker, wait_until
+from tests.helpers.polling import wait_until
+from tests.helpers.workers import start_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,10 +38,10 @@ def test_activities_of_a_killed_worker_are_redelivered(own_scheduler: LocalSched
     doomed = start_worker(own_scheduler.port, delay=5)
     try:
         instance_id = client.schedule_new_orchestration("fan_out_fan_in_orchestrator", input=[1, 2, 3, 4])
-        assert wait_until(lambda: own_scheduler.held_work_items() >= 4), "activities never reached the worker"
+        wait_until(lambda: own_scheduler.held_work_items() >= 4, message="activities never reached the worker")
         doomed.send_signal(signal.SIGKILL)
         doomed.wait(10)
-        assert wait_until(lambda: own_scheduler.held_work_items() == 0)
+        wait_until(lambda: own_scheduler.held_work_items() == 0)
         assert own_scheduler.redelivered >= 4
         rescuer = start_worker(own_scheduler.port, delay=0)
         try:
@@ -66,7 +67,7 @@ def test_an_orchestration_held_by_a_dropped_stream_is_redelivered(own_scheduler:
     assert own_scheduler.held_work_items() == 1
     stream.cancel()
     channel.close()
-    assert wait_until(lambda: own_scheduler.held_work_items() == 0)
+    wait_until(lambda: own_scheduler.held_work_items() == 0)
     worker = start_worker(own_scheduler.port, delay=0)
     try:
         state = client.wait_for_orchestration_completion(instance_id, timeout=30)
@@ -85,7 +86,7 @@ def test_a_stale_completion_from_the_dropped_stream_is_ignored(own_scheduler: Lo
     stream = stub.GetWorkItems(pb.GetWorkItemsRequest())
     item = next(stream)
     stream.cancel()
-    assert wait_until(lambda: own_scheduler.held_work_items() == 0)
+    wait_until(lambda: own_scheduler.held_work_items() == 0)
     stale = pb.OrchestratorResponse(
         instanceId=instance_id,
         completionToken=item.completionToken,
@@ -120,7 +121,7 @@ def test_an_idle_stream_gets_health_pings_and_then_its_work() -> None:
         assert scheduler.held_work_items() == 1
         stream.cancel()
         client.close()
-        assert wait_until(lambda: scheduler.held_work_items() == 0)
+        wait_until(lambda: scheduler.held_work_items() == 0)
     finally:
         channel.close()
         scheduler.stop(grace=0)

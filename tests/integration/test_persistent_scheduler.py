@@ -24,6 +24,7 @@ from durable_app.reconnect import channel_options, worker_resiliency
 from durable_app.registry import register_all
 from local_stack.ports import free_port
 from local_stack.scheduler.store import APPLICATION_ID, WAL_SIZE_LIMIT_BYTES
+from tests.helpers.polling import wait_until
 from tests.helpers.stack import ROOT, LocalStack
 
 pytestmark = pytest.mark.timeout(300)
@@ -102,13 +103,12 @@ def utc(moment: datetime) -> datetime:
 
 def wait_for_timer(connected: TaskHubGrpcClient, instance_id: str, timeout: float = 30) -> datetime:
     """When the instance's timer is due, once its creation is recorded."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for event in connected.get_orchestration_history(instance_id):
-            if isinstance(event, TimerCreatedEvent):
-                return utc(event.fire_at)
-        time.sleep(0.05)
-    raise AssertionError(f"{instance_id} never created its timer")
+
+    def created() -> TimerCreatedEvent | None:
+        history = connected.get_orchestration_history(instance_id)
+        return next((event for event in history if isinstance(event, TimerCreatedEvent)), None)
+
+    return utc(wait_until(created, timeout, message=f"{instance_id} never created its timer").fire_at)
 
 
 def test_timers_fire_after_a_restart_at_their_time(scheduler: LocalStack) -> None:
@@ -148,14 +148,12 @@ def test_raised_events_and_queued_signals_survive_a_kill(scheduler: LocalStack) 
 
 
 def wait_for_entity_value(connected: TaskHubGrpcClient, entity_id: EntityInstanceId, expected: int) -> Any:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    def reached() -> Any:
         entity = connected.get_entity(entity_id)
         raw = entity.get_state() if entity is not None else None  # empty until the entity first runs
-        if raw and json.loads(raw) == expected:
-            return entity
-        time.sleep(0.1)
-    raise AssertionError(f"{entity_id} never reached {expected}")
+        return entity if raw and json.loads(raw) == expected else None
+
+    return wait_until(reached, 60, 0.1, f"{entity_id} never reached {expected}")
 
 
 def test_purged_work_leaves_the_file_bounded(scheduler: LocalStack, tmp_path: Path) -> None:

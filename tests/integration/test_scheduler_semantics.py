@@ -18,7 +18,8 @@ from google.protobuf import wrappers_pb2
 
 from durable_app.registry import register_all
 from local_stack.scheduler import LocalScheduler
-from tests.helpers.workers import Tally, start_worker, wait_until
+from tests.helpers.polling import wait_until
+from tests.helpers.workers import Tally, start_worker
 
 
 def history_of(client: TaskHubGrpcClient, instance_id: str) -> list[str]:
@@ -75,11 +76,11 @@ def test_a_terminated_history_never_changes_and_late_results_are_dropped(
     worker = start_worker(store_scheduler.port, delay=1.0)
     try:
         instance_id = store_client.schedule_new_orchestration("fan_out_fan_in_orchestrator", input=[1, 2, 3, 4])
-        assert wait_until(lambda: store_scheduler.held_work_items() >= 4), "the activities never reached the worker"
+        wait_until(lambda: store_scheduler.held_work_items() >= 4, message="the activities never reached the worker")
         store_client.terminate_orchestration(instance_id)
         terminated = store_client.get_orchestration_state(instance_id)
         history = history_of(store_client, instance_id)
-        assert wait_until(lambda: store_scheduler.held_work_items() == 0), "the worker never answered"
+        wait_until(lambda: store_scheduler.held_work_items() == 0, message="the worker never answered")
         after = store_client.get_orchestration_state(instance_id)
     finally:
         worker.terminate()
@@ -94,7 +95,7 @@ def test_terminate_is_recursive_as_in_dts(worker: TaskHubGrpcWorker, store_clien
     for recursive in (True, False):
         instance_id = store_client.schedule_new_orchestration(parent, instance_id=f"terminated-{recursive}")
         child_id = f"{instance_id}-child"
-        assert wait_until(lambda id=child_id: _status(store_client, id) is OrchestrationStatus.RUNNING)
+        wait_until(lambda id=child_id: _status(store_client, id) is OrchestrationStatus.RUNNING)
         store_client.terminate_orchestration(instance_id, output="stop", recursive=recursive)
         expected = OrchestrationStatus.TERMINATED if recursive else OrchestrationStatus.RUNNING
         assert _status(store_client, child_id) is expected
@@ -105,7 +106,7 @@ def test_purge_is_recursive_as_in_dts(worker: TaskHubGrpcWorker, store_client: T
     for recursive in (True, False):
         instance_id = store_client.schedule_new_orchestration(parent, instance_id=f"purged-{recursive}")
         child_id = f"{instance_id}-child"
-        assert wait_until(lambda id=child_id: _status(store_client, id) is OrchestrationStatus.RUNNING)
+        wait_until(lambda id=child_id: _status(store_client, id) is OrchestrationStatus.RUNNING)
         store_client.raise_orchestration_event(child_id, "go", data="done")
         state = store_client.wait_for_orchestration_completion(instance_id, timeout=30)
         assert state is not None and state.get_output() == "done"
@@ -121,9 +122,9 @@ def test_cleaning_entity_storage_removes_nothing_as_in_dts(
     """DTS answers 0 removed: an entity left without state is already gone, so there is nothing to clean."""
     entity_id = EntityInstanceId("counter", "emptied")
     store_client.signal_entity(entity_id, "add", input=1)
-    assert wait_until(lambda: store_client.get_entity(entity_id) is not None)
+    wait_until(lambda: store_client.get_entity(entity_id) is not None)
     store_client.signal_entity(EntityInstanceId("tally", "never-created"), "delete")
-    assert wait_until(lambda: not _transient_entities(store_client, "@tally@"))
+    wait_until(lambda: not _transient_entities(store_client, "@tally@"))
     result = store_client.clean_entity_storage()
     assert (result.empty_entities_removed, result.orphaned_locks_released) == (0, 0)
     assert store_client.get_entity(entity_id).get_state(int) == 1
@@ -140,7 +141,7 @@ def test_an_entity_batch_finished_as_its_stream_ended_is_accepted_once(
         stream = stub.GetWorkItems(pb.GetWorkItemsRequest())
         item = next(item for item in stream if item.HasField("entityRequest"))
         stream.cancel()  # the worker's stream ends just as it finishes the batch...
-        assert wait_until(lambda: store_scheduler.held_work_items() == 0)
+        wait_until(lambda: store_scheduler.held_work_items() == 0)
         stub.CompleteEntityTask(  # ...and its completion arrives after the batch went back on the queue
             pb.EntityBatchResult(
                 completionToken=item.completionToken,

@@ -16,8 +16,8 @@ import pytest
 from local_stack.functions_host.processes import worker_process_count
 from local_stack.ports import free_port
 from local_stack.scheduler import LocalScheduler, serve
+from tests.helpers.polling import wait_until
 from tests.helpers.stack import ROOT, wait_for_output
-from tests.helpers.workers import wait_until
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -52,7 +52,9 @@ def two_process_host(scheduler: LocalScheduler, tmp_path: Path) -> Iterator[tupl
             stderr=subprocess.STDOUT,
         )
     try:
-        assert wait_until(lambda: scheduler.connected_streams() == 2, timeout=60), (tmp_path / "host.log").read_text()
+        wait_until(
+            lambda: scheduler.connected_streams() == 2, timeout=60, message=lambda: (tmp_path / "host.log").read_text()
+        )
         yield f"http://127.0.0.1:{port}/api", host
     finally:
         if host.poll() is None:
@@ -82,7 +84,7 @@ def test_ctrl_c_stops_every_worker_process(
     assert httpx.get(f"{url}/health", timeout=30).status_code == 200
     host.send_signal(signal.SIGINT)
     assert host.wait(timeout=60) == 0
-    assert wait_until(lambda: scheduler.connected_streams() == 0)
+    wait_until(lambda: scheduler.connected_streams() == 0)
 
 
 @pytest.mark.parametrize("value", ["0", "11", "two", "-1"])

@@ -20,6 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.helpers.polling import wait_until
+
 Envelope = dict[str, Any]
 
 
@@ -105,13 +107,15 @@ class IngestionStandIn:
 
     def wait_for(self, condition: Callable[[list[Envelope]], bool], timeout: float = 60) -> list[Envelope]:
         """Poll until ``condition`` holds for everything received so far; fail after ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            received = self.envelopes()
-            if condition(received):
-                return received
-            time.sleep(0.2)
-        raise AssertionError(f"ingestion never saw what was expected; got {len(self.envelopes())} items")
+
+        def received() -> list[Envelope] | None:
+            envelopes = self.envelopes()
+            return envelopes if condition(envelopes) else None
+
+        def message() -> str:
+            return f"ingestion never saw what was expected; got {len(self.envelopes())} items"
+
+        return wait_until(received, timeout, 0.2, message)
 
 
 def _envelopes(text: str) -> list[Envelope]:

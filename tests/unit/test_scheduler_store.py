@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from durabletask.internal import orchestrator_service_pb2 as pb
 
 from local_stack.scheduler.mirrors import EventLog
 from local_stack.scheduler.store import Changeset, SchedulerStore, StoredState, StoreError
+from tests.helpers.polling import wait_until
 
 INSTANCE_ROW = ("i-1", "fan_out_fan_in_orchestrator", 1, None, "[1]", None, None, "2026-01-01T00:00:00+00:00")
 INSTANCE_ROW += ("2026-01-01T00:00:01+00:00", None, None, None)
@@ -154,9 +154,9 @@ def test_changes_no_call_waits_for_are_committed_anyway(store: SchedulerStore) -
     changes = Changeset()
     changes.put_instance(INSTANCE_ROW)
     store.submit(changes)
-    deadline = time.monotonic() + 30
     with sqlite3.connect(f"{store.path.as_uri()}?mode=ro", uri=True) as reader:
-        while reader.execute("SELECT count(*) FROM instances").fetchone()[0] == 0:
-            assert time.monotonic() < deadline, "the change was never committed"
-            time.sleep(0.01)
+        wait_until(
+            lambda: reader.execute("SELECT count(*) FROM instances").fetchone()[0],
+            timeout=30, interval=0.01, message="the change was never committed",
+        )  # fmt: skip
     reader.close()

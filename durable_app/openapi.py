@@ -338,7 +338,7 @@ def openapi_document(server_url: str | None = None) -> Schema:
         "components": _components(),
     }
     document["components"]["schemas"].update(generated.definitions)
-    _empty_query_values_count_as_none(document["paths"])
+    document["paths"] = _empty_query_values_count_as_none(document["paths"])
     if server_url:
         document["servers"] = [{"url": server_url}]
     return document
@@ -347,13 +347,19 @@ def openapi_document(server_url: str | None = None) -> Schema:
 EMPTY_QUERY_VALUE: Schema = {"type": "string", "maxLength": 0, "description": "An empty value counts as none."}
 
 
-def _empty_query_values_count_as_none(paths: Schema) -> None:
+def _empty_query_values_count_as_none(paths: Schema) -> Schema:
     """The Functions host drops a query parameter whose value is empty (``?subject=`` is no ``subject``), so
-    every query parameter admits the empty string beside its own schema."""
-    for item in paths.values():
-        for described in item.values():
-            if "parameters" in described:
-                described["parameters"] = [_admitting_empty(parameter) for parameter in described["parameters"]]
+    every query parameter admits the empty string beside its own schema. Builds new operations: the parts
+    they share with other documents stay as they are."""
+    return {
+        path: {
+            method: {**described, "parameters": [_admitting_empty(parameter) for parameter in described["parameters"]]}
+            if "parameters" in described
+            else described
+            for method, described in item.items()
+        }
+        for path, item in paths.items()
+    }
 
 
 def _admitting_empty(parameter: Schema) -> Schema:

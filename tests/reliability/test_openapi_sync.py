@@ -73,3 +73,10 @@ def test_every_operation_documents_the_error_shape_for_its_refusals() -> None:
                         path,
                         status,
                     )
+
+
+def test_the_document_is_the_same_however_often_it_is_built() -> None:
+    """Building it must not change the parts documents share (a query parameter wrapped twice, say)."""
+    first = openapi_document()
+    assert openapi_document() == first
+    assert openapi_document("http://host/api")["paths"] == first["paths"]

@@ -181,10 +181,15 @@ def register_all(worker: Registrar) -> list[str]:
 
 
 def _add(declared: dict[str, Any], item: Orchestrator | Activity | Entity) -> None:
+    """Add a declaration, keeping the names sorted: whatever order modules are imported in, every process
+    registers, routes and documents the same list in the same order."""
     existing = declared.get(item.name)
     if existing is not None and existing.module != item.module:
         raise DeclarationError(f"'{item.name}' is declared twice: in {existing.module} and in {item.module}")
     declared[item.name] = item
+    ordered = sorted(declared.items())
+    declared.clear()
+    declared.update(ordered)
 
 
 def _package_modules(packages: tuple[str, ...]) -> Iterator[str]:

@@ -26,6 +26,6 @@ def test_a_name_declared_in_two_modules_is_refused_naming_both() -> None:
     declared.activity(twin)
     twin.__module__ = "elsewhere"
     with pytest.raises(
-        DeclarationError, match="'twin' is declared twice: in tests.unit.test_registry and in elsewhere"
+        DeclarationError, match=r"'twin' is declared twice: in tests\.unit\.test_registry and in elsewhere"
     ):
         declared.activity(twin)

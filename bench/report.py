@@ -44,7 +44,8 @@ def markdown(r: dict[str, Any]) -> str:
         "# Benchmark report",
         "",
         f"Machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}. Command: `{r['command']}`.",
-        f"Medians of {r['repeat']} interleaved runs per configuration (fan-outs of 100 items: 10 pairs per run).",
+        f"Medians of {r['repeat']} interleaved runs per configuration (fan-outs of 100 items: 10 pairs per run; "
+        f"signals over HTTP: {len(r['signal_rate']['runs']['app_1'])} runs).",
         "",
         "| scenario | measure | result | target |",
         "|---|---|---|---|",

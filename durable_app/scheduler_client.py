@@ -11,6 +11,7 @@ import asyncio
 import functools
 import threading
 import weakref
+from typing import Any
 
 from durabletask.azuremanaged.client import AsyncDurableTaskSchedulerClient, DurableTaskSchedulerClient
 
@@ -26,18 +27,25 @@ _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncDurableTaskS
 _lock = threading.Lock()
 
 
+def _client_options(settings: AppSettings) -> dict[str, Any]:
+    """What the async and the blocking client share: where the scheduler is, and how they reconnect and log."""
+    connection = settings.connection
+    return {
+        "host_address": connection.host_address,
+        "taskhub": connection.taskhub,
+        "secure_channel": connection.secure_channel,
+        "channel_options": channel_options(settings.reconnect_max_seconds),
+        "logger": sdk_logger("client", settings.sdk_log_level),  # before the credential, which logs as it is made
+    }
+
+
 def create_client(settings: AppSettings) -> AsyncDurableTaskSchedulerClient:
     """A new async client for the configured scheduler and task hub."""
-    connection = settings.connection
-    logger = sdk_logger("client", settings.sdk_log_level)  # before the credential, which logs as it is made
+    options = _client_options(settings)
     return AsyncDurableTaskSchedulerClient(
-        host_address=connection.host_address,
-        taskhub=connection.taskhub,
-        token_credential=async_credential(connection),
-        secure_channel=connection.secure_channel,
-        channel_options=channel_options(settings.reconnect_max_seconds),
+        **options,
+        token_credential=async_credential(settings.connection),
         interceptors=[SignalTraceInterceptor()],  # signals sent over HTTP carry their request's trace
-        logger=logger,
     )
 
 
@@ -55,12 +63,5 @@ def shared_client(settings: AppSettings) -> AsyncDurableTaskSchedulerClient:
 @functools.cache
 def shared_sync_client(settings: AppSettings) -> DurableTaskSchedulerClient:
     """One blocking client per process, for activities that read durable state (their threads share it)."""
-    connection = settings.connection
-    return DurableTaskSchedulerClient(
-        host_address=connection.host_address,
-        taskhub=connection.taskhub,
-        token_credential=sync_credential(connection),
-        secure_channel=connection.secure_channel,
-        channel_options=channel_options(settings.reconnect_max_seconds),
-        logger=sdk_logger("client", settings.sdk_log_level),
-    )
+    options = _client_options(settings)
+    return DurableTaskSchedulerClient(**options, token_credential=sync_credential(settings.connection))

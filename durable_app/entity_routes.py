@@ -18,7 +18,6 @@ from durabletask.entities import EntityInstanceId, EntityMetadata
 
 from durable_app import http_requests as inputs
 from durable_app.batch import send_batch
-from durable_app.entity_pages import entity_page
 from durable_app.http_errors import api_errors, batch_failure
 from durable_app.http_responses import json_response, utc_iso
 from durable_app.http_status import RefusedRequest
@@ -26,6 +25,7 @@ from durable_app.registry import Entity, workflows
 from durable_app.request_models import validated_value
 from durable_app.request_tracing import traced_request
 from durable_app.scheduler_client import shared_client
+from durable_app.scheduler_pages import entity_page
 from durable_app.settings import app_settings
 
 bp = func.Blueprint(http_auth_level=func.AuthLevel.FUNCTION)
@@ -88,18 +88,19 @@ async def get_entity(req: func.HttpRequest) -> func.HttpResponse:
 async def list_entities(req: func.HttpRequest) -> func.HttpResponse:
     """One page of an entity's instances (``?top=``), the next page's token in ``x-ms-continuation-token``."""
     declaration = declared_entity(req.route_params.get("name"))
-    top = inputs.page_size(req.params)
+    top = inputs.page_size(req.params.get("top"), None)
+    token = inputs.continuation_token(req.headers)
     query = EntityQuery(instance_id_starts_with=f"@{declaration.name}@", include_state=True, page_size=top)
-    page = await entity_page(shared_client(app_settings()), query, req.headers.get(inputs.CONTINUATION_HEADER))
+    entities, next_token = await entity_page(shared_client(app_settings()), query, token)
     body = [
         {
             "entityId": {"name": metadata.id.entity, "key": metadata.id.key},
             "lastOperationTime": utc_iso(metadata.last_modified),
             "state": _state(metadata),
         }
-        for metadata in page.items
+        for metadata in entities
     ]
-    headers = {inputs.CONTINUATION_HEADER: page.continuation_token} if page.continuation_token else None
+    headers = {inputs.CONTINUATION_HEADER: next_token} if next_token else None
     return json_response(body, headers=headers)
 
 

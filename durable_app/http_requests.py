@@ -148,12 +148,26 @@ MAX_PAGE_SIZE = 1000
 more are a page at a time, with the continuation token."""
 
 
-def page_size(params: Any) -> int | None:
-    """``?top=``: how many entries one page of a listing holds, 1 to :data:`MAX_PAGE_SIZE` (all when absent)."""
-    top = query_integer(params.get("top"), "top")
-    if top is not None and not 1 <= top <= MAX_PAGE_SIZE:
-        raise RefusedRequest("top", f"top must be between 1 and {MAX_PAGE_SIZE}, got {top}")
-    return top
+MAX_TOKEN_LENGTH = 1000
+"""A continuation token longer than any the scheduler issues is refused before a call is made."""
+
+
+def page_size(raw: str | None, default: int | None) -> int | None:
+    """``?top=``: how many entries one page of a listing holds, ASCII digits from 1 to :data:`MAX_PAGE_SIZE`;
+    ``default`` when absent."""
+    if raw is None:
+        return default
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+        raise RefusedRequest("top", f"top must be a whole number from 1 to {MAX_PAGE_SIZE}, got {json_words(raw)}")
+    return int(raw)
+
+
+def continuation_token(headers: Any) -> str | None:
+    """The ``x-ms-continuation-token`` a caller sent back, if any; one no page could have carried is refused."""
+    token = headers.get(CONTINUATION_HEADER) or None
+    if token is not None and len(token) > MAX_TOKEN_LENGTH:
+        raise RefusedRequest(CONTINUATION_HEADER, f"{CONTINUATION_HEADER} is not a token this API issued")
+    return token
 
 
 def batch_instance_ids(value: Any, count: int) -> list[str | None]:

@@ -5,13 +5,7 @@
 an offset, UTC), and for the list also ``instanceIdPrefix``, ``showInput`` and ``top``. Every value is checked
 before anything reaches the scheduler: a bad one is a 400 naming its parameter.
 
-A list answers one scheduler page. The SDK's ``get_all_orchestration_states`` reads every page, so the page
-is read here with one ``QueryInstances`` call through the SDK client's own channel (its credentials, task hub
-and retries). The call asks for newest-first keyset paging (``query-order: created-desc``, see
-``local_stack.scheduler.queries``): on the local scheduler a continuation token is a position, so pages never
-repeat or skip an instance while new ones are created or old ones purged, and a token it did not issue is
-refused (``INVALID_ARGUMENT``, a 400 naming ``x-ms-continuation-token``). DTS ignores that metadata and pages
-in its own order with its own tokens.
+A list answers one scheduler page, read by ``durable_app.scheduler_pages``.
 """
 
 from __future__ import annotations
@@ -21,13 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import grpc
-from durabletask.azuremanaged.client import AsyncDurableTaskSchedulerClient
-from durabletask.client import OrchestrationQuery, OrchestrationState, OrchestrationStatus, parse_orchestration_state
-from durabletask.internal.client_helpers import build_query_instances_req
-from google.protobuf import wrappers_pb2
+from durabletask.client import OrchestrationQuery, OrchestrationStatus
 
-from durable_app.http_requests import CONTINUATION_HEADER, MAX_PAGE_SIZE, flag, json_words
+from durable_app.http_requests import continuation_token, flag, json_words, page_size
 from durable_app.http_status import RefusedRequest
 from durable_app.runtime_status import STATUS_BY_NAME
 
@@ -36,11 +26,6 @@ DEFAULT_PAGE_SIZE = 100
 
 MAX_PREFIX_LENGTH = 100
 """An id prefix longer than the longest id the API accepts can match nothing; it is refused instead."""
-
-MAX_TOKEN_LENGTH = 1000
-
-NEWEST_FIRST = ("query-order", "created-desc")
-"""The call metadata that asks the local scheduler for newest-first keyset pages (ignored by DTS)."""
 
 TIMESTAMP_PATTERN = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:[0-9]{2})?)?$"
@@ -93,7 +78,7 @@ def list_request(params: Any, headers: Any) -> ListRequest:
         created_time_from=filters.created_from,
         created_time_to=filters.created_to,
         runtime_status=filters.statuses or None,
-        max_instance_count=page_size(params.get("top")),
+        max_instance_count=page_size(params.get("top"), DEFAULT_PAGE_SIZE),
         fetch_inputs_and_outputs=True,  # outputs are always shown; inputs only with showInput
         instance_id_prefix=prefix or None,
     )
@@ -141,38 +126,3 @@ def timestamp(raw: str | None, name: str) -> datetime | None:
         example = "2026-01-31T08:00:00Z"
         raise RefusedRequest(name, f"{name} must be an ISO 8601 date and time such as {example}, got {json_words(raw)}")
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def page_size(raw: str | None) -> int:
-    if raw is None:
-        return DEFAULT_PAGE_SIZE
-    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
-        raise RefusedRequest("top", f"top must be a whole number from 1 to {MAX_PAGE_SIZE}, got {json_words(raw)}")
-    return int(raw)
-
-
-def continuation_token(headers: Any) -> str | None:
-    token = headers.get(CONTINUATION_HEADER) or None
-    if token is not None and len(token) > MAX_TOKEN_LENGTH:
-        raise RefusedRequest(CONTINUATION_HEADER, f"{CONTINUATION_HEADER} is not a token this API issued")
-    return token
-
-
-async def query_page(
-    client: AsyncDurableTaskSchedulerClient, query: OrchestrationQuery, token: str | None
-) -> tuple[list[OrchestrationState], str | None]:
-    """One page of instances and the token of the next one (``None`` on the last page): one scheduler call.
-
-    Goes through the client's stub (``_get_stub``, the one private SDK name the app relies on) because the
-    SDK's public query reads every page; ``tests/unit/test_instance_queries.py`` pins it.
-    """
-    request = build_query_instances_req(query, wrappers_pb2.StringValue(value=token) if token else None)
-    try:
-        response = await client._get_stub().QueryInstances(request, metadata=[NEWEST_FIRST])
-    except grpc.aio.AioRpcError as error:
-        if token and error.code() is grpc.StatusCode.INVALID_ARGUMENT:
-            raise RefusedRequest(CONTINUATION_HEADER, f"{CONTINUATION_HEADER} is not a token this API issued") from None
-        raise
-    states = [parse_orchestration_state(state) for state in response.orchestrationState]
-    next_token = response.continuationToken.value if response.HasField("continuationToken") else ""
-    return states, next_token or None

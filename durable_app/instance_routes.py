@@ -29,6 +29,7 @@ from durable_app.http_status import RefusedRequest
 from durable_app.request_tracing import traced_request
 from durable_app.runtime_status import TERMINAL, status_name
 from durable_app.scheduler_client import shared_client
+from durable_app.scheduler_pages import instance_page
 from durable_app.settings import app_settings
 from durable_app.span_attributes import ATTR_INSTANCE_ID, annotate
 
@@ -79,11 +80,9 @@ def _accepted(instance_id: str, action: str) -> func.HttpResponse:
 async def list_instances(req: func.HttpRequest) -> func.HttpResponse:
     """One page of instances; a partial page names the next in its ``x-ms-continuation-token`` header."""
     listing = queries.list_request(req.params, req.headers)
-    states, next_token = await queries.query_page(
-        shared_client(app_settings()), listing.query, listing.continuation_token
-    )
+    states, next_token = await instance_page(shared_client(app_settings()), listing.query, listing.continuation_token)
     body = [status_body(state, show_input=listing.show_input) for state in states]
-    headers = {queries.CONTINUATION_HEADER: next_token} if next_token else None
+    headers = {inputs.CONTINUATION_HEADER: next_token} if next_token else None
     return json_response(body, headers=headers)
 
 

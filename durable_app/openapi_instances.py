@@ -3,14 +3,8 @@
 from __future__ import annotations
 
 from durable_app.completion import MAX_WAIT_SECONDS
-from durable_app.instance_queries import (
-    CONTINUATION_HEADER,
-    DEFAULT_PAGE_SIZE,
-    MAX_PAGE_SIZE,
-    MAX_PREFIX_LENGTH,
-    MAX_TOKEN_LENGTH,
-    TIMESTAMP_PATTERN,
-)
+from durable_app.http_requests import CONTINUATION_HEADER, MAX_PAGE_SIZE, MAX_TOKEN_LENGTH
+from durable_app.instance_queries import DEFAULT_PAGE_SIZE, MAX_PREFIX_LENGTH, TIMESTAMP_PATTERN
 from durable_app.openapi_parts import (
     INSTANCE_ID,
     SCHEDULER_ERRORS,

@@ -19,7 +19,7 @@ from durabletask import task
 from durabletask.worker import TaskHubGrpcWorker
 
 from durable_app.completion import MAX_WAIT_SECONDS
-from durable_app.instance_queries import CONTINUATION_HEADER
+from durable_app.http_requests import CONTINUATION_HEADER
 from durable_app.registry import register_all
 from tests.helpers.polling import wait_until
 from tests.helpers.stack import LocalStack, wait_for_output

@@ -10,6 +10,7 @@ from durabletask.client import OrchestrationStatus
 
 from durable_app import instance_queries as queries
 from durable_app.completion import MAX_WAIT_SECONDS, completion_timeout
+from durable_app.http_requests import MAX_PAGE_SIZE, page_size
 from durable_app.http_status import RefusedRequest
 
 
@@ -42,10 +43,10 @@ def test_timestamps_are_iso_8601_and_utc_without_an_offset() -> None:
 
 @pytest.mark.parametrize("bad", ["0", "-1", "1001", "1.5", "ten", "١٢"])
 def test_top_is_a_whole_number_within_the_page_limit(bad: str) -> None:
-    assert queries.page_size(None) == queries.DEFAULT_PAGE_SIZE
-    assert queries.page_size("1000") == queries.MAX_PAGE_SIZE
+    assert page_size(None, queries.DEFAULT_PAGE_SIZE) == queries.DEFAULT_PAGE_SIZE
+    assert page_size("1000", queries.DEFAULT_PAGE_SIZE) == MAX_PAGE_SIZE
     with pytest.raises(RefusedRequest) as refused:
-        queries.page_size(bad)
+        page_size(bad, queries.DEFAULT_PAGE_SIZE)
     assert refused.value.field == "top"
 
 

@@ -47,14 +47,14 @@ def operation_input(declaration: Entity, operation: Any, value: Any, field: str)
     if operation not in declaration.operations:
         choices = ", ".join(declaration.operations)
         raise RefusedRequest("op", f"{declaration.name} has no operation {inputs.json_words(operation)}; use {choices}")
-    adapter = declaration.operations[operation]
-    if adapter is None:
+    kind = declaration.operations[operation]
+    if kind is None:
         if value is not None:
             raise RefusedRequest(field, f"{operation} takes no {field}")
         return None
     if value is None:
         raise RefusedRequest(field, f"{operation} needs {'an' if field == 'amount' else 'a'} {field}")
-    return validated_value(adapter, value, field)
+    return validated_value(kind, value, field)
 
 
 @bp.route(route="entities/{name}/{key}", methods=["POST"])
@@ -88,10 +88,7 @@ async def get_entity(req: func.HttpRequest) -> func.HttpResponse:
 async def list_entities(req: func.HttpRequest) -> func.HttpResponse:
     """One page of an entity's instances (``?top=``), the next page's token in ``x-ms-continuation-token``."""
     declaration = declared_entity(req.route_params.get("name"))
-    top = inputs.page_size(req.params.get("top"), None)
-    token = inputs.continuation_token(req.headers)
-    query = EntityQuery(instance_id_starts_with=f"@{declaration.name}@", include_state=True, page_size=top)
-    entities, next_token = await entity_page(shared_client(app_settings()), query, token)
+    entities, headers = await _entity_page(req, declaration.name, "")
     body = [
         {
             "entityId": {"name": metadata.id.entity, "key": metadata.id.key},
@@ -100,8 +97,19 @@ async def list_entities(req: func.HttpRequest) -> func.HttpResponse:
         }
         for metadata in entities
     ]
-    headers = {inputs.CONTINUATION_HEADER: next_token} if next_token else None
     return json_response(body, headers=headers)
+
+
+async def _entity_page(
+    req: func.HttpRequest, name: str, prefix: str
+) -> tuple[list[EntityMetadata], dict[str, str] | None]:
+    """One page (``?top=``, the caller's ``x-ms-continuation-token``) of the entities named ``name`` whose keys
+    start with ``prefix``, and the header naming the next page when one follows."""
+    top = inputs.page_size(req.params.get("top"), None)
+    token = inputs.continuation_token(req.headers)
+    query = EntityQuery(instance_id_starts_with=f"@{name}@{prefix}", include_state=True, page_size=top)
+    entities, next_token = await entity_page(shared_client(app_settings()), query, token)
+    return entities, {inputs.CONTINUATION_HEADER: next_token} if next_token else None
 
 
 def _state(metadata: EntityMetadata) -> Any:
@@ -209,11 +217,10 @@ async def get_counter(req: func.HttpRequest) -> func.HttpResponse:
 @traced_request
 @api_errors
 async def list_counters(req: func.HttpRequest) -> func.HttpResponse:
-    """Every counter with its value, optionally only keys starting with ``?prefix=``."""
-    prefix = req.params.get("prefix") or ""
-    query = EntityQuery(instance_id_starts_with=f"@{COUNTER}@{prefix}", include_state=True)
-    entities = await shared_client(app_settings()).get_all_entities(query)
-    return json_response({"counters": [_counter_body(metadata) for metadata in entities]})
+    """One page of counters with their values (``?top=``, ``x-ms-continuation-token``), optionally only keys
+    starting with ``?prefix=``."""
+    entities, headers = await _entity_page(req, COUNTER, req.params.get("prefix") or "")
+    return json_response({"counters": [_counter_body(metadata) for metadata in entities]}, headers=headers)
 
 
 def _counter_body(metadata: EntityMetadata) -> dict[str, object]:

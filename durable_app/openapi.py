@@ -29,10 +29,12 @@ from durable_app.openapi_parts import (
 )
 from durable_app.openapi_workflows import (
     KEY,
+    PAGE_PARAMETERS,
     WorkflowSchemas,
     batch_start_description,
     entity_schemas,
     orchestrator_names,
+    paged_answer,
 )
 from durable_app.registry import workflows
 
@@ -188,18 +190,29 @@ def _counter() -> Schema:
 
 
 def _counters() -> Schema:
-    prefix = {"name": "prefix", "in": "query", "required": False, "schema": {"type": "string"}}
+    prefix = {
+        "name": "prefix",
+        "in": "query",
+        "required": False,
+        "description": "Only counters whose key starts with this.",
+        "schema": {"type": "string"},
+    }
     responses = {
-        "200": json_answer(
+        "200": paged_answer(
+            "One page of counters (or of those whose key starts with the prefix); `x-ms-continuation-token` is "
+            "set when more follow.",
             {
                 "type": "object",
                 "required": ["counters"],
                 "properties": {"counters": {"type": "array", "items": ref("Counter")}},
             },
-            "Every counter, or those whose key starts with the prefix.",
         ),
+        "400": error_answer("Bad input (`top`, a token this API did not issue); `field` names it."),
     }
-    return {"get": operation("List counters.", responses, parameters=[prefix], errors=SCHEDULER_ERRORS)}
+    parameters = [prefix, *PAGE_PARAMETERS]
+    return {
+        "get": operation("List counters, a page at a time.", responses, parameters=parameters, errors=SCHEDULER_ERRORS)
+    }
 
 
 def _health() -> Schema:
@@ -319,7 +332,8 @@ def _components() -> Schema:
 
 def openapi_document(server_url: str | None = None) -> Schema:
     """The whole document; ``server_url`` (``scheme://host/api``) makes the operations callable as listed."""
-    generated = WorkflowSchemas()
+    components = _components()
+    generated = WorkflowSchemas(taken=components["schemas"])
     document: Schema = {
         "openapi": "3.1.0",
         "info": {
@@ -335,9 +349,9 @@ def openapi_document(server_url: str | None = None) -> Schema:
             ),
         },
         "paths": _paths(generated),
-        "components": _components(),
+        "components": components,
     }
-    document["components"]["schemas"].update(generated.definitions)
+    components["schemas"].update(generated.definitions)
     document["paths"] = _empty_query_values_count_as_none(document["paths"])
     if server_url:
         document["servers"] = [{"url": server_url}]

@@ -24,7 +24,7 @@ from durable_app.openapi_parts import (
     path_identifier,
     ref,
 )
-from durable_app.registry import Entity, Orchestrator, workflows
+from durable_app.registry import Entity, Orchestrator, Workflows, workflows
 from durable_app.request_models import type_adapter
 
 REF_TEMPLATE = "#/components/schemas/{model}"
@@ -43,7 +43,8 @@ class ComponentNames(GenerateJsonSchema):
     def get_defs_ref(self, core_mode_ref: CoreModeRef) -> DefsRef:
         defs_ref = super().get_defs_ref(core_mode_ref)
         choices = self._prioritized_defsref_choices[defs_ref]
-        choices[:] = [choice for choice in choices if choice not in self.taken]
+        if choices[0] in self.taken:
+            del choices[:2]  # the class name, and the class name with its mode: the module-qualified ones remain
         return defs_ref
 
 
@@ -54,10 +55,11 @@ class WorkflowSchemas:
     names, and none takes a name in ``taken`` (the API's own schemas, such as ``Error``).
     """
 
-    def __init__(self, taken: Iterable[str] = ()) -> None:
+    def __init__(self, taken: Iterable[str] = (), declared: Workflows = workflows) -> None:
+        self._declared = declared
         generator = type("Names", (ComponentNames,), {"taken": frozenset(taken)})
-        kinds = {("start", item.name): item.request for item in workflows.orchestrators.values() if item.request}
-        for entity in workflows.entities.values():
+        kinds = {("start", item.name): item.request for item in declared.orchestrators.values() if item.request}
+        for entity in declared.entities.values():
             kinds |= {("op", entity.name, op): kind for op, kind in entity.operations.items() if kind is not None}
         schemas, definitions = TypeAdapter.json_schemas(
             [(key, "validation", type_adapter(kind)) for key, kind in kinds.items()],
@@ -77,7 +79,7 @@ class WorkflowSchemas:
 
     def paths(self) -> Schema:
         paths: Schema = {}
-        for declaration in workflows.orchestrators.values():
+        for declaration in self._declared.orchestrators.values():
             route = f"/orchestrators/{declaration.name}"
             paths[route] = self._start(declaration, path_id=False)
             paths[route + "/{instance_id}"] = self._start(declaration, path_id=True)
@@ -113,18 +115,19 @@ class WorkflowSchemas:
         return {
             "type": "array",
             "maxItems": MAX_BATCH_STARTS,
-            "items": {"anyOf": [self.start_input(item) for item in workflows.orchestrators.values()]},
+            "items": {"anyOf": [self.start_input(item) for item in self._declared.orchestrators.values()]},
         }
 
     def _signal_entity(self) -> Schema:
+        entities = list(self._declared.entities.values())
         op = {
             "name": "op",
             "in": "query",
             "required": True,
-            "description": "The operation: " + "; ".join(_operations(item) for item in workflows.entities.values()),
+            "description": "The operation: " + "; ".join(_operations(item) for item in entities),
             "schema": {"type": "string", "enum": sorted(_all_operations())},
         }
-        inputs = [self._operation_input(item, name) for item in workflows.entities.values() for name in item.operations]
+        inputs = [self._operation_input(item, name) for item in entities for name in item.operations]
         body = optional_body({"anyOf": inputs}, "The operation's input, as its entity declares it.")
         responses = {
             "202": json_answer(ref("EntitySignal"), "The signal was queued."),
@@ -221,7 +224,7 @@ def _list_entities() -> Schema:
 
 CONTINUATION_TOKEN: Schema = {
     "type": "string",
-    "description": "Opaque: send it back exactly as answered (the local scheduler's reads `after:@<name>@<key>`).",
+    "description": "Opaque: send it back as answered (the local scheduler's tokens read `after:@<name>@<key>`).",
 }
 
 PAGE_PARAMETERS: list[Schema] = [

@@ -4,6 +4,7 @@ scheduler and hosted worker."""
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from types import ModuleType
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import azure.functions as func
 import pytest
 
+from durable_app.openapi import openapi_document
 from durable_app.registry import RESERVED_NAMES, workflows
 from local_stack.functions_host import registered_functions
 from tests.helpers.polling import wait_until
@@ -85,6 +87,20 @@ def test_counters_are_listed_a_page_at_a_time_with_the_continuation_header(app_m
             break
     assert sorted(seen) == keys
     assert pages == 3
+
+
+@pytest.mark.parametrize("path", ["/counters", "/entities/{name}"])
+def test_the_documented_continuation_token_is_the_one_the_scheduler_issues(app_module: ModuleType, path: str) -> None:
+    prefix = f"doc-{uuid.uuid4().hex[:8]}-"
+    for key in (f"{prefix}a", f"{prefix}b"):
+        call(app_module, "signal_counter", "POST", f"counters/{key}/add", 1, route={"key": key, "operation": "add"})
+    wait_until(lambda: len(counters_page(app_module, prefix, 10, None)[0]) == 2, 20, message="counters not listed")
+    _, token = counters_page(app_module, prefix, 1, None)
+    assert token is not None and token.startswith("after:@counter@")
+    headers = openapi_document()["paths"][path]["get"]["responses"]["200"]["headers"]
+    schema = headers["x-ms-continuation-token"]["schema"]
+    assert schema["type"] == "string"
+    assert re.search(schema.get("pattern", ""), token), schema
 
 
 def test_a_counters_page_size_out_of_range_is_a_400_naming_top(app_module: ModuleType) -> None:

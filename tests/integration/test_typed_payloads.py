@@ -51,7 +51,10 @@ def reward_workflow(ctx: task.OrchestrationContext, request: RewardRequest) -> A
     """Earn by signal, redeem by call with a model input, then an activity with a model result and an async one."""
     account = EntityInstanceId("loyalty", request.customer_key)
     ctx.signal_entity(account, "earn", input=50)
-    balance = yield ctx.call_entity(account, "redeem", input=Redemption(points=20, reason="coffee"))
+    with (yield ctx.lock_entities([account])):
+        balance = yield ctx.call_entity(account, "balance")
+        if balance >= 20:
+            balance = yield ctx.call_entity(account, "redeem", input=Redemption(points=20, reason="coffee"))
     doubled = yield ctx.call_activity(double, input=balance)
     greeting = yield ctx.call_activity(greet, input=request.customer_key)
     return {

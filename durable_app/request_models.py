@@ -12,6 +12,7 @@ import functools
 import json
 import math
 import re
+import types
 import typing
 from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar, Self, TypeVar
@@ -137,11 +138,83 @@ def validated(model: type[M], value: Any) -> M:
     try:
         return model.model_validate_json(json.dumps(expanded), strict=True)
     except ValidationError as error:
-        errors = error.errors()
-        first = next((detail for detail in errors if detail["type"] == "extra_forbidden"), errors[0])
-        raise bad_request(first) from None
+        raise bad_request(first_error(model, error.errors())) from None
     except Exception as error:  # a validator raising anything but ValueError is still the input's fault
         raise _validator_failure(model, error, "") from None
+
+
+def first_error(kind: Any, errors: list[ErrorDetails]) -> ErrorDetails:
+    """The error to answer with: an unknown field first, else the first error; located by JSON names only.
+
+    Pydantic puts the member's tag in the location of an error inside a union (``("amount", "int")``); those
+    tags are dropped, and when every member of a union refused the value for its type, their messages are joined
+    (``amount must be a JSON integer or a string``)."""
+    located = [{**detail, "loc": _json_location(kind, detail["loc"])} for detail in errors]
+    first = next((detail for detail in located if detail["type"] == "extra_forbidden"), located[0])
+    kinds = [detail["type"] for detail in located if detail["loc"] == first["loc"]]
+    if len(kinds) > 1 and all(MESSAGES.get(kind, "").startswith("must be ") for kind in kinds):
+        words = " or ".join(dict.fromkeys(MESSAGES[kind].removeprefix("must be ") for kind in kinds))
+        return {**first, "type": "union_type", "ctx": {"words": words}}
+    return first
+
+
+def _json_location(kind: Any, location: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    """``location`` without the tags pydantic adds for union members, following ``kind`` through its fields."""
+    kept: list[int | str] = []
+    current = kind
+    parts = list(location)
+    while parts:
+        current = _unannotated(current)
+        members = _union_members(current)
+        if members is not None:
+            tag = parts.pop(0)
+            current = next((member for member in members if _tag(member) == tag), None)
+            continue
+        part = parts.pop(0)
+        kept.append(part)
+        current = _inner(current, part)
+    return tuple(kept)
+
+
+def _unannotated(kind: Any) -> Any:
+    while typing.get_origin(kind) is Annotated:
+        kind = typing.get_args(kind)[0]
+    return kind
+
+
+def _union_members(kind: Any) -> list[Any] | None:
+    """The members of a union pydantic tags (``None`` aside: an optional value is not tagged)."""
+    if typing.get_origin(kind) not in (typing.Union, types.UnionType):
+        return None
+    members = [member for member in typing.get_args(kind) if member is not type(None)]
+    return members if len(members) > 1 else None
+
+
+def _tag(member: Any) -> str:
+    member = _unannotated(member)
+    return getattr(member, "__name__", str(member)) if typing.get_origin(member) is None else str(member)
+
+
+def _inner(kind: Any, part: int | str) -> Any:
+    """The type found at ``part`` of a value of ``kind``; ``None`` once the way is lost (no more tags dropped)."""
+    if kind is None:
+        return None
+    members = [member for member in typing.get_args(kind) if member is not type(None)]
+    if typing.get_origin(kind) in (typing.Union, types.UnionType) and len(members) == 1:
+        kind = _unannotated(members[0])
+    if isinstance(kind, type) and issubclass(kind, BaseModel):
+        fields = {_json_name(name, field): field.annotation for name, field in kind.model_fields.items()}
+        return fields.get(str(part))
+    if is_typeddict(kind):
+        return typing.get_type_hints(kind).get(str(part))
+    arguments = typing.get_args(kind)
+    if typing.get_origin(kind) in (list, set, frozenset) and arguments:
+        return arguments[0]
+    if typing.get_origin(kind) is dict and len(arguments) == 2:
+        return arguments[1]
+    if typing.get_origin(kind) is tuple and arguments and isinstance(part, int):
+        return arguments[0] if arguments[-1] is Ellipsis else arguments[min(part, len(arguments) - 1)]
+    return None
 
 
 def json_names(model: type[BaseModel]) -> list[str]:
@@ -172,8 +245,7 @@ def validated_value(kind: Any, value: Any, field: str) -> Any:
     try:
         return type_adapter(kind).validate_json(json.dumps(value), strict=True)
     except ValidationError as error:
-        errors = error.errors()
-        detail = next((item for item in errors if item["type"] == "extra_forbidden"), errors[0])
+        detail = first_error(kind, error.errors())
         raise bad_request({**detail, "loc": (field, *detail["loc"])}) from None
     except Exception as error:  # a validator raising anything but ValueError is still the input's fault
         raise _validator_failure(kind, error, field) from None
@@ -255,6 +327,7 @@ MESSAGES: dict[str, str] = {
     "decimal_max_digits": "must have at most {max_digits} digits",
     "decimal_max_places": "must have at most {decimal_places} decimal places",
     "decimal_whole_digits": "must have at most {whole_digits} digits before the point",
+    "union_type": "must be {words}",
     "literal_error": "must be one of {expected}",
     "enum": "must be one of {expected}",
     "union_tag_invalid": "must have {discriminator} set to one of {expected_tags}",

@@ -205,3 +205,27 @@ def test_an_aliased_field_is_read_by_its_alias_from_the_body_and_the_query_and_s
     with pytest.raises(RefusedRequest) as both:
         Checked.from_request({"userName": "ada"}, {"userName": "bob"})
     assert both.value.field == "userName"
+
+
+class Either(StartRequest):
+    value: int | str = 1
+    where: Line | list[Line] | None = None
+
+
+@declared.orchestrator(request=Either)
+def either_workflow(ctx: object, request: Either) -> None: ...
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "message"),
+    [
+        ({"value": 1.5}, "value", "value must be a JSON integer or a string, got 1.5"),
+        ({"where": 5}, "where", "where must be a JSON object or a JSON array, got 5"),
+        ({"where": {"sku": 1}}, "where.sku", "where.sku must be a string, got 1"),
+        ({"where": [{"sku": "a", "color": "red"}]}, "where[0].color", 'unknown field "color"'),
+    ],
+)
+def test_an_error_inside_a_union_names_the_field_not_pydantic_s_member_tag(
+    body: dict[str, Any], field: str, message: str
+) -> None:
+    assert refusal(Either, body) == (field, message)

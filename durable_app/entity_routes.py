@@ -46,7 +46,8 @@ def operation_input(declaration: Entity, operation: Any, value: Any, field: str)
     """An operation's input, validated against its declared type; an operation that takes none takes none."""
     if operation not in declaration.operations:
         choices = ", ".join(declaration.operations)
-        raise RefusedRequest("op", f"{declaration.name} has no operation {inputs.json_words(operation)}; use {choices}")
+        name = "op" if field == "body" else "operation"
+        raise RefusedRequest(name, f"{declaration.name} has no operation {inputs.json_words(operation)}; use {choices}")
     kind = declaration.operations[operation]
     if kind is None:
         if value is not None:
@@ -171,38 +172,62 @@ async def signal_counter(req: func.HttpRequest) -> func.HttpResponse:
 @traced_request
 @api_errors
 async def signal_counters(req: func.HttpRequest) -> func.HttpResponse:
-    """Queue up to 1,000 signals: all validated first, sent concurrently, in order per counter key."""
+    """Queue up to 1,000 signals: all validated first, sent concurrently, in order per entity."""
     signals = signal_batch(inputs.json_body(req))
     client = shared_client(app_settings())
     calls = [
-        functools.partial(client.signal_entity, EntityInstanceId(COUNTER, key), operation, input=amount)
-        for key, operation, amount in signals
+        functools.partial(client.signal_entity, entity_id, operation, input=value)
+        for entity_id, operation, value in signals
     ]
-    outcome = await send_batch(calls, keys=[key for key, _, _ in signals])
+    outcome = await send_batch(calls, keys=[str(entity_id) for entity_id, _, _ in signals])
     if outcome.error is not None:
         return batch_failure(outcome, "signals", {})
     return json_response({"count": len(signals), "queued": outcome.lists()["queued"]}, status=202)
 
 
-def signal_batch(body: Any) -> list[tuple[str, str, Any]]:
-    """``{"signals": [{"key", "operation", "amount"}, ...]}``, every entry checked before any is sent."""
+def signal_batch(body: Any) -> list[tuple[EntityInstanceId, str, Any]]:
+    """``{"signals": [...]}``: each entry a counter's ``{"key", "operation", "amount"}`` or any declared entity's
+    ``{"entity", "key", "operation", "input"}``, every entry checked before any is sent."""
     entries = inputs.batch_list(body, "signals", inputs.MAX_BATCH_SIGNALS, optional=())
     return [_signal_entry(entry, f"signals[{index}]") for index, entry in enumerate(entries)]
 
 
-def _signal_entry(entry: Any, field: str) -> tuple[str, str, Any]:
-    """One ``{"key", "operation", "amount"}`` entry of a signal batch."""
+def _signal_entry(entry: Any, field: str) -> tuple[EntityInstanceId, str, Any]:
+    """One entry of a signal batch: a counter's, or, with ``entity``, any declared entity's."""
     if not isinstance(entry, dict):
         message = f'{field} must be an object {{"key", "operation", "amount"}}, got {inputs.json_words(entry)}'
         raise RefusedRequest(field, message)
-    unknown = sorted(set(entry) - {"key", "operation", "amount"})
-    if unknown:
-        raise RefusedRequest(f"{field}.{unknown[0]}", f'{field}: unknown field "{unknown[0]}"')
+    if "entity" in entry:
+        return _entity_signal_entry(entry, field)
+    _refuse_unknown(entry, field, ("key", "operation", "amount"))
     with inputs.within(field):
         key = inputs.identifier(entry.get("key"), "key")
         operation = _counter_operation(entry.get("operation"))
         amount = operation_input(declared_entity(COUNTER), operation, entry.get("amount"), "amount")
-    return key, operation, amount
+    return EntityInstanceId(COUNTER, key), operation, amount
+
+
+def _entity_signal_entry(entry: dict[str, Any], field: str) -> tuple[EntityInstanceId, str, Any]:
+    """``{"entity", "key", "operation", "input"}``: the input validated against the operation's declared type."""
+    _refuse_unknown(entry, field, ("entity", "key", "operation", "input"))
+    with inputs.within(field):
+        name = entry["entity"]
+        declaration = workflows.entities.get(name) if isinstance(name, str) else None
+        if declaration is None:
+            choices = ", ".join(workflows.entities)
+            raise RefusedRequest("entity", f"entity must be one of {choices}, got {inputs.json_words(name)}")
+        key = inputs.identifier(entry.get("key"), "key")
+        operation = entry.get("operation")
+        if operation is None:
+            raise RefusedRequest("operation", f"operation is required: one of {', '.join(declaration.operations)}")
+        value = operation_input(declaration, operation, entry.get("input"), "input")
+    return EntityInstanceId(declaration.name, key), operation, value
+
+
+def _refuse_unknown(entry: dict[str, Any], field: str, known: tuple[str, ...]) -> None:
+    unknown = sorted(set(entry) - set(known))
+    if unknown:
+        raise RefusedRequest(f"{field}.{unknown[0]}", f'{field}: unknown field "{unknown[0]}"')
 
 
 @bp.route(route="counters/{key}", methods=["GET"])

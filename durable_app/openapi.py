@@ -116,15 +116,31 @@ def _signal_batch() -> Schema:
         },
         "additionalProperties": False,
     }
+    any_entity = {
+        "type": "object",
+        "required": ["entity", "key", "operation"],
+        "properties": {
+            "entity": {"type": "string", "enum": list(workflows.entities)},
+            "key": KEY,
+            "operation": {"type": "string", "description": "One of the operations the entity declares."},
+            "input": {"description": "The operation's input, as its entity declares it (none: leave it out)."},
+        },
+        "additionalProperties": False,
+    }
     batch = {
         "type": "object",
         "required": ["signals"],
-        "properties": {"signals": {"type": "array", "maxItems": MAX_BATCH_SIGNALS, "items": entry}},
+        "properties": {
+            "signals": {"type": "array", "maxItems": MAX_BATCH_SIGNALS, "items": {"anyOf": [entry, any_entity]}}
+        },
         "additionalProperties": False,
     }
     body = {
         "required": True,
-        "description": f"Up to {MAX_BATCH_SIGNALS} signals; add/subtract need an amount, reset takes none.",
+        "description": (
+            f"Up to {MAX_BATCH_SIGNALS} signals: a counter's (`key`, `operation`, `amount`: add/subtract need "
+            "one, reset takes none) or any declared entity's (`entity`, `key`, `operation`, `input`)."
+        ),
         "content": {"application/json": {"schema": batch}},
     }
     responses = {
@@ -132,7 +148,7 @@ def _signal_batch() -> Schema:
         "400": error_answer("Bad input, nothing queued; `field` names it (`signals[3].amount`)."),
     }
     common = {code: COMMON_ERRORS[code] for code in ("401", "413")}
-    summary = "Signal many counters in one request; signals to one key are applied in the order given."
+    summary = "Signal many entities in one request; signals to one entity are applied in the order given."
     described = operation(summary, responses, body=body, errors={**common, **_batch_failures("BatchFailure")})
     described["description"] = BATCH_RULES
     return {"post": described}

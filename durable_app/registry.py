@@ -140,6 +140,11 @@ class Workflows:
         """Declare an orchestrator; ``request`` is its start route's body model (any JSON when not given)."""
 
         def declare(fn: F) -> F:
+            if inspect.iscoroutinefunction(fn) or inspect.isasyncgenfunction(fn):
+                raise DeclarationError(
+                    f"orchestrator '{fn.__name__}' (in {fn.__module__}) is async: the worker replays orchestrators "
+                    "as generators, so write it as a def that yields tasks (await is yield here)"
+                )
             if request is not None:
                 _check_request(fn.__name__, request)
                 forbid_unknown_fields(request)

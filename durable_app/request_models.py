@@ -251,9 +251,16 @@ def validated_value(kind: Any, value: Any, field: str) -> Any:
         raise _validator_failure(kind, error, field) from None
 
 
-@functools.cache
 def type_adapter(kind: Any) -> TypeAdapter[Any]:
     """One adapter per declared input type, built once it forbids unknown fields."""
+    try:
+        return _cached_adapter(kind)
+    except TypeError:  # an annotation holding something unhashable: built each time
+        return TypeAdapter(kind)
+
+
+@functools.cache
+def _cached_adapter(kind: Any) -> TypeAdapter[Any]:
     return TypeAdapter(kind)
 
 

@@ -39,6 +39,20 @@ def test_a_model_typed_operation_is_queued_and_the_entity_receives_the_model(app
     wait_until(lambda: loyalty_state(app_module, key) == expected, 20, message=lambda: loyalty_state(app_module, key))
 
 
+def test_a_signal_batch_carries_model_inputs_to_any_declared_entity_in_order(app_module: ModuleType) -> None:
+    key = f"pat-{uuid.uuid4().hex[:8]}"
+    signals = [
+        {"entity": "loyalty", "key": key, "operation": "earn", "input": 50},
+        {"entity": "loyalty", "key": key, "operation": "redeem", "input": {"points": 20, "reason": "coffee"}},
+        {"entity": "loyalty", "key": key, "operation": "redeem", "input": {"points": 5, "reason": "tea"}},
+    ]
+    answer = call(app_module, "signal_counters", "POST", "batch/signals", {"signals": signals})
+    assert answer.status_code == 202, answer.get_body()
+    assert payload(answer) == {"count": 3, "queued": [0, 1, 2]}
+    expected = {"points": 25, "last_reason": "tea"}
+    wait_until(lambda: loyalty_state(app_module, key) == expected, 20, message=lambda: loyalty_state(app_module, key))
+
+
 @pytest.mark.parametrize(
     ("body", "field", "error"),
     [

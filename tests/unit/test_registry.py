@@ -85,3 +85,12 @@ def test_an_async_activity_runs_to_its_result_on_the_worker_s_thread() -> None:
     assert not inspect.iscoroutinefunction(runnable)
     assert runnable.__name__ == "fetch"
     assert runnable(None, 41) == 42
+
+
+def test_an_async_orchestrator_is_refused_with_the_reason() -> None:
+    declared = Workflows(packages=())
+
+    async def hurried(ctx: object, value: object) -> None: ...
+
+    with pytest.raises(DeclarationError, match="is async: the worker replays orchestrators as generators"):
+        declared.orchestrator(hurried)

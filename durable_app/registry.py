@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, overload
 
-from durable_app.request_models import StartRequest, forbid_unknown_fields, json_names
+from durable_app.request_models import StartRequest, forbid_unknown_fields, json_names, type_adapter
 
 WORKFLOW_PACKAGES = ("orchestrations", "entities")
 """The packages whose modules declare the app's workflows; each module is imported once, at discovery."""
@@ -166,7 +166,9 @@ class Workflows:
         fields are refused at every depth of those types, as in request models.
         """
         for kind in operations.values():
-            forbid_unknown_fields(kind)
+            if kind is not None:
+                forbid_unknown_fields(kind)
+                type_adapter(kind)  # a type pydantic cannot read stops the app now, not a request later
 
         def declare(fn: F) -> F:
             _add(self._entities, Entity(fn.__name__.lower(), fn, dict(operations), fn.__module__))

@@ -46,15 +46,16 @@ def operation_input(declaration: Entity, operation: Any, value: Any, field: str)
     """An operation's input, validated against its declared type; an operation that takes none takes none."""
     if operation not in declaration.operations:
         choices = ", ".join(declaration.operations)
-        raise RefusedRequest("op", f"{declaration.name} has no operation {inputs.json_words(operation)}; use {choices}")
-    adapter = declaration.operations[operation]
-    if adapter is None:
+        name = "op" if field == "body" else "operation"
+        raise RefusedRequest(name, f"{declaration.name} has no operation {inputs.json_words(operation)}; use {choices}")
+    kind = declaration.operations[operation]
+    if kind is None:
         if value is not None:
             raise RefusedRequest(field, f"{operation} takes no {field}")
         return None
     if value is None:
         raise RefusedRequest(field, f"{operation} needs {'an' if field == 'amount' else 'a'} {field}")
-    return validated_value(adapter, value, field)
+    return validated_value(kind, value, field)
 
 
 @bp.route(route="entities/{name}/{key}", methods=["POST"])
@@ -88,10 +89,7 @@ async def get_entity(req: func.HttpRequest) -> func.HttpResponse:
 async def list_entities(req: func.HttpRequest) -> func.HttpResponse:
     """One page of an entity's instances (``?top=``), the next page's token in ``x-ms-continuation-token``."""
     declaration = declared_entity(req.route_params.get("name"))
-    top = inputs.page_size(req.params.get("top"), None)
-    token = inputs.continuation_token(req.headers)
-    query = EntityQuery(instance_id_starts_with=f"@{declaration.name}@", include_state=True, page_size=top)
-    entities, next_token = await entity_page(shared_client(app_settings()), query, token)
+    entities, headers = await _entity_page(req, declaration.name, "")
     body = [
         {
             "entityId": {"name": metadata.id.entity, "key": metadata.id.key},
@@ -100,8 +98,19 @@ async def list_entities(req: func.HttpRequest) -> func.HttpResponse:
         }
         for metadata in entities
     ]
-    headers = {inputs.CONTINUATION_HEADER: next_token} if next_token else None
     return json_response(body, headers=headers)
+
+
+async def _entity_page(
+    req: func.HttpRequest, name: str, prefix: str
+) -> tuple[list[EntityMetadata], dict[str, str] | None]:
+    """One page (``?top=``, the caller's ``x-ms-continuation-token``) of the entities named ``name`` whose keys
+    start with ``prefix``, and the header naming the next page when one follows."""
+    top = inputs.page_size(req.params.get("top"), None)
+    token = inputs.continuation_token(req.headers)
+    query = EntityQuery(instance_id_starts_with=f"@{name}@{prefix}", include_state=True, page_size=top)
+    entities, next_token = await entity_page(shared_client(app_settings()), query, token)
+    return entities, {inputs.CONTINUATION_HEADER: next_token} if next_token else None
 
 
 def _state(metadata: EntityMetadata) -> Any:
@@ -163,38 +172,62 @@ async def signal_counter(req: func.HttpRequest) -> func.HttpResponse:
 @traced_request
 @api_errors
 async def signal_counters(req: func.HttpRequest) -> func.HttpResponse:
-    """Queue up to 1,000 signals: all validated first, sent concurrently, in order per counter key."""
+    """Queue up to 1,000 signals: all validated first, sent concurrently, in order per entity."""
     signals = signal_batch(inputs.json_body(req))
     client = shared_client(app_settings())
     calls = [
-        functools.partial(client.signal_entity, EntityInstanceId(COUNTER, key), operation, input=amount)
-        for key, operation, amount in signals
+        functools.partial(client.signal_entity, entity_id, operation, input=value)
+        for entity_id, operation, value in signals
     ]
-    outcome = await send_batch(calls, keys=[key for key, _, _ in signals])
+    outcome = await send_batch(calls, keys=[str(entity_id) for entity_id, _, _ in signals])
     if outcome.error is not None:
         return batch_failure(outcome, "signals", {})
     return json_response({"count": len(signals), "queued": outcome.lists()["queued"]}, status=202)
 
 
-def signal_batch(body: Any) -> list[tuple[str, str, Any]]:
-    """``{"signals": [{"key", "operation", "amount"}, ...]}``, every entry checked before any is sent."""
+def signal_batch(body: Any) -> list[tuple[EntityInstanceId, str, Any]]:
+    """``{"signals": [...]}``: each entry a counter's ``{"key", "operation", "amount"}`` or any declared entity's
+    ``{"entity", "key", "operation", "input"}``, every entry checked before any is sent."""
     entries = inputs.batch_list(body, "signals", inputs.MAX_BATCH_SIGNALS, optional=())
     return [_signal_entry(entry, f"signals[{index}]") for index, entry in enumerate(entries)]
 
 
-def _signal_entry(entry: Any, field: str) -> tuple[str, str, Any]:
-    """One ``{"key", "operation", "amount"}`` entry of a signal batch."""
+def _signal_entry(entry: Any, field: str) -> tuple[EntityInstanceId, str, Any]:
+    """One entry of a signal batch: a counter's, or, with ``entity``, any declared entity's."""
     if not isinstance(entry, dict):
         message = f'{field} must be an object {{"key", "operation", "amount"}}, got {inputs.json_words(entry)}'
         raise RefusedRequest(field, message)
-    unknown = sorted(set(entry) - {"key", "operation", "amount"})
-    if unknown:
-        raise RefusedRequest(f"{field}.{unknown[0]}", f'{field}: unknown field "{unknown[0]}"')
+    if "entity" in entry:
+        return _entity_signal_entry(entry, field)
+    _refuse_unknown(entry, field, ("key", "operation", "amount"))
     with inputs.within(field):
         key = inputs.identifier(entry.get("key"), "key")
         operation = _counter_operation(entry.get("operation"))
         amount = operation_input(declared_entity(COUNTER), operation, entry.get("amount"), "amount")
-    return key, operation, amount
+    return EntityInstanceId(COUNTER, key), operation, amount
+
+
+def _entity_signal_entry(entry: dict[str, Any], field: str) -> tuple[EntityInstanceId, str, Any]:
+    """``{"entity", "key", "operation", "input"}``: the input validated against the operation's declared type."""
+    _refuse_unknown(entry, field, ("entity", "key", "operation", "input"))
+    with inputs.within(field):
+        name = entry["entity"]
+        declaration = workflows.entities.get(name) if isinstance(name, str) else None
+        if declaration is None:
+            choices = ", ".join(workflows.entities)
+            raise RefusedRequest("entity", f"entity must be one of {choices}, got {inputs.json_words(name)}")
+        key = inputs.identifier(entry.get("key"), "key")
+        operation = entry.get("operation")
+        if operation is None:
+            raise RefusedRequest("operation", f"operation is required: one of {', '.join(declaration.operations)}")
+        value = operation_input(declaration, operation, entry.get("input"), "input")
+    return EntityInstanceId(declaration.name, key), operation, value
+
+
+def _refuse_unknown(entry: dict[str, Any], field: str, known: tuple[str, ...]) -> None:
+    unknown = sorted(set(entry) - set(known))
+    if unknown:
+        raise RefusedRequest(f"{field}.{unknown[0]}", f'{field}: unknown field "{unknown[0]}"')
 
 
 @bp.route(route="counters/{key}", methods=["GET"])
@@ -209,11 +242,10 @@ async def get_counter(req: func.HttpRequest) -> func.HttpResponse:
 @traced_request
 @api_errors
 async def list_counters(req: func.HttpRequest) -> func.HttpResponse:
-    """Every counter with its value, optionally only keys starting with ``?prefix=``."""
-    prefix = req.params.get("prefix") or ""
-    query = EntityQuery(instance_id_starts_with=f"@{COUNTER}@{prefix}", include_state=True)
-    entities = await shared_client(app_settings()).get_all_entities(query)
-    return json_response({"counters": [_counter_body(metadata) for metadata in entities]})
+    """One page of counters with their values (``?top=``, ``x-ms-continuation-token``), optionally only keys
+    starting with ``?prefix=``."""
+    entities, headers = await _entity_page(req, COUNTER, req.params.get("prefix") or "")
+    return json_response({"counters": [_counter_body(metadata) for metadata in entities]}, headers=headers)
 
 
 def _counter_body(metadata: EntityMetadata) -> dict[str, object]:

@@ -29,10 +29,12 @@ from durable_app.openapi_parts import (
 )
 from durable_app.openapi_workflows import (
     KEY,
+    PAGE_PARAMETERS,
     WorkflowSchemas,
     batch_start_description,
     entity_schemas,
     orchestrator_names,
+    paged_answer,
 )
 from durable_app.registry import workflows
 
@@ -114,15 +116,31 @@ def _signal_batch() -> Schema:
         },
         "additionalProperties": False,
     }
+    any_entity = {
+        "type": "object",
+        "required": ["entity", "key", "operation"],
+        "properties": {
+            "entity": {"type": "string", "enum": list(workflows.entities)},
+            "key": KEY,
+            "operation": {"type": "string", "description": "One of the operations the entity declares."},
+            "input": {"description": "The operation's input, as its entity declares it (none: leave it out)."},
+        },
+        "additionalProperties": False,
+    }
     batch = {
         "type": "object",
         "required": ["signals"],
-        "properties": {"signals": {"type": "array", "maxItems": MAX_BATCH_SIGNALS, "items": entry}},
+        "properties": {
+            "signals": {"type": "array", "maxItems": MAX_BATCH_SIGNALS, "items": {"anyOf": [entry, any_entity]}}
+        },
         "additionalProperties": False,
     }
     body = {
         "required": True,
-        "description": f"Up to {MAX_BATCH_SIGNALS} signals; add/subtract need an amount, reset takes none.",
+        "description": (
+            f"Up to {MAX_BATCH_SIGNALS} signals: a counter's (`key`, `operation`, `amount`: add/subtract need "
+            "one, reset takes none) or any declared entity's (`entity`, `key`, `operation`, `input`)."
+        ),
         "content": {"application/json": {"schema": batch}},
     }
     responses = {
@@ -130,7 +148,7 @@ def _signal_batch() -> Schema:
         "400": error_answer("Bad input, nothing queued; `field` names it (`signals[3].amount`)."),
     }
     common = {code: COMMON_ERRORS[code] for code in ("401", "413")}
-    summary = "Signal many counters in one request; signals to one key are applied in the order given."
+    summary = "Signal many entities in one request; signals to one entity are applied in the order given."
     described = operation(summary, responses, body=body, errors={**common, **_batch_failures("BatchFailure")})
     described["description"] = BATCH_RULES
     return {"post": described}
@@ -188,18 +206,29 @@ def _counter() -> Schema:
 
 
 def _counters() -> Schema:
-    prefix = {"name": "prefix", "in": "query", "required": False, "schema": {"type": "string"}}
+    prefix = {
+        "name": "prefix",
+        "in": "query",
+        "required": False,
+        "description": "Only counters whose key starts with this.",
+        "schema": {"type": "string"},
+    }
     responses = {
-        "200": json_answer(
+        "200": paged_answer(
+            "One page of counters (or of those whose key starts with the prefix); `x-ms-continuation-token` is "
+            "set when more follow.",
             {
                 "type": "object",
                 "required": ["counters"],
                 "properties": {"counters": {"type": "array", "items": ref("Counter")}},
             },
-            "Every counter, or those whose key starts with the prefix.",
         ),
+        "400": error_answer("Bad input (`top`, a token this API did not issue); `field` names it."),
     }
-    return {"get": operation("List counters.", responses, parameters=[prefix], errors=SCHEDULER_ERRORS)}
+    parameters = [prefix, *PAGE_PARAMETERS]
+    return {
+        "get": operation("List counters, a page at a time.", responses, parameters=parameters, errors=SCHEDULER_ERRORS)
+    }
 
 
 def _health() -> Schema:
@@ -319,7 +348,8 @@ def _components() -> Schema:
 
 def openapi_document(server_url: str | None = None) -> Schema:
     """The whole document; ``server_url`` (``scheme://host/api``) makes the operations callable as listed."""
-    generated = WorkflowSchemas()
+    components = _components()
+    generated = WorkflowSchemas(taken=components["schemas"])
     document: Schema = {
         "openapi": "3.1.0",
         "info": {
@@ -335,9 +365,9 @@ def openapi_document(server_url: str | None = None) -> Schema:
             ),
         },
         "paths": _paths(generated),
-        "components": _components(),
+        "components": components,
     }
-    document["components"]["schemas"].update(generated.definitions)
+    components["schemas"].update(generated.definitions)
     document["paths"] = _empty_query_values_count_as_none(document["paths"])
     if server_url:
         document["servers"] = [{"url": server_url}]

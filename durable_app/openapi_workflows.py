@@ -7,10 +7,14 @@ routes list each entity's operations with their input types: a new workflow modu
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from pydantic import TypeAdapter
+from pydantic.json_schema import CoreModeRef, DefsRef, GenerateJsonSchema
+
 from durable_app.http_requests import ID_PATTERN, MAX_BATCH_STARTS, MAX_BATCH_WORK_ITEMS, MAX_PAGE_SIZE
 from durable_app.openapi_instances import TIMEOUT, started_answers
 from durable_app.openapi_parts import (
-    COMMON_ERRORS,
     SCHEDULER_ERRORS,
     Schema,
     error_answer,
@@ -20,7 +24,8 @@ from durable_app.openapi_parts import (
     path_identifier,
     ref,
 )
-from durable_app.registry import Entity, Orchestrator, workflows
+from durable_app.registry import Entity, Orchestrator, Workflows, workflows
+from durable_app.request_models import type_adapter
 
 REF_TEMPLATE = "#/components/schemas/{model}"
 
@@ -29,15 +34,52 @@ KEY: Schema = {"type": "string", "pattern": ID_PATTERN}
 _SCALARS = ("string", "integer", "number", "boolean")
 
 
-class WorkflowSchemas:
-    """The workflow paths, and the model definitions they refer to (for ``components.schemas``)."""
+class ComponentNames(GenerateJsonSchema):
+    """Pydantic's schema generator, naming each model by its class name unless another model or one of the API's
+    own schemas (``taken``) has that name: then by its module-qualified name (``orchestrations.a.Address``)."""
 
-    def __init__(self) -> None:
-        self.definitions: Schema = {}
+    taken: frozenset[str] = frozenset()
+
+    def get_defs_ref(self, core_mode_ref: CoreModeRef) -> DefsRef:
+        defs_ref = super().get_defs_ref(core_mode_ref)
+        choices = self._prioritized_defsref_choices[defs_ref]
+        if choices[0] in self.taken:
+            del choices[:2]  # the class name, and the class name with its mode: the module-qualified ones remain
+        return defs_ref
+
+
+class WorkflowSchemas:
+    """The workflow paths, and the model definitions they refer to (for ``components.schemas``).
+
+    Every declared input type is described by one generator, so two models of one name get distinct component
+    names, and none takes a name in ``taken`` (the API's own schemas, such as ``Error``).
+    """
+
+    def __init__(self, taken: Iterable[str] = (), declared: Workflows = workflows) -> None:
+        self._declared = declared
+        generator = type("Names", (ComponentNames,), {"taken": frozenset(taken)})
+        kinds = {("start", item.name): item.request for item in declared.orchestrators.values() if item.request}
+        for entity in declared.entities.values():
+            kinds |= {("op", entity.name, op): kind for op, kind in entity.operations.items() if kind is not None}
+        schemas, definitions = TypeAdapter.json_schemas(
+            [(key, "validation", type_adapter(kind)) for key, kind in kinds.items()],
+            ref_template=REF_TEMPLATE,
+            schema_generator=generator,
+        )
+        self.definitions: Schema = definitions.get("$defs", {})
+        self._schemas = {key: self._inlined(schema) for (key, _), schema in schemas.items()}
+
+    def _inlined(self, schema: Schema) -> Schema:
+        """A top-level model's schema in place of its reference, as the operation's own body."""
+        reference = schema.get("$ref", "")
+        name = reference.removeprefix(REF_TEMPLATE.format(model=""))
+        if not reference or name not in self.definitions:
+            return schema
+        return {**self.definitions[name], **{key: value for key, value in schema.items() if key != "$ref"}}
 
     def paths(self) -> Schema:
         paths: Schema = {}
-        for declaration in workflows.orchestrators.values():
+        for declaration in self._declared.orchestrators.values():
             route = f"/orchestrators/{declaration.name}"
             paths[route] = self._start(declaration, path_id=False)
             paths[route + "/{instance_id}"] = self._start(declaration, path_id=True)
@@ -49,9 +91,7 @@ class WorkflowSchemas:
         """One start's body, as the single route and each batch entry take it."""
         if declaration.request is None:
             return {}
-        schema, definitions = declaration.request.request_schema(REF_TEMPLATE)
-        self.definitions.update(definitions)
-        return schema
+        return declaration.request.request_schema(self._schemas[("start", declaration.name)])
 
     def _start(self, declaration: Orchestrator, path_id: bool) -> Schema:
         parameters = _query_parameters(self.start_input(declaration))
@@ -75,18 +115,19 @@ class WorkflowSchemas:
         return {
             "type": "array",
             "maxItems": MAX_BATCH_STARTS,
-            "items": {"anyOf": [self.start_input(item) for item in workflows.orchestrators.values()]},
+            "items": {"anyOf": [self.start_input(item) for item in self._declared.orchestrators.values()]},
         }
 
     def _signal_entity(self) -> Schema:
+        entities = list(self._declared.entities.values())
         op = {
             "name": "op",
             "in": "query",
             "required": True,
-            "description": "The operation: " + "; ".join(_operations(item) for item in workflows.entities.values()),
+            "description": "The operation: " + "; ".join(_operations(item) for item in entities),
             "schema": {"type": "string", "enum": sorted(_all_operations())},
         }
-        inputs = [self._operation_input(item, name) for item in workflows.entities.values() for name in item.operations]
+        inputs = [self._operation_input(item, name) for item in entities for name in item.operations]
         body = optional_body({"anyOf": inputs}, "The operation's input, as its entity declares it.")
         responses = {
             "202": json_answer(ref("EntitySignal"), "The signal was queued."),
@@ -98,11 +139,10 @@ class WorkflowSchemas:
         )
 
     def _operation_input(self, declaration: Entity, name: str) -> Schema:
-        adapter = declaration.operations[name]
-        if adapter is None:
+        kind = declaration.operations[name]
+        if kind is None:
             return {"type": "null", "description": f"{declaration.name}.{name} takes no input."}
-        schema = adapter.json_schema(ref_template=REF_TEMPLATE)
-        self.definitions.update(schema.pop("$defs", {}))
+        schema = self._schemas[("op", declaration.name, name)]
         return {**schema, "description": f"The input of {declaration.name}.{name}."}
 
 
@@ -165,25 +205,10 @@ def _get_entity() -> Schema:
 
 
 def _list_entities() -> Schema:
-    top = {
-        "name": "top",
-        "in": "query",
-        "required": False,
-        "description": "The most entities in one page.",
-        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
-    }
-    continuation = {
-        "name": "x-ms-continuation-token",
-        "in": "header",
-        "required": False,
-        "description": "The token the previous page answered with.",
-        "schema": {"type": "string"},
-    }
-    page = {
-        "description": "One page of entities; `x-ms-continuation-token` is set when more follow.",
-        "headers": {"x-ms-continuation-token": {"description": "Send it back for the next page.", "schema": KEY}},
-        "content": {"application/json": {"schema": {"type": "array", "items": ref("EntityEntry")}}},
-    }
+    page = paged_answer(
+        "One page of entities; `x-ms-continuation-token` is set when more follow.",
+        {"type": "array", "items": ref("EntityEntry")},
+    )
     responses = {
         "200": page,
         "400": error_answer("Bad input (`top`, a token this API did not issue); `field` names it."),
@@ -192,9 +217,41 @@ def _list_entities() -> Schema:
     return operation(
         "List an entity's instances, a page at a time.",
         responses,
-        parameters=[_entity_name(), top, continuation],
-        errors={code: COMMON_ERRORS[code] for code in ("401", "502", "503", "504")},
+        parameters=[_entity_name(), *PAGE_PARAMETERS],
+        errors=SCHEDULER_ERRORS,
     )
+
+
+CONTINUATION_TOKEN: Schema = {
+    "type": "string",
+    "description": "Opaque: send it back as answered (the local scheduler's tokens read `after:@<name>@<key>`).",
+}
+
+PAGE_PARAMETERS: list[Schema] = [
+    {
+        "name": "top",
+        "in": "query",
+        "required": False,
+        "description": "The most entities in one page.",
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+    },
+    {
+        "name": "x-ms-continuation-token",
+        "in": "header",
+        "required": False,
+        "description": "The token the previous page answered with.",
+        "schema": CONTINUATION_TOKEN,
+    },
+]
+"""``top`` and the continuation header of an entity listing."""
+
+
+def paged_answer(description: str, schema: Schema) -> Schema:
+    """A 200 holding one page of a listing, with the next page's token in a header when one follows."""
+    headers = {
+        "x-ms-continuation-token": {"description": "Send it back for the next page.", "schema": CONTINUATION_TOKEN}
+    }
+    return {**json_answer(schema, description), "headers": headers}
 
 
 def entity_schemas() -> Schema:

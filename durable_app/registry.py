@@ -18,6 +18,7 @@ again on the worker, so an instance started over gRPC with bad input fails namin
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import importlib
 import inspect
@@ -27,14 +28,21 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, overload
 
-from pydantic import TypeAdapter
-
-from durable_app.request_models import StartRequest
+from durable_app.request_models import StartRequest, forbid_unknown_fields, json_names, type_adapter
 
 WORKFLOW_PACKAGES = ("orchestrations", "entities")
 """The packages whose modules declare the app's workflows; each module is imported once, at discovery."""
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+QUERY_PARAMETERS = {
+    "code": "?code= is the function key, which the Functions host reads and the app never stores",
+    "timeout": "?timeout= is how long the start route waits for the result",
+}
+"""The query parameters a start route reads itself: never the name (or alias) of a request model's field."""
+
+RESERVED_NAMES = {"orchestrations": "the function start_orchestrations of POST /api/batch/orchestrators/{name}"}
+"""Orchestrator names (any case) whose generated start function would take the name of one of the app's own."""
 
 
 class DeclarationError(ValueError):
@@ -63,16 +71,32 @@ class Orchestrator:
 
         @functools.wraps(declared)
         def orchestrator(ctx: Any, raw_input: Any) -> Any:
-            return declared(ctx, model.model_validate({} if raw_input is None else raw_input))
+            value = {} if raw_input is None else raw_input
+            return declared(ctx, model.model_validate(value, by_alias=True, by_name=True))
 
         return orchestrator
 
 
 @dataclass(frozen=True)
 class Activity:
+    """A declared activity; an ``async def`` one runs to completion on the worker thread that takes it."""
+
     name: str
     function: Callable[..., Any]
     module: str
+
+    def worker_function(self) -> Callable[..., Any]:
+        """The function the worker runs: ``durabletask`` 1.12 calls activities synchronously, so a coroutine
+        function is run in an event loop of its own (its thread, from the activity pool, has none)."""
+        if not inspect.iscoroutinefunction(self.function):
+            return self.function
+        declared = self.function
+
+        @functools.wraps(declared)
+        def activity(ctx: Any, activity_input: Any) -> Any:
+            return asyncio.run(declared(ctx, activity_input))
+
+        return activity
 
 
 @dataclass(frozen=True)
@@ -81,7 +105,7 @@ class Entity:
 
     name: str
     function: Any
-    operations: Mapping[str, TypeAdapter[Any] | None]
+    operations: Mapping[str, Any]
     module: str
 
     @property
@@ -116,6 +140,14 @@ class Workflows:
         """Declare an orchestrator; ``request`` is its start route's body model (any JSON when not given)."""
 
         def declare(fn: F) -> F:
+            if inspect.iscoroutinefunction(fn) or inspect.isasyncgenfunction(fn):
+                raise DeclarationError(
+                    f"orchestrator '{fn.__name__}' (in {fn.__module__}) is async: the worker replays orchestrators "
+                    "as generators, so write it as a def that yields tasks (await is yield here)"
+                )
+            if request is not None:
+                _check_request(fn.__name__, request)
+                forbid_unknown_fields(request)
             _add(self._orchestrators, Orchestrator(fn.__name__, fn, request, fn.__module__))
             return fn
 
@@ -130,12 +162,16 @@ class Workflows:
         """Declare an entity (function or ``DurableEntity`` class) with its signal operations' input types.
 
         ``operations`` maps each operation clients may signal to the type of its input (a type pydantic
-        reads, such as ``int`` or a model), or ``None`` for an operation that takes none.
+        reads, such as ``int``, a TypedDict or a model), or ``None`` for an operation that takes none. Unknown
+        fields are refused at every depth of those types, as in request models.
         """
-        adapters = {name: None if kind is None else TypeAdapter(kind) for name, kind in operations.items()}
+        for kind in operations.values():
+            if kind is not None:
+                forbid_unknown_fields(kind)
+                type_adapter(kind)  # a type pydantic cannot read stops the app now, not a request later
 
         def declare(fn: F) -> F:
-            _add(self._entities, Entity(fn.__name__.lower(), fn, adapters, fn.__module__))
+            _add(self._entities, Entity(fn.__name__.lower(), fn, dict(operations), fn.__module__))
             return fn
 
         return declare
@@ -166,7 +202,7 @@ class Workflows:
     def register_all(self, worker: Registrar) -> list[str]:
         """Register every declaration on ``worker``; return the names registered."""
         names = [worker.add_orchestrator(item.worker_function()) for item in self.orchestrators.values()]
-        names += [worker.add_activity(item.function) for item in self.activities.values()]
+        names += [worker.add_activity(item.worker_function()) for item in self.activities.values()]
         names += [worker.add_entity(item.function, name=item.name) for item in self.entities.values()]
         return names
 
@@ -186,10 +222,36 @@ def _add(declared: dict[str, Any], item: Orchestrator | Activity | Entity) -> No
     existing = declared.get(item.name)
     if existing is not None and existing.module != item.module:
         raise DeclarationError(f"'{item.name}' is declared twice: in {existing.module} and in {item.module}")
+    twin = next((other for other in declared.values() if _same_but_case(other.name, item.name)), None)
+    if twin is not None:
+        raise DeclarationError(
+            f"'{twin.name}' (in {twin.module}) and '{item.name}' (in {item.module}) differ only in case: names "
+            "must differ in more than case, because routes and Azure Functions' function names ignore case"
+        )
+    reserved = RESERVED_NAMES.get(item.name.lower()) if isinstance(item, Orchestrator) else None
+    if reserved is not None:
+        raise DeclarationError(
+            f"orchestrator '{item.name}' (in {item.module}) clashes with {reserved}: an orchestrator's start "
+            f"function is named start_<name>, and function names must be unique; rename the orchestrator"
+        )
     declared[item.name] = item
     ordered = sorted(declared.items())
     declared.clear()
     declared.update(ordered)
+
+
+def _same_but_case(one: str, other: str) -> bool:
+    return one != other and one.lower() == other.lower()
+
+
+def _check_request(name: str, request: type[StartRequest]) -> None:
+    """A request model's fields may not take the names of the query parameters the start route reads itself."""
+    for field in json_names(request):
+        if field.lower() in QUERY_PARAMETERS:
+            raise DeclarationError(
+                f"{request.__module__}.{request.__qualname__}, the request model of '{name}', has a field named "
+                f"'{field}': {QUERY_PARAMETERS[field.lower()]}; rename the field (an alias renames it in JSON too)"
+            )
 
 
 def _package_modules(packages: tuple[str, ...]) -> Iterator[str]:

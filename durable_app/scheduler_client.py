@@ -16,6 +16,7 @@ from typing import Any
 from durabletask.azuremanaged.client import AsyncDurableTaskSchedulerClient, DurableTaskSchedulerClient
 
 from durable_app.credentials import async_credential, sync_credential
+from durable_app.model_json import MODEL_JSON
 from durable_app.reconnect import channel_options
 from durable_app.sdk_logging import sdk_logger
 from durable_app.settings import AppSettings
@@ -35,6 +36,7 @@ def _client_options(settings: AppSettings) -> dict[str, Any]:
         "taskhub": connection.taskhub,
         "secure_channel": connection.secure_channel,
         "channel_options": channel_options(settings.reconnect_max_seconds),
+        "data_converter": MODEL_JSON,
         "logger": sdk_logger("client", settings.sdk_log_level),  # before the credential, which logs as it is made
     }
 

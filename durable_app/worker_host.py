@@ -17,6 +17,7 @@ from durabletask.worker import ConcurrencyOptions
 
 from durable_app.connection_monitor import ConnectionMonitor, ConnectionState
 from durable_app.credentials import sync_credential
+from durable_app.model_json import MODEL_JSON
 from durable_app.reconnect import channel_options, worker_resiliency
 from durable_app.registry import register_all
 from durable_app.sdk_logging import CleanStopFilter, sdk_logger
@@ -69,6 +70,7 @@ class HostedWorker:
             channel_options=channel_options(settings.reconnect_max_seconds),
             resiliency_options=worker_resiliency(settings.reconnect_max_seconds),
             logger=sdk_log,
+            data_converter=MODEL_JSON,
         )
         self.registered = register_all(with_drills(self._worker, settings.drills))
         if settings.drills.enabled:

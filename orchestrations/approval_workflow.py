@@ -2,8 +2,8 @@
 
 The instance waits for the external event ``approval`` (``{"approved": true|false}``, raised with
 ``POST /api/instances/{id}/raiseEvent/approval``) against a durable timer of ``timeout_seconds``. While it
-waits, its custom status says so and until when; an event that is not a decision is noted there and the
-wait goes on. The output says ``approved``, ``rejected`` or ``timed_out``.
+waits, its custom status says so and until when (``deadline``, with its UTC offset); an event that is not a
+decision is noted there and the wait goes on. The output says ``approved``, ``rejected`` or ``timed_out``.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any, Literal, TypedDict
 from durabletask import task
 from pydantic import BaseModel, Field, ValidationError
 
+from durable_app.http_responses import utc_iso
 from durable_app.registry import workflows
 from durable_app.request_models import StartRequest
 
@@ -45,7 +46,7 @@ def approval_workflow(ctx: task.OrchestrationContext, request: ApprovalRequest) 
     """Wait for the ``approval`` event or the deadline, whichever comes first."""
     deadline = ctx.current_utc_datetime + timedelta(seconds=request.timeout_seconds)
     timer = ctx.create_timer(deadline)
-    ctx.set_custom_status({"state": "waiting", "subject": request.subject, "deadline": deadline.isoformat()})
+    ctx.set_custom_status({"state": "waiting", "subject": request.subject, "deadline": utc_iso(deadline)})
     while True:
         event = ctx.wait_for_external_event(APPROVAL_EVENT)
         winner = yield task.when_any([event, timer])
@@ -58,7 +59,7 @@ def approval_workflow(ctx: task.OrchestrationContext, request: ApprovalRequest) 
             {
                 "state": "waiting",
                 "subject": request.subject,
-                "deadline": deadline.isoformat(),
+                "deadline": utc_iso(deadline),
                 "ignored": 'an approval event without {"approved": true|false}',
             }
         )

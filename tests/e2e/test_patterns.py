@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -68,6 +69,7 @@ def test_an_approval_waits_in_its_custom_status_until_the_decision(api: httpx.Cl
     waiting = wait_for_status(api, instance_id, lambda s: (s.get("customStatus") or {}).get("state") == "waiting")
     assert waiting["runtimeStatus"] == "Running"
     assert waiting["customStatus"]["subject"] == "invoice 42"
+    assert datetime.fromisoformat(waiting["customStatus"]["deadline"]).utcoffset() == timedelta(0)
     not_a_decision = api.post(f"/instances/{instance_id}/raiseEvent/approval", json={"approved": "yes"})
     assert not_a_decision.status_code == 202
     wait_for_status(api, instance_id, lambda s: "ignored" in (s.get("customStatus") or {}))

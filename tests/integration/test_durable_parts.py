@@ -160,8 +160,9 @@ class RecordingRegistrar:
         return fn.__name__
 
     def add_entity(self, fn, name=None) -> str:
-        self.kinds[fn.__name__] = "entity"
-        return fn.__name__
+        """As the worker does: the name given, else the function's (a class entity's name is given lower-case)."""
+        self.kinds[name or fn.__name__] = "entity"
+        return name or fn.__name__
 
 
 def test_registry_registers_the_sample_names() -> None:

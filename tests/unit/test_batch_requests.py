@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pytest
+from durabletask.entities import EntityInstanceId
 
 from durable_app.entity_routes import signal_batch
 from durable_app.http_requests import MAX_BATCH_SIGNALS, MAX_BATCH_STARTS, MAX_BATCH_WORK_ITEMS
 from durable_app.http_status import RefusedRequest
 from durable_app.orchestration_routes import start_batch as start_declared_batch
 from durable_app.registry import workflows
+from entities.loyalty import Redemption
 from orchestrations.fan_out_fan_in import MAX_FAN_OUT_ITEMS
 
 
@@ -33,7 +36,13 @@ def test_a_signal_batch_keeps_its_entries_in_order() -> None:
             {"key": "c", "operation": "reset", "amount": None},
         ]
     }
-    assert signal_batch(body) == [("a", "reset", None), ("a", "add", 5), ("b", "subtract", -2), ("c", "reset", None)]
+    counter = functools.partial(EntityInstanceId, "counter")
+    assert signal_batch(body) == [
+        (counter("a"), "reset", None),
+        (counter("a"), "add", 5),
+        (counter("b"), "subtract", -2),
+        (counter("c"), "reset", None),
+    ]
     assert signal_batch({"signals": []}) == []
 
 
@@ -61,6 +70,46 @@ def test_a_signal_batch_keeps_its_entries_in_order() -> None:
 )
 def test_a_bad_signal_batch_names_the_field(body: Any, field: str, words: str) -> None:
     error = refusal(signal_batch, body)
+    assert (error.status, error.field) == (400, field)
+    assert words in error.message
+
+
+def test_a_signal_batch_takes_any_declared_entity_with_its_operation_s_input_type() -> None:
+    body = {
+        "signals": [
+            {"entity": "loyalty", "key": "pat", "operation": "earn", "input": 50},
+            {"entity": "loyalty", "key": "pat", "operation": "redeem", "input": {"points": 20, "reason": "coffee"}},
+            {"key": "pat", "operation": "add", "amount": 1},
+        ]
+    }
+    earn, redeem, add = signal_batch(body)
+    assert earn == (EntityInstanceId("loyalty", "pat"), "earn", 50)
+    assert redeem[:2] == (EntityInstanceId("loyalty", "pat"), "redeem")
+    assert redeem[2] == Redemption(points=20, reason="coffee")
+    assert add == (EntityInstanceId("counter", "pat"), "add", 1)
+
+
+@pytest.mark.parametrize(
+    ("entry", "field", "words"),
+    [
+        ({"entity": "nope", "key": "k", "operation": "earn"}, "signals[0].entity", "entity must be one of"),
+        ({"entity": "loyalty", "key": "k", "operation": "spend", "input": 1}, "signals[0].operation", "no operation"),
+        ({"entity": "loyalty", "key": "k"}, "signals[0].operation", "operation is required"),
+        ({"entity": "loyalty", "key": "k", "operation": "earn", "amount": 1}, "signals[0].amount", "unknown field"),
+        (
+            {"entity": "loyalty", "key": "k", "operation": "redeem", "input": {"points": 1}},
+            "signals[0].input.reason",
+            "required",
+        ),
+        (
+            {"entity": "loyalty", "key": "k", "operation": "redeem", "input": {"points": 1, "reason": "a", "x": 1}},
+            "signals[0].input.x",
+            'unknown field "x"',
+        ),
+    ],
+)
+def test_a_bad_entity_signal_in_a_batch_names_its_field(entry: dict[str, Any], field: str, words: str) -> None:
+    error = refusal(signal_batch, {"signals": [entry]})
     assert (error.status, error.field) == (400, field)
     assert words in error.message
 

@@ -83,11 +83,13 @@ resource site 'Microsoft.Web/sites@2025-05-01' = {
     keyVaultReferenceIdentity: identityId
     virtualNetworkSubnetId: subnetId
     functionAppConfig: isFlex ? flexConfig : null
+    // No healthCheckPath here: the site's health check is an App Service feature that Flex Consumption does not
+    // support (its instances are not probed and replaced), so the path is set in Elastic Premium's `web`
+    // configuration below, the plan where the platform probes it. /api/health stays the smoke check's probe on all.
     siteConfig: {
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'
       http20Enabled: true
-      healthCheckPath: '/api/health'
     }
   }
 }

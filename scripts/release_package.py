@@ -80,7 +80,14 @@ def release() -> None:
                      "keys(userAssignedIdentities)[0]", "-o", "tsv")  # fmt: skip
     python_version = site_python_version(group, app)
     with tempfile.TemporaryDirectory() as scratch:
-        package = build(Path(scratch) / "function-app.zip", python_version)
+        try:
+            package = build(Path(scratch) / "function-app.zip", python_version)
+        except ValueError as error:
+            raise ReleaseError(str(error)) from error
+        except subprocess.CalledProcessError as error:
+            raise ReleaseError(
+                f"pip found no Linux wheels for Python {python_version} (see its output above)"
+            ) from error
         print(f"release: built {package.stat().st_size:,} bytes for Linux x86-64 Python {python_version}")
         az("storage", "blob", "upload", "--auth-mode", "login", "--blob-url", package_url, "--file", str(package),
            "--overwrite", "-o", "none")  # fmt: skip

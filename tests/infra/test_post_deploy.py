@@ -50,7 +50,7 @@ with open(os.environ["AZ_LOG"], "a") as log:
     log.write(json.dumps(entry) + "\\n")
 answers = {{
     ("functionapp", "identity", "show"): {IDENTITY.lower()!r},
-    ("functionapp", "config", "show"): "Python|3.11",
+    ("functionapp", "config", "show"): os.environ.get("AZ_SITE_PYTHON", "Python|3.11"),
     ("functionapp", "config", "appsettings"): json.dumps([
         {{"name": "WEBSITE_RUN_FROM_PACKAGE", "value": "1"}},
         {{"name": "WEBSITE_RUN_FROM_PACKAGE_BLOB_MI_RESOURCE_ID", "value": {IDENTITY!r}}},
@@ -126,6 +126,24 @@ def test_elastic_premium_release_uploads_fixes_the_settings_restarts_and_syncs_t
         run.stdout.splitlines()[-1]
         == f"release: synced the triggers of {APP}, so the platform knows the package's functions"
     )
+
+
+def test_a_site_python_without_wheels_fails_in_one_line_before_any_upload(tmp_path: Path) -> None:
+    env = fake_az(tmp_path)
+    outputs = {
+        "DEPLOY_RUN_FROM_PACKAGE": "true",
+        "AZURE_RESOURCE_GROUP": GROUP,
+        "AZURE_FUNCTION_APP_NAME": APP,
+        "AZURE_FUNCTION_APP_PACKAGE_URL": PACKAGE_URL,
+        "AZ_SITE_PYTHON": "Python|3.9",
+    }
+    run = release({**env, **outputs})
+    assert run.returncode == 1
+    assert run.stderr.splitlines()[-1] == (
+        "release: FAILED pip found no Linux wheels for Python 3.9 (see its output above)"
+    )
+    calls = [json.loads(line)["args"][:3] for line in Path(env["AZ_LOG"]).read_text().splitlines()]
+    assert calls == [["functionapp", "identity", "show"], ["functionapp", "config", "show"]]
 
 
 def test_the_release_does_nothing_on_the_plans_azd_deploys_itself(tmp_path: Path) -> None:

@@ -2,7 +2,8 @@
 # function_app.py and packages the Function App plans run, on Microsoft's Functions Python base image, which
 # carries the Functions host and the Python worker. azd builds it remotely in the template's registry
 # (azure.yaml: docker.remoteBuild), so no local Docker engine is needed.
-# PYTHON_VERSION picks the base image's Python; its default is main.bicep's pythonVersion default (3.11-3.13).
+# PYTHON_VERSION picks the base image's Python; azure.yaml's docker.buildArgs passes the azd environment's
+# PYTHON_VERSION (the one every plan runs), and its default here is main.bicep's pythonVersion default (3.11-3.13).
 # On 3.13 the base image's worker runs the azure-functions-runtime that requirements.txt pins.
 ARG PYTHON_VERSION=3.13
 FROM mcr.microsoft.com/azure-functions/python:4-python${PYTHON_VERSION}

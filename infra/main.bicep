@@ -50,8 +50,12 @@ param pythonVersion string = '3.13'
 @minValue(1)
 param alwaysReadyInstances int = 1
 
-@description('Flex Consumption: the most instances the app may scale out to')
-@minValue(1)
+// The platform's bounds for Flex's maximumInstanceCount: the Microsoft.Web/functionAppStacks answer gives every FC1
+// stack `maximumInstanceCount: { lowestMaximumInstanceCount: 40, highestMaximumInstanceCount: 1000, defaultValue: 100 }`
+// (the copy in Azure/azure-powershell, src/Functions/Functions.Autorest/custom/FunctionsStack/functionAppStacks.json;
+// the Functions VS Code extension validates its input against the same two numbers).
+@description('Flex Consumption: the most instances the app may scale out to, 40 to 1,000 (the platform\'s bounds)')
+@minValue(40)
 @maxValue(1000)
 param maximumInstanceCount int = 100
 

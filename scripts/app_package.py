@@ -26,8 +26,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 IGNORE_FILE = ".funcignore"
 SITE_PACKAGES = ".python_packages/lib/site-packages"
-# manylinux2014 is glibc 2.17, older than any Functions Linux image; pip accepts pure-Python wheels beside it.
-PLATFORM = "manylinux2014_x86_64"
+# The wheel platforms pip may pick from, oldest glibc first: manylinux2014 (glibc 2.17) and manylinux_2_28 (glibc
+# 2.28), both older than the Functions Linux images (Debian bookworm, glibc 2.36). Packages that publish Linux wheels
+# only for manylinux_2_28 (as more do for new CPython versions) are found too; pure-Python wheels always are.
+PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_28_x86_64")
 
 
 @dataclass(frozen=True)
@@ -112,8 +114,49 @@ def package_files(root: Path = ROOT) -> list[tuple[Path, str]]:
     return found
 
 
+MARKER = re.compile(r'^python_version\s*(<=|>=|==|!=|<|>)\s*["\'](\d+)\.(\d+)["\']$')
+COMPARE = {
+    "<": tuple.__lt__, "<=": tuple.__le__, ">": tuple.__gt__, ">=": tuple.__ge__, "==": tuple.__eq__, "!=": tuple.__ne__
+}  # fmt: skip
+
+
+def requirements_for(text: str, python_version: str) -> str:
+    """The requirement lines that apply to CPython ``python_version``, their markers evaluated and dropped.
+
+    pip evaluates environment markers against the interpreter running it, never against ``--python-version``: a
+    3.11 pip building a 3.13 package would pick the 3.11 pins. So the markers are decided here, for the target.
+    Only ``python_version`` comparisons joined by ``and`` are understood; anything else is refused by name.
+    """
+    target = tuple(int(part) for part in python_version.split(".")[:2])
+    kept = []
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        requirement, _, marker = (part.strip() for part in line.partition(";"))
+        if marker and not all(_holds(clause.strip(), target) for clause in marker.split(" and ")):
+            continue
+        kept.append(requirement)
+    return "\n".join(kept) + "\n"
+
+
+def _holds(clause: str, target: tuple[int, ...]) -> bool:
+    match = MARKER.match(clause)
+    if match is None:
+        raise ValueError(f"requirements.txt: marker {clause!r} is not a python_version comparison")
+    operator, major, minor = match.groups()
+    return COMPARE[operator](target, (int(major), int(minor)))
+
+
 def install_dependencies(requirements: Path, target: Path, python_version: str) -> None:
     """pip installs the requirements for Linux x86-64 CPython ``python_version``, binary wheels only."""
+    with tempfile.TemporaryDirectory() as scratch:
+        resolved = Path(scratch) / "requirements.txt"
+        resolved.write_text(requirements_for(requirements.read_text(), python_version))
+        _pip_install(resolved, target, python_version)
+
+
+def _pip_install(requirements: Path, target: Path, python_version: str) -> None:
     command = [
         sys.executable,
         "-m",
@@ -121,8 +164,7 @@ def install_dependencies(requirements: Path, target: Path, python_version: str) 
         "install",
         "--quiet",
         "--disable-pip-version-check",
-        "--platform",
-        PLATFORM,
+        *(argument for platform in PLATFORMS for argument in ("--platform", platform)),
         "--only-binary=:all:",
         "--implementation",
         "cp",

@@ -5,7 +5,12 @@ Container Apps plans; on Elastic Premium (DEPLOY_RUN_FROM_PACKAGE=true) the app 
 (WEBSITE_RUN_FROM_PACKAGE = its URL, read with the identity named by WEBSITE_RUN_FROM_PACKAGE_BLOB_MI_RESOURCE_ID),
 so every instance, old or new, runs the same code without an Azure Files share. Storage takes no shared key, so
 the upload authenticates with Entra ID through the Azure CLI; the deployer holds Storage Blob Data Contributor on
-the package container (infra/modules/storage.bicep). The app restarts so running instances load the new package.
+the package container (infra/modules/storage.bicep). The app restarts so running instances load the new package,
+then its triggers are synced: Microsoft's "Run from an external package URL" (run-functions-from-deployment-package)
+says "Whenever you publish an updated package, you must manually sync triggers. If you update the package in place
+without changing its URL, restart the function app before you sync triggers." The sync is ARM's
+`POST {site id}/syncfunctiontriggers` (WebApps_SyncFunctionTriggers), sent through `az rest`, which prefixes a
+resource id with the cloud's ARM endpoint.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from pathlib import Path
 from scripts.app_package import build
 
 TRUTHY = {"1", "true", "yes"}
+# The Microsoft.Web API version the templates use (infra/modules/function-app.bicep).
+WEB_API_VERSION = "2025-05-01"
 
 
 class ReleaseError(Exception):
@@ -73,7 +80,14 @@ def release() -> None:
                      "keys(userAssignedIdentities)[0]", "-o", "tsv")  # fmt: skip
     python_version = site_python_version(group, app)
     with tempfile.TemporaryDirectory() as scratch:
-        package = build(Path(scratch) / "function-app.zip", python_version)
+        try:
+            package = build(Path(scratch) / "function-app.zip", python_version)
+        except ValueError as error:
+            raise ReleaseError(str(error)) from error
+        except subprocess.CalledProcessError as error:
+            raise ReleaseError(
+                f"pip found no Linux wheels for Python {python_version} (see its output above)"
+            ) from error
         print(f"release: built {package.stat().st_size:,} bytes for Linux x86-64 Python {python_version}")
         az("storage", "blob", "upload", "--auth-mode", "login", "--blob-url", package_url, "--file", str(package),
            "--overwrite", "-o", "none")  # fmt: skip
@@ -81,6 +95,17 @@ def release() -> None:
     ensure_settings(group, app, package_url, identity_id)
     az("functionapp", "restart", "-g", group, "-n", app, "-o", "none")
     print(f"release: restarted {app}; every instance now runs the uploaded package")
+    sync_triggers(group, app)
+    print(f"release: synced the triggers of {app}, so the platform knows the package's functions")
+
+
+def sync_triggers(group: str, app: str) -> None:
+    """Tell the platform the new package's triggers (a package URL is not watched for changes)."""
+    site_id = az("functionapp", "show", "-g", group, "-n", app, "--query", "id", "-o", "tsv")
+    if not site_id.startswith("/subscriptions/"):
+        raise ReleaseError(f"`az functionapp show` gave no resource id for {app} ({site_id or 'empty answer'})")
+    url = f"{site_id}/syncfunctiontriggers?api-version={WEB_API_VERSION}"
+    az("rest", "--method", "post", "--url", url, "-o", "none")
 
 
 def main() -> int:

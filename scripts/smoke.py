@@ -170,28 +170,50 @@ def _counter_value(api: Api) -> int:
 
 
 def fetch_key(env: dict[str, str]) -> str | None:
-    """The default key of the app azd provisioned, read with the Azure CLI; None when no such app is named."""
+    """The default key of the app azd provisioned, read with the Azure CLI; None when no such app is named.
+
+    The two CLIs answer in different shapes, both read here rather than through `--query`:
+    `az functionapp keys list` gives {"functionKeys": {"default": ...}, ...}, and `az containerapp function keys list
+    --key-type hostKey` gives {"value": {"keys": [{"name": "default", "value": ...}, ...]}} (azure-cli-extensions,
+    src/containerapp/.../tests/latest/test_containerapp_function.py, test_containerapp_function_keys).
+    """
     group, app = env.get("AZURE_RESOURCE_GROUP"), env.get("AZURE_FUNCTION_APP_NAME")
     if not (group and app):
         return None
-    cli = shutil.which("az")
+    cli = shutil.which("az", path=env.get("PATH"))
     if cli is None:
         raise SmokeFailure("key: no --key given and the Azure CLI (az) is not installed to fetch it")
-    if env.get("DEPLOY_CONTAINER_APP", "").lower() in TRUTHY:
+    on_container_apps = env.get("DEPLOY_CONTAINER_APP", "").lower() in TRUTHY
+    if on_container_apps:
         command = ["containerapp", "function", "keys", "list", "--key-type", "hostKey"]
-        query = "[?name=='default'].value | [0]"
     else:
-        command, query = ["functionapp", "keys", "list"], "functionKeys.default"
+        command = ["functionapp", "keys", "list"]
     run = subprocess.run(  # noqa: S603 - the Azure CLI with fixed arguments
-        [cli, *command, "-g", group, "-n", app, "--query", query, "-o", "tsv", "--only-show-errors"],
+        [cli, *command, "-g", group, "-n", app, "-o", "json", "--only-show-errors"],
         capture_output=True,
         text=True,
+        env=env,
     )
-    key = run.stdout.strip()
-    if run.returncode != 0 or not key:
+    key = _default_key(_json(run.stdout.encode()), on_container_apps) if run.returncode == 0 else None
+    if not key:
         detail = " ".join(run.stderr.split()) or "no default key"
         raise SmokeFailure(f"key: `az {' '.join(command[:3])}` gave no key ({detail}); pass --key instead")
     return key
+
+
+def _default_key(listed: Any, on_container_apps: bool) -> str | None:
+    """The `default` key out of either CLI's answer; None when the answer holds none."""
+    if not isinstance(listed, dict):
+        return None
+    if not on_container_apps:
+        keys = listed.get("functionKeys")
+        return keys.get("default") if isinstance(keys, dict) else None
+    value = listed.get("value")
+    entries = value.get("keys") if isinstance(value, dict) else None
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, dict) and entry.get("name") == "default":
+            return entry.get("value")
+    return None
 
 
 def run(url: str, key: str | None, dashboard: str | None, timeout: float, env: dict[str, str]) -> None:

@@ -6,7 +6,8 @@
 // Microsoft documents the override only as an update of an existing `kind: functionapp` app ("Override
 // auto-generated KEDA scale rules for Azure Functions on Container Apps", learn.microsoft.com/azure/container-apps/
 // functions-scale-rule-override: a PATCH of an app already running in platform-managed mode), so the app is
-// created without it, and container-app-scale.bicep applies the override and the rules in a second, dependent step.
+// written in platform-managed mode first, and container-app-scale.bicep applies the override and the rules in a
+// second, dependent step (both full PUTs of the same body but for `scale`).
 // The environment sits on the NAT gateway's subnet, so the scheduler admits it by the same static IP.
 param name string
 param environmentName string
@@ -152,7 +153,15 @@ var containers = [
 
 var replicaBounds = { minReplicas: minReplicas, maxReplicas: maxReplicas }
 
-// Step one: the app as the platform creates a Functions app, in platform-managed scaling (no override, no rules).
+// Step one says platform-managed scaling explicitly: `allowScalingRuleOverride: false` and `rules: []`. On the first
+// provision that is what the platform would assume anyway. On every later provision the app already runs with the
+// override and the backlog rules of step two, and Microsoft's functions-scale-rule-override page says a switch back
+// to platform-managed scaling while custom rules exist is refused (FunctionAppCannotSetScaleRules) unless the body
+// clears them with `rules: []`; a body with neither key would leave the rules in place under a mode that forbids
+// them. So each provision passes through platform mode for the moments between the two writes, then step two
+// puts the override and the rules back.
+var platformScale = union(replicaBounds, { allowScalingRuleOverride: false, rules: [] })
+
 resource containerApp 'Microsoft.App/containerApps@2026-07-01' = {
   name: name
   location: location
@@ -162,7 +171,7 @@ resource containerApp 'Microsoft.App/containerApps@2026-07-01' = {
     type: 'UserAssigned'
     userAssignedIdentities: { '${identityId}': {} }
   }
-  properties: union(appProperties, { template: { containers: containers, scale: replicaBounds } })
+  properties: union(appProperties, { template: { containers: containers, scale: platformScale } })
   dependsOn: [registryPull]
 }
 

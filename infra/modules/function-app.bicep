@@ -68,6 +68,7 @@ resource site 'Microsoft.Web/sites@2025-05-01' = {
   //checkov:skip=CKV_AZURE_222: the HTTP API is public by design, every route but health requires a function key; put it behind a private endpoint or API Management to close it
   //checkov:skip=CKV_AZURE_17: client certificates do not fit an API called by scripts with function keys
   //checkov:skip=CKV_AZURE_212: alwaysReadyInstances sets the warm instances; raise it to 2 or more for failover
+  //checkov:skip=CKV_AZURE_213: Flex Consumption does not support health checks, so the shared site config carries none; Elastic Premium gets healthCheckPath /api/health from the premiumWebConfig resource below
   //checkov:skip=CKV_AZURE_78: Flex Consumption has no FTP endpoint and refuses ftpsState (ARM error 51021); Elastic Premium gets ftpsState Disabled from the premiumWebConfig resource below
   name: name
   location: location
@@ -83,11 +84,13 @@ resource site 'Microsoft.Web/sites@2025-05-01' = {
     keyVaultReferenceIdentity: identityId
     virtualNetworkSubnetId: subnetId
     functionAppConfig: isFlex ? flexConfig : null
+    // No healthCheckPath here: the site's health check is an App Service feature that Flex Consumption does not
+    // support (its instances are not probed and replaced), so the path is set in Elastic Premium's `web`
+    // configuration below, the plan where the platform probes it. /api/health stays the smoke check's probe on all.
     siteConfig: {
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'
       http20Enabled: true
-      healthCheckPath: '/api/health'
     }
   }
 }

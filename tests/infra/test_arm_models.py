@@ -47,6 +47,8 @@ FLEX_REFUSED_SITE_PROPERTIES = {
     "functionsRuntimeScaleMonitoringEnabled",
     "minimumElasticInstanceCount",
 }
+# Site features Flex Consumption does not support, so never sent to it: the App Service health check.
+FLEX_UNSUPPORTED_SITE_PROPERTIES = {"healthCheckPath"}
 FLEX_REFUSED_APP_SETTINGS = {
     "ENABLE_ORYX_BUILD",
     "FUNCTIONS_EXTENSION_VERSION",
@@ -182,7 +184,7 @@ def keys_anywhere(value: Any) -> set[str]:
 
 def flex_violations(bodies: list[ResourceBody]) -> set[str]:
     """What Flex Consumption refuses, found anywhere in the bodies sent to a Flex site."""
-    refused_properties = {name.lower() for name in FLEX_REFUSED_SITE_PROPERTIES}
+    refused_properties = {name.lower() for name in FLEX_REFUSED_SITE_PROPERTIES | FLEX_UNSUPPORTED_SITE_PROPERTIES}
     found = set()
     for body in bodies:
         if body.type == "Microsoft.Web/sites" or (body.type == "Microsoft.Web/sites/config" and body.name == "web"):
@@ -201,7 +203,6 @@ def test_flex_site_is_sent_only_what_flex_accepts() -> None:
         "minTlsVersion": "1.2",
         "scmMinTlsVersion": "1.2",
         "http20Enabled": True,
-        "healthCheckPath": "/api/health",
     }
 
 
@@ -218,7 +219,7 @@ def test_each_python_version_reaches_both_function_app_plans(version: str) -> No
 def test_the_flex_rule_would_catch_the_elastic_premium_body() -> None:
     """The same check on the Elastic Premium deployment finds the keys Flex refuses: the rule is not vacuous."""
     found = flex_violations(resources("ElasticPremium"))
-    assert {"ftpsState", "linuxFxVersion", "functionAppScaleLimit", "vnetRouteAllEnabled"} <= found
+    assert {"ftpsState", "linuxFxVersion", "functionAppScaleLimit", "vnetRouteAllEnabled", "healthCheckPath"} <= found
     assert {"FUNCTIONS_WORKER_RUNTIME", "WEBSITE_RUN_FROM_PACKAGE"} <= found
 
 
@@ -286,11 +287,15 @@ def test_elastic_premium_settings_wait_for_the_web_configuration(bicep: dict[str
 
 
 def test_each_plan_is_bounded_by_its_own_instance_limit(bicep: dict[str, dict[str, Any]]) -> None:
-    """Flex Consumption scales to 1,000 instances, a Linux Premium plan to 20-100 by region (functions-scale)."""
+    """Flex Consumption's maximum is 40 to 1,000 (functionAppStacks' FC1 `maximumInstanceCount`: lowest 40,
+    highest 1000, default 100), a Linux Premium plan's 20-100 by region (functions-scale)."""
     parameters = bicep["main.bicep"]["parameters"]
     flex = parameters["maximumInstanceCount"]["decorators"]
     premium = parameters["elasticPremiumMaximumInstanceCount"]
+    assert {"type": "min_value", "argument": 40} in flex
     assert {"type": "max_value", "argument": 1000} in flex
+    assert not [decorator for decorator in flex if decorator["type"] == "min_value" and decorator["argument"] < 40]
+    assert parameters["maximumInstanceCount"]["default"] == 100
     assert {"type": "max_value", "argument": 100} in premium["decorators"]
     assert premium["default"] == 20
     bodies = by_symbol(resources("ElasticPremium", elasticPremiumMaximumInstanceCount=30, maximumInstanceCount=500))

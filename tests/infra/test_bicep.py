@@ -158,9 +158,13 @@ def test_the_site_is_locked_down_and_kept_warm(bicep: dict[str, dict[str, Any]])
     assert site["properties"]["httpsOnly"] is True
     assert site["properties"]["virtualNetworkSubnetId"] == "subnetId"
     site_config = site["properties"]["siteConfig"]
-    assert (site_config["minTlsVersion"], site_config["healthCheckPath"]) == ("1.2", "/api/health")
+    assert site_config["minTlsVersion"] == "1.2"
+    # Health checks are probed on Elastic Premium only; Flex does not support them, so the shared site config
+    # (the one Flex receives) leaves the path out.
+    assert "healthCheckPath" not in site_config
     premium = resource_config(app["resources"]["premiumWebConfig"])["properties"]
     assert (premium["ftpsState"], premium["minTlsVersion"]) == ("Disabled", "1.2")
+    assert premium["healthCheckPath"] == "/api/health"
     flex = variable(app, "flexConfig")
     assert flex["runtime"] == {"name": "python", "version": "pythonVersion"}
     assert flex["scaleAndConcurrency"]["alwaysReady"] == [{"name": "http", "instanceCount": "alwaysReadyInstances"}]

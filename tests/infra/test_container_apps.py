@@ -59,10 +59,15 @@ def test_the_app_is_created_without_the_override_and_given_it_by_a_second_depend
     bicep: dict[str, dict[str, Any]],
 ) -> None:
     """Microsoft documents allowScalingRuleOverride as an update of an existing Functions app
-    (container-apps/functions-scale-rule-override): the create carries neither the override nor rules."""
+    (container-apps/functions-scale-rule-override): the first write is platform-managed scaling."""
     created = bodies(containerMinReplicas=2, containerMaxReplicas=30)["containerApp"].body
     updated = scale_step(containerMinReplicas=2, containerMaxReplicas=30).body
-    assert created["properties"]["template"]["scale"] == {"minReplicas": 2, "maxReplicas": 30}
+    assert created["properties"]["template"]["scale"] == {
+        "minReplicas": 2,
+        "maxReplicas": 30,
+        "allowScalingRuleOverride": False,
+        "rules": [],
+    }
     without_scale = {key: value for key, value in updated["properties"].items() if key != "template"}
     assert without_scale == {key: value for key, value in created["properties"].items() if key != "template"}
     assert updated["properties"]["template"]["containers"] == created["properties"]["template"]["containers"]
@@ -72,6 +77,18 @@ def test_the_app_is_created_without_the_override_and_given_it_by_a_second_depend
     # The module takes the created app's name: ARM starts it only once the create has finished.
     module = resource_config(bicep["modules/container-app.bicep"]["modules"]["backlogScaling"])
     assert reference(module["params"]["name"]) == "containerApp.name"
+
+
+def test_a_re_provision_switches_back_to_platform_scaling_by_clearing_the_rules() -> None:
+    """On a second `azd provision` the app already has the override and its rules. Going back to platform-managed
+    scaling with custom rules in place is refused (FunctionAppCannotSetScaleRules) unless the body says `rules: []`:
+    the first write says both, explicitly, whatever the app held; the second puts the override and rules back."""
+    first = bodies()["containerApp"].body["properties"]["template"]["scale"]
+    assert first["allowScalingRuleOverride"] is False
+    assert "rules" in first and first["rules"] == []
+    second = scale()
+    assert second["allowScalingRuleOverride"] is True
+    assert len(second["rules"]) == 4 and second["rules"][0]["name"] == "http"
 
 
 def test_replicas_and_every_target_come_from_the_parameters() -> None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 from packaging.requirements import Requirement
 
 from tests.infra.bicep_eval import parse
@@ -194,6 +195,38 @@ def test_the_image_builds_on_the_functions_python_base_image_of_the_templates_py
     assert image["base"] == BASE_IMAGE.format(python_version)
     assert venv_version(image["python"]) == python_version
     assert image["env"]["AzureWebJobsScriptRoot"] == "/home/site/wwwroot"
+
+
+def azd_expand(template: str, env: dict[str, str]) -> str:
+    """azd's expansion of an azure.yaml value (drone/envsubst): ``${NAME}``, or ``${NAME=default}`` when unset."""
+    return re.sub(r"\$\{(\w+)(?:=([^}]*))?\}", lambda match: env.get(match[1], match[2] or ""), template)
+
+
+def base_image_for(build_args: list[str]) -> str:
+    """The Dockerfile's FROM with these `NAME=value` build arguments over its ARG defaults, as docker resolves it."""
+    given = dict(arg.split("=", 1) for arg in build_args)
+    values: dict[str, str] = {}
+    for step in instructions((ROOT / "Dockerfile").read_text()):
+        if step.keyword == "ARG":
+            name, _, default = step.arguments.partition("=")
+            values[name] = given.get(name, default)
+        elif step.keyword == "FROM":
+            return interpolate(step.arguments, values)
+    raise AssertionError("the Dockerfile has no FROM")
+
+
+@pytest.mark.parametrize("chosen", [None, "3.11", "3.12", "3.13"])
+def test_the_azd_environments_python_picks_the_images_base(chosen: str | None) -> None:
+    """`azd env set PYTHON_VERSION 3.11` reaches the image as it reaches the other plans (main.parameters.json):
+    azure.yaml's build argument carries it to the Dockerfile's FROM; unset, both fall back to the same default."""
+    main = parse("main.bicep")["parameters"]["pythonVersion"]
+    parameters = json.loads((INFRA / "main.parameters.json").read_text())["parameters"]
+    env = {} if chosen is None else {"PYTHON_VERSION": chosen}
+    bicep_python = azd_expand(parameters["pythonVersion"]["value"], env)
+    service = yaml.safe_load((ROOT / "azure.yaml").read_text())["services"]["api-containerapp"]
+    build_args = [azd_expand(arg, env) for arg in service["docker"]["buildArgs"]]
+    assert bicep_python == (chosen or main["default"])
+    assert base_image_for(build_args) == BASE_IMAGE.format(bicep_python)
 
 
 def test_the_script_root_holds_the_app_and_nothing_dev_only(image: dict[str, object]) -> None:

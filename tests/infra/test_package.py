@@ -21,6 +21,7 @@ from packaging.utils import canonicalize_name
 
 from scripts import app_package
 from tests.infra.conftest import INFRA
+from tests.runtime.python313 import MISSING, runtime_python
 
 ROOT = INFRA.parent
 APP = {"function_app.py", "host.json", "requirements.txt", "durable_app", "entities", "orchestrations"}
@@ -124,14 +125,35 @@ def test_the_rules_match_as_git_matches_them(project: Path, tmp_path: Path) -> N
         assert app_package.ignored(path.rstrip("/"), path.endswith("/"), rules) == git_ignores, path
 
 
-@pytest.fixture(scope="module")
-def elastic_premium_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The Elastic Premium package, its wheels downloaded for Linux x86-64 CPython 3.11 (a few seconds from a cache)."""
-    return app_package.build(tmp_path_factory.mktemp("release") / "function-app.zip", python_version="3.11")
+PACKAGE_PYTHONS = ("3.11", "3.13")
 
 
-def test_the_run_from_package_zip_holds_the_app_and_its_pinned_linux_wheels(elastic_premium_package: Path) -> None:
-    with zipfile.ZipFile(elastic_premium_package) as archive:
+@pytest.fixture(scope="module", params=PACKAGE_PYTHONS)
+def elastic_premium_package(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[str, Path]:
+    """(Python, package): the Elastic Premium package with its wheels for Linux x86-64 CPython 3.11 and 3.13 (the
+    oldest and the default Python of main.bicep; 3.13 adds the Functions runtime pin). Seconds each from a cache."""
+    output = tmp_path_factory.mktemp("release") / "function-app.zip"
+    return request.param, app_package.build(output, python_version=request.param)
+
+
+def manylinux_glibc(platform: str) -> tuple[int, int] | None:
+    """The glibc a Linux x86-64 wheel platform tag needs (PEP 600 and its legacy aliases), None for anything else."""
+    legacy = {"manylinux1_x86_64": (2, 5), "manylinux2010_x86_64": (2, 12), "manylinux2014_x86_64": (2, 17)}
+    if platform in legacy:
+        return legacy[platform]
+    parts = platform.split("_")
+    if platform.endswith("_x86_64") and parts[0] == "manylinux" and parts[1].isdigit() and parts[2].isdigit():
+        return int(parts[1]), int(parts[2])
+    return None
+
+
+def test_the_run_from_package_zip_holds_the_app_and_its_pinned_linux_wheels(
+    elastic_premium_package: tuple[str, Path],
+) -> None:
+    python, package = elastic_premium_package
+    with zipfile.ZipFile(package) as archive:
         names = archive.namelist()
         wheels = [archive.read(name).decode() for name in names if name.endswith(".dist-info/WHEEL")]
     assert top_level(names) == APP | {".python_packages"}
@@ -142,28 +164,124 @@ def test_the_run_from_package_zip_holds_the_app_and_its_pinned_linux_wheels(elas
         if name.startswith(site) and name.endswith(".dist-info/METADATA")
     ]
     installed = {canonicalize_name(name): version for name, version in distributions}
+    pins = 0
     for line in (ROOT / "requirements.txt").read_text().splitlines():
         if line.strip() and not line.startswith("#"):
             requirement = Requirement(line)
-            if requirement.marker and not requirement.marker.evaluate({"python_version": "3.11"}):
+            if requirement.marker and not requirement.marker.evaluate({"python_version": python}):
                 continue  # a pin for another Python (azure-functions 2.x and its runtime from 3.13)
             assert installed[canonicalize_name(requirement.name)] in requirement.specifier, requirement
+            pins += 1
+    assert ("azure-functions-runtime" in installed) == (python == "3.13")
     tags = {tag.split(": ", 1)[1] for wheel in wheels for tag in wheel.splitlines() if tag.startswith("Tag: ")}
+    # Version-specific binary wheels are this Python's own (abi3 wheels of older CPythons load on any later one).
+    cpython = f"cp{python.replace('.', '')}"
+    assert all(tag.split("-")[1] in {cpython, "abi3", "none"} for tag in tags), tags
     platforms = {tag.rsplit("-", 1)[1] for tag in tags}
     assert platforms - {"any"}, "no binary wheel at all: the platform was not applied"
-    assert all(platform == "any" or (platform.endswith("_x86_64") and "linux" in platform) for platform in platforms)
+    glibc = {platform: manylinux_glibc(platform) for platform in platforms - {"any"}}
+    assert all(needed is not None and needed <= (2, 28) for needed in glibc.values()), glibc
     native = [name for name in names if name.endswith(".so")]
     assert native and all("x86_64-linux-gnu" in name or name.endswith(".abi3.so") for name in native)
     assert not [name for name in names if name.endswith((".pyd", ".dylib", ".dll"))]
 
 
+@pytest.mark.parametrize("python", ["3.11", "3.12", "3.13", "3.14"])
+def test_the_pins_are_chosen_for_the_target_python_not_the_one_running_pip(python: str) -> None:
+    """pip decides markers with its own interpreter whatever --python-version says; the package decides them for
+    the site's Python, as packaging's own marker evaluation does."""
+    text = (ROOT / "requirements.txt").read_text()
+    expected = []
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("#"):
+            requirement = Requirement(line)
+            if requirement.marker is None or requirement.marker.evaluate({"python_version": python}):
+                expected.append(line.split(";", 1)[0].strip())
+    assert app_package.requirements_for(text, python).splitlines() == expected
+    library = "azure-functions==2.3.0" if python in ("3.13", "3.14") else "azure-functions==1.26.0"
+    assert library in expected
+
+
+def test_a_marker_other_than_python_version_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match="'sys_platform == \"linux\"' is not a python_version comparison"):
+        app_package.requirements_for('uvloop==0.21.0; sys_platform == "linux"\n', "3.13")
+    assert app_package.requirements_for('a==1; python_version >= "3.11" and python_version < "3.13"\n', "3.12") == (
+        "a==1\n"
+    )
+    assert app_package.requirements_for('a==1; python_version >= "3.11" and python_version < "3.13"\n', "3.13") == (
+        "\n"
+    )
+
+
+def probe_wheel(directory: Path, platform: str) -> Path:
+    """A one-module wheel built for one platform tag only, as a package with no manylinux2014 wheel ships."""
+    name, version = "glibc_probe", "1.0"
+    wheel = directory / f"{name}-{version}-py3-none-{platform}.whl"
+    dist_info = f"{name}-{version}.dist-info"
+    files = {
+        f"{name}.py": "PLATFORM = " + repr(platform) + "\n",
+        f"{dist_info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+        f"{dist_info}/WHEEL": f"Wheel-Version: 1.0\nRoot-Is-Purelib: false\nTag: py3-none-{platform}\n",
+    }
+    record = "".join(f"{path},,\n" for path in files) + f"{dist_info}/RECORD,,\n"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for path, text in {**files, f"{dist_info}/RECORD": record}.items():
+            archive.writestr(path, text)
+    return wheel
+
+
+@pytest.mark.parametrize("platform", ["manylinux_2_28_x86_64", "manylinux2014_x86_64"])
+def test_a_dependency_with_wheels_for_either_manylinux_platform_is_installed(
+    platform: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Linux wheels built on glibc 2.28 alone (as more packages publish for new CPython versions) are accepted
+    beside manylinux2014's; nothing is fetched from an index here, only the local wheel."""
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    probe_wheel(wheels, platform)
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("glibc_probe==1.0\n")
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(wheels))
+    monkeypatch.delenv("PIP_EXTRA_INDEX_URL", raising=False)
+    for python in PACKAGE_PYTHONS:
+        target = tmp_path / f"site-{python}"
+        app_package.install_dependencies(requirements, target, python)
+        assert (target / "glibc_probe.py").read_text() == f"PLATFORM = {platform!r}\n"
+
+
+def test_a_wheel_for_a_newer_glibc_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bound is real: a wheel needing glibc 2.34 is not taken, so the install fails rather than ship it."""
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    probe_wheel(wheels, "manylinux_2_34_x86_64")
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("glibc_probe==1.0\n")
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(wheels))
+    with pytest.raises(subprocess.CalledProcessError):
+        app_package.install_dependencies(requirements, tmp_path / "site", "3.13")
+
+
+def interpreter_for(python: str) -> Path | None:
+    """A CPython of that version to import the package with: this one, or the 3.13 runtime tests' environment."""
+    if f"{sys.version_info[0]}.{sys.version_info[1]}" == python:
+        return Path(sys.executable)
+    found = runtime_python() if python == "3.13" else None
+    return found if found is not None and found.exists() else None
+
+
 @pytest.mark.skipif(
-    not (sys.platform == "linux" and os.uname().machine == "x86_64" and sys.version_info[:2] == (3, 11)),
-    reason="imports the Linux x86-64 CPython 3.11 wheels, so it needs that interpreter",
+    not (sys.platform == "linux" and os.uname().machine == "x86_64"),
+    reason="imports the Linux x86-64 wheels, so it needs a Linux x86-64 CPython",
 )
-def test_the_app_imports_from_the_package_alone(elastic_premium_package: Path, tmp_path: Path) -> None:
+def test_the_app_imports_from_the_package_alone(elastic_premium_package: tuple[str, Path], tmp_path: Path) -> None:
     """Unzipped as the platform mounts it, with only its own site-packages on the path: every trigger is there."""
-    with zipfile.ZipFile(elastic_premium_package) as archive:
+    python, package = elastic_premium_package
+    interpreter = interpreter_for(python)
+    if interpreter is None:
+        pytest.skip(f"no CPython {python} here to import the {python} package with ({MISSING})")
+    with zipfile.ZipFile(package) as archive:
         archive.extractall(tmp_path / "wwwroot")
     root = tmp_path / "wwwroot"
     env = {
@@ -173,7 +291,7 @@ def test_the_app_imports_from_the_package_alone(elastic_premium_package: Path, t
         "DURABLE_TASK_SCHEDULER_CONNECTION_STRING": "Endpoint=http://localhost:1;TaskHub=default;Authentication=None",
     }
     listed = subprocess.run(
-        [sys.executable, "-S", "-c", LIST_FUNCTIONS], cwd=root, env=env, capture_output=True, text=True, timeout=120
+        [str(interpreter), "-S", "-c", LIST_FUNCTIONS], cwd=root, env=env, capture_output=True, text=True, timeout=120
     )
     assert listed.returncode == 0, listed.stderr
     expected = subprocess.run(

@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from local_stack.ports import free_port
+from scripts import smoke as smoke_script
 from tests.helpers.polling import wait_until
 from tests.helpers.stack import LocalStack
 from tests.infra.conftest import INFRA
@@ -28,6 +29,14 @@ GROUP, APP = "rg-dev", "func-abc"
 IDENTITY = "/subscriptions/s/resourceGroups/rg-dev/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-abc"
 PACKAGE_URL = "https://stabc.blob.core.windows.net/app-package/function-app.zip"
 KEY = "smoke-test-key"
+SITE_ID = f"/subscriptions/s/resourceGroups/{GROUP}/providers/Microsoft.Web/sites/{APP}"
+# The two key listings as the Azure CLI prints them with `-o json`: `az functionapp keys list`, and
+# `az containerapp function keys list --key-type hostKey` (azure-cli-extensions' test_containerapp_function_keys
+# asserts {"value": {"keys": [...]}}).
+FUNCTION_APP_KEYS = {"functionKeys": {"default": "flex-key"}, "masterKey": "master", "systemKeys": {}}
+CONTAINER_APP_KEYS = {
+    "value": {"keys": [{"name": "_master", "value": "master"}, {"name": "default", "value": "aca-key"}]}
+}
 
 # Answers the stand-in gives, by the first three words of the command; everything is logged to AZ_LOG.
 FAKE_AZ = f"""#!{sys.executable}
@@ -41,11 +50,14 @@ with open(os.environ["AZ_LOG"], "a") as log:
     log.write(json.dumps(entry) + "\\n")
 answers = {{
     ("functionapp", "identity", "show"): {IDENTITY.lower()!r},
-    ("functionapp", "config", "show"): "Python|3.11",
+    ("functionapp", "config", "show"): os.environ.get("AZ_SITE_PYTHON", "Python|3.11"),
     ("functionapp", "config", "appsettings"): json.dumps([
         {{"name": "WEBSITE_RUN_FROM_PACKAGE", "value": "1"}},
         {{"name": "WEBSITE_RUN_FROM_PACKAGE_BLOB_MI_RESOURCE_ID", "value": {IDENTITY!r}}},
     ]),
+    ("functionapp", "show", "-g"): {SITE_ID!r},
+    ("functionapp", "keys", "list"): {json.dumps(FUNCTION_APP_KEYS)!r},
+    ("containerapp", "function", "keys"): {json.dumps(CONTAINER_APP_KEYS)!r},
 }}
 print(answers.get(tuple(args[:3]), ""))
 """
@@ -72,7 +84,7 @@ def release(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_elastic_premium_release_uploads_with_entra_id_fixes_the_settings_and_restarts(tmp_path: Path) -> None:
+def test_elastic_premium_release_uploads_fixes_the_settings_restarts_and_syncs_triggers(tmp_path: Path) -> None:
     env = fake_az(tmp_path)
     outputs = {
         "DEPLOY_RUN_FROM_PACKAGE": "true",
@@ -91,7 +103,11 @@ def test_elastic_premium_release_uploads_with_entra_id_fixes_the_settings_and_re
         "functionapp config appsettings",
         "functionapp config appsettings",
         "functionapp restart -g",
+        "functionapp show -g",
+        "rest --method post",
     ]
+    # Restart first, then sync: the package was updated in place, under the same URL.
+    assert calls[-1]["args"][3:5] == ["--url", f"{SITE_ID}/syncfunctiontriggers?api-version=2025-05-01"]
     upload = calls[2]
     assert upload["args"][3:7] == ["--auth-mode", "login", "--blob-url", PACKAGE_URL]
     assert upload["zip"] == [".python_packages", "durable_app", "entities", "function_app.py", "host.json",
@@ -106,6 +122,28 @@ def test_elastic_premium_release_uploads_with_entra_id_fixes_the_settings_and_re
         "--only-show-errors",
     ]
     assert "for Linux x86-64 Python 3.11" in run.stdout
+    assert (
+        run.stdout.splitlines()[-1]
+        == f"release: synced the triggers of {APP}, so the platform knows the package's functions"
+    )
+
+
+def test_a_site_python_without_wheels_fails_in_one_line_before_any_upload(tmp_path: Path) -> None:
+    env = fake_az(tmp_path)
+    outputs = {
+        "DEPLOY_RUN_FROM_PACKAGE": "true",
+        "AZURE_RESOURCE_GROUP": GROUP,
+        "AZURE_FUNCTION_APP_NAME": APP,
+        "AZURE_FUNCTION_APP_PACKAGE_URL": PACKAGE_URL,
+        "AZ_SITE_PYTHON": "Python|3.9",
+    }
+    run = release({**env, **outputs})
+    assert run.returncode == 1
+    assert run.stderr.splitlines()[-1] == (
+        "release: FAILED pip found no Linux wheels for Python 3.9 (see its output above)"
+    )
+    calls = [json.loads(line)["args"][:3] for line in Path(env["AZ_LOG"]).read_text().splitlines()]
+    assert calls == [["functionapp", "identity", "show"], ["functionapp", "config", "show"]]
 
 
 def test_the_release_does_nothing_on_the_plans_azd_deploys_itself(tmp_path: Path) -> None:
@@ -130,6 +168,32 @@ def test_azd_runs_the_release_then_the_smoke_check_after_every_deploy() -> None:
     assert posix == {"shell": "sh", "run": "python3 -m scripts.release_package && python3 -m scripts.smoke"}
     assert windows["shell"] == "pwsh"
     assert windows["run"].index("scripts.release_package") < windows["run"].index("scripts.smoke")
+
+
+@pytest.mark.parametrize(
+    ("deploy_container_app", "command", "key"),
+    [("false", ["functionapp", "keys", "list"], "flex-key"),
+     ("true", ["containerapp", "function", "keys", "list", "--key-type", "hostKey"], "aca-key")],
+)  # fmt: skip
+def test_the_smoke_check_reads_the_default_key_out_of_each_clis_answer(
+    tmp_path: Path, deploy_container_app: str, command: list[str], key: str
+) -> None:
+    env = {**fake_az(tmp_path), "AZURE_RESOURCE_GROUP": GROUP, "AZURE_FUNCTION_APP_NAME": APP,
+           "DEPLOY_CONTAINER_APP": deploy_container_app}  # fmt: skip
+    assert smoke_script.fetch_key(env) == key
+    [call] = [json.loads(line)["args"] for line in Path(env["AZ_LOG"]).read_text().splitlines()]
+    assert call == [*command, "-g", GROUP, "-n", APP, "-o", "json", "--only-show-errors"]
+
+
+@pytest.mark.parametrize("answer", ["", "[]", '{"value": {"keys": [{"name": "other", "value": "x"}]}}', '{"value": 1}'])
+def test_an_answer_without_a_default_key_fails_in_one_line(tmp_path: Path, answer: str) -> None:
+    env = fake_az(tmp_path)
+    script = Path(env["PATH"].split(os.pathsep)[0]) / "az"
+    script.write_text(f"#!/bin/sh\necho '{answer}'\n")
+    env = {**env, "AZURE_RESOURCE_GROUP": GROUP, "AZURE_FUNCTION_APP_NAME": APP, "DEPLOY_CONTAINER_APP": "true"}
+    with pytest.raises(smoke_script.SmokeFailure) as failure:
+        smoke_script.fetch_key(env)
+    assert str(failure.value) == "key: `az containerapp function keys` gave no key (no default key); pass --key instead"
 
 
 # The smoke check against the real local stack ------------------------------------------------------------------

@@ -37,7 +37,18 @@ def test_checkov_reports_no_failed_check() -> None:
 
 def test_azure_yaml_has_what_azd_reads() -> None:
     document = yaml.safe_load((ROOT / "azure.yaml").read_text())
-    assert set(document) <= {"name", "metadata", "infra", "services", "hooks", "pipeline", "workflows"}
+    assert set(document) <= {
+        "name",
+        "requiredVersions",
+        "metadata",
+        "infra",
+        "services",
+        "hooks",
+        "pipeline",
+        "workflows",
+    }
+    # The first azd that forwards docker.buildArgs to a remote build (the image's Python depends on it).
+    assert document["requiredVersions"] == {"azd": ">= 1.24.3"}
     assert document["name"]
     assert document["infra"] == {"provider": "bicep", "path": "infra", "module": "main"}
     assert (INFRA / f"{document['infra']['module']}.bicep").exists()
@@ -66,7 +77,11 @@ def test_one_azure_yaml_deploys_whichever_plan_was_provisioned() -> None:
 
 def test_the_container_service_is_built_remotely_and_updated_at_the_templates_api_version() -> None:
     image = yaml.safe_load((ROOT / "azure.yaml").read_text())["services"]["api-containerapp"]
-    assert image["docker"] == {"path": "Dockerfile", "remoteBuild": True}
+    assert image["docker"] == {
+        "path": "Dockerfile",
+        "remoteBuild": True,
+        "buildArgs": ["PYTHON_VERSION=${PYTHON_VERSION=3.13}"],
+    }
     assert (ROOT / image["project"] / image["docker"]["path"]).exists()
     assert "remoteBuild" not in image  # azd accepts only docker.remoteBuild for container services
     module = BicepParser().parse(file_path=INFRA / "modules" / "container-app.bicep")

@@ -20,6 +20,7 @@ import pytest
 
 from local_stack.ports import free_port
 from local_stack.scheduler import LocalScheduler
+from tests.observability.test_otlp import OtlpReceiver
 from tests.runtime.functions_host import FunctionsHost, compile_protos, load_protos
 from tests.runtime.python313 import MISSING, ROOT, runtime_python
 
@@ -40,8 +41,20 @@ def python313() -> Path:
 
 
 @pytest.fixture(scope="session")
-def runtime_host(python313: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FunctionsHost]:
-    """The host with the app initialised, indexed and loaded in a 3.13 language worker, on its own scheduler."""
+def otlp_receiver() -> Iterator[OtlpReceiver]:
+    """Where the app in the runtime exports its spans (OTEL_EXPORTER_OTLP_ENDPOINT), as it would to a collector."""
+    receiver = OtlpReceiver()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture(scope="session")
+def runtime_host(
+    python313: Path, tmp_path_factory: pytest.TempPathFactory, otlp_receiver: OtlpReceiver
+) -> Iterator[FunctionsHost]:
+    """The host with the app initialised, indexed and loaded in a 3.13 language worker, on its own scheduler.
+    The worker runs as this app is configured in Azure: ``PYTHON_ENABLE_OPENTELEMETRY=true`` (host.json's
+    ``telemetryMode`` is OpenTelemetry), and the app exports its own spans."""
     work = tmp_path_factory.mktemp("runtime")
     protos, services = load_protos(compile_protos(Path(sys.executable), work / "host-protos"))
     worker_protos = compile_protos(python313, work / "worker-protos")
@@ -58,6 +71,8 @@ def runtime_host(python313: Path, tmp_path_factory: pytest.TempPathFactory) -> I
         ),
         "WORK_ITEM_DELAY_MIN_SECONDS": "0",
         "WORK_ITEM_DELAY_MAX_SECONDS": "0",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.endpoint,
+        "OTEL_BSP_SCHEDULE_DELAY": "200",
     }
     for inherited in ("DTS_WORKER_ENABLED", "PYTHONPATH"):
         env.pop(inherited, None)

@@ -156,8 +156,16 @@ class FunctionsHost:
                 return [Route.compile(binding.get("route") or function.name, methods, target)]
         return []
 
-    def http(self, method: str, path: str, body: Any = None, query: dict[str, str] | None = None) -> HttpAnswer:
-        """One HTTP request as the host forwards it: routed, converted to ``RpcHttp``, invoked, answered."""
+    def http(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        query: dict[str, str] | None = None,
+        trace_parent: str | None = None,
+    ) -> HttpAnswer:
+        """One HTTP request as the host forwards it: routed, converted to ``RpcHttp``, invoked, answered. The
+        invocation carries the host's request span as W3C ``trace_parent`` (a new one unless given)."""
         prefix = f"/{self.route_prefix}"
         assert path.startswith(prefix + "/"), path
         route, params = self.routes.match(path.removeprefix(prefix), method)
@@ -177,7 +185,7 @@ class FunctionsHost:
             input_data=[self.protos.ParameterBinding(name=target.request_parameter,
                                                      data=self.protos.TypedData(http=request))],
             trace_context=self.protos.RpcTraceContext(
-                trace_parent=f"00-{uuid.uuid4().hex}-{uuid.uuid4().hex[:16]}-01"),
+                trace_parent=trace_parent or f"00-{uuid.uuid4().hex}-{uuid.uuid4().hex[:16]}-01"),
         )  # fmt: skip
         answer = self.request("invocation_request", invocation, "invocation_response", invocation_id)
         http = answer.return_value.http

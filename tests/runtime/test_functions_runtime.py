@@ -17,6 +17,8 @@ from typing import Any
 
 from packaging.requirements import Requirement
 
+from tests.helpers.polling import wait_until
+from tests.observability.test_otlp import OtlpReceiver
 from tests.runtime.functions_host import FunctionsHost, HttpAnswer
 from tests.runtime.language_worker import DEPENDENCIES_CATEGORY
 from tests.runtime.python313 import ROOT
@@ -120,3 +122,30 @@ def test_the_app_uses_its_own_pinned_packages(runtime_host: FunctionsHost, pytho
     environment = python313.parent.parent
     assert Path(origins["opentelemetry_context"]).is_relative_to(environment), origins
     assert origins["runtime_context_api_is_apps"] is True
+
+
+def test_an_async_trigger_runs_in_the_hosts_trace_with_opentelemetry_enabled(
+    runtime_host: FunctionsHost, otlp_receiver: OtlpReceiver
+) -> None:
+    """azure-functions-python-worker #1881: with PYTHON_ENABLE_OPENTELEMETRY=true, runtimes before 1.3.0 never set
+    the trace-context propagator, and every async invocation failed with a 500 (``'NoneType' object has no
+    attribute 'extract'``). The pinned runtime answers, and attaches the host's request span: the app's own span
+    for the request is its child, in the host's trace."""
+    trace_id, host_span = uuid.uuid4().hex, uuid.uuid4().hex[:16]
+    started = runtime_host.http(
+        "POST",
+        "/api/orchestrators/fan_out_fan_in_orchestrator",
+        {"count": 3},
+        trace_parent=f"00-{trace_id}-{host_span}-01",
+    )
+    assert started.status == 202, started.body
+    wait_until(
+        lambda: any(span.trace_id.hex() == trace_id for span in otlp_receiver.spans),
+        60, 0.2, f"no span of trace {trace_id} was exported",
+    )  # fmt: skip
+    [request_span] = [
+        span
+        for span in otlp_receiver.spans
+        if span.trace_id.hex() == trace_id and span.parent_span_id.hex() == host_span
+    ]
+    assert request_span.kind == request_span.SPAN_KIND_INTERNAL  # the host counts the request; the app does not

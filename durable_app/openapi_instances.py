@@ -19,6 +19,7 @@ from durable_app.openapi_parts import (
     ref,
 )
 from durable_app.runtime_status import RUNTIME_STATUS
+from durable_app.scheduler_pages import TOKEN_PATTERN
 
 FLAG: Schema = {"type": "string", "enum": ["true", "false", "1", "0", "yes", "no"]}
 
@@ -116,8 +117,11 @@ def _instances() -> Schema:
         "name": CONTINUATION_HEADER,
         "in": "header",
         "required": False,
-        "description": "The token a partial page answered with: read the page after it.",
-        "schema": {"type": "string", "maxLength": MAX_TOKEN_LENGTH},
+        "description": (
+            "The token a partial page answered with, sent back unchanged with the same filters: read the page "
+            "after it. Opaque; a token this API did not issue for this listing is a 400."
+        ),
+        "schema": {"type": "string", "maxLength": MAX_TOKEN_LENGTH, "pattern": TOKEN_PATTERN},
     }
     list_only = [
         {
@@ -139,7 +143,7 @@ def _instances() -> Schema:
     page["headers"] = {
         CONTINUATION_HEADER: {
             "description": "Present when more instances follow: send it back as the request header.",
-            "schema": {"type": "string"},
+            "schema": {"type": "string", "pattern": TOKEN_PATTERN},
         }
     }
     listed = operation(

@@ -24,8 +24,9 @@ from durable_app.runtime_status import STATUS_BY_NAME
 DEFAULT_PAGE_SIZE = 100
 """Instances per page when ``top`` is not given (Durable Functions' default page size)."""
 
-MAX_PREFIX_LENGTH = 100
-"""An id prefix longer than the longest id the API accepts can match nothing; it is refused instead."""
+MAX_PREFIX_LENGTH = 256
+"""An id prefix longer than the longest id the API reads (a sub-orchestration's included) can match nothing; it is
+refused instead."""
 
 TIMESTAMP_PATTERN = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:[0-9]{2})?)?$"

@@ -60,7 +60,7 @@ def _no_instance(instance_id: str) -> RefusedRequest:
 
 
 def _instance_id(req: func.HttpRequest) -> str:
-    instance_id = inputs.identifier(req.route_params.get("instance_id"), "instance_id")
+    instance_id = inputs.existing_instance_id(req.route_params.get("instance_id"))
     annotate({ATTR_INSTANCE_ID: instance_id})
     return instance_id
 

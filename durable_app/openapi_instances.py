@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from durable_app.completion import MAX_WAIT_SECONDS
-from durable_app.http_requests import CONTINUATION_HEADER, MAX_PAGE_SIZE, MAX_TOKEN_LENGTH
+from durable_app.http_requests import CONTINUATION_HEADER, EXISTING_ID_PATTERN, MAX_PAGE_SIZE, MAX_TOKEN_LENGTH
 from durable_app.instance_queries import DEFAULT_PAGE_SIZE, MAX_PREFIX_LENGTH, TIMESTAMP_PATTERN
 from durable_app.openapi_parts import (
-    INSTANCE_ID,
     SCHEDULER_ERRORS,
     STATUS_HEADERS,
     Schema,
@@ -20,6 +19,14 @@ from durable_app.openapi_parts import (
 )
 from durable_app.runtime_status import RUNTIME_STATUS
 from durable_app.scheduler_pages import TOKEN_PATTERN
+
+EXISTING_INSTANCE_ID: Schema = {
+    "name": "instance_id",
+    "in": "path",
+    "required": True,
+    "description": "The instance id: up to 256 characters, so the ids the app gives sub-orchestrations fit too.",
+    "schema": {"type": "string", "pattern": EXISTING_ID_PATTERN},
+}
 
 FLAG: Schema = {"type": "string", "enum": ["true", "false", "1", "0", "yes", "no"]}
 
@@ -183,7 +190,11 @@ def _restart() -> Schema:
         **_instance_refusals("The instance has not finished; the message names its status."),
     }
     summary = "Run a finished instance again with its original input."
-    return {"post": operation(summary, responses, parameters=[INSTANCE_ID, new_id, TIMEOUT], errors=SCHEDULER_ERRORS)}
+    return {
+        "post": operation(
+            summary, responses, parameters=[EXISTING_INSTANCE_ID, new_id, TIMEOUT], errors=SCHEDULER_ERRORS
+        )
+    }
 
 
 def _instance_action(action: str, summary: str, conflict: str) -> Schema:
@@ -197,7 +208,7 @@ def _instance_action(action: str, summary: str, conflict: str) -> Schema:
         **_instance_refusals(conflict),
     }
     query = {"name": "reason", "in": "query", "required": False, "allowEmptyValue": True, "schema": reason}
-    return {"post": operation(summary, responses, parameters=[INSTANCE_ID, query], body=body)}
+    return {"post": operation(summary, responses, parameters=[EXISTING_INSTANCE_ID, query], body=body)}
 
 
 def _instance() -> Schema:
@@ -219,7 +230,7 @@ def _instance() -> Schema:
             **_instance_refusals(),
             "500": json_answer(ref("InstanceStatus"), "The instance failed and returnInternalServerErrorOnFailure."),
         },
-        parameters=[INSTANCE_ID, *flags],
+        parameters=[EXISTING_INSTANCE_ID, *flags],
         errors=SCHEDULER_ERRORS,
     )
     delete = operation(
@@ -228,7 +239,7 @@ def _instance() -> Schema:
             "200": json_answer(ref("Purged"), "The instance was purged."),
             **_instance_refusals("The instance has not finished; terminate it first."),
         },
-        parameters=[INSTANCE_ID],
+        parameters=[EXISTING_INSTANCE_ID],
         errors=SCHEDULER_ERRORS,
     )
     return {"get": get, "delete": delete}
@@ -247,7 +258,7 @@ def _raise_event() -> Schema:
     }
     return {
         "post": operation(
-            "Raise an event on a running instance.", responses, parameters=[INSTANCE_ID, event_name], body=body
+            "Raise an event on a running instance.", responses, parameters=[EXISTING_INSTANCE_ID, event_name], body=body
         )
     }
 

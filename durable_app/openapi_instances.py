@@ -215,7 +215,7 @@ def _instance() -> Schema:
     flags = [
         _flag("showHistory", "true adds historyEvents, without outputs unless showHistoryOutput."),
         _flag("showHistoryOutput", "true keeps the results in historyEvents."),
-        _flag("showInput", "false leaves input out (default true)."),
+        _flag("showInput", "false leaves input out, ExecutionStarted's in historyEvents too (default true)."),
         _flag("returnInternalServerErrorOnFailure", "true answers 500 for a Failed instance."),
         _flag("history", "true adds historyEvents with their outputs (this API's older spelling)."),
     ]
@@ -290,7 +290,35 @@ def instance_schemas() -> Schema:
                         },
                     }
                 ),
-                "historyEvents": {"type": "array", "items": {"type": "object"}},
+                "historyEvents": {"type": "array", "items": ref("HistoryEvent")},
+            },
+        },
+        "HistoryEvent": {
+            "type": "object",
+            "description": (
+                "One history event in Durable Functions' shape: a task's or sub-orchestration's scheduling is "
+                "folded into the event that ended it; replay bookkeeping is left out."
+            ),
+            "required": ["EventType", "Timestamp"],
+            "properties": {
+                "EventType": {"type": "string", "examples": ["ExecutionStarted", "TaskCompleted", "EventRaised"]},
+                "Timestamp": {"type": "string", "format": "date-time"},
+                "FunctionName": {
+                    "type": "string",
+                    "description": "The orchestrator, activity or sub-orchestrator the event is about.",
+                },
+                "ScheduledTime": {
+                    "type": "string",
+                    "format": "date-time",
+                    "description": "When the task or sub-orchestration that ended here was scheduled.",
+                },
+                "Input": {"description": "ExecutionStarted's input (as JSON), unless showInput=false."},
+                "Result": {"description": "What completed (as JSON), with showHistoryOutput=true only."},
+                "OrchestrationStatus": {"type": "string", "description": "ExecutionCompleted's status, by name."},
+                "Reason": {"type": "string", "description": "A failure's message, or the reason a caller gave."},
+                "Details": {"type": "string", "description": "A failure's error type, message and stack trace."},
+                "Name": {"type": "string", "description": "An event's name (EventRaised, EventSent)."},
+                "FireAt": {"type": "string", "format": "date-time", "description": "A timer's due time."},
             },
         },
         "InstanceAction": {

@@ -18,7 +18,7 @@ from durable_app.openapi_parts import (
     ref,
 )
 from durable_app.runtime_status import RUNTIME_STATUS
-from durable_app.scheduler_pages import TOKEN_PATTERN
+from durable_app.scheduler_pages import CONTINUATION_PATTERN
 
 EXISTING_INSTANCE_ID: Schema = {
     "name": "instance_id",
@@ -128,7 +128,7 @@ def _instances() -> Schema:
             "The token a partial page answered with, sent back unchanged with the same filters: read the page "
             "after it. Opaque; a token this API did not issue for this listing is a 400."
         ),
-        "schema": {"type": "string", "maxLength": MAX_TOKEN_LENGTH, "pattern": TOKEN_PATTERN},
+        "schema": {"type": "string", "maxLength": MAX_TOKEN_LENGTH, "pattern": CONTINUATION_PATTERN},
     }
     list_only = [
         {
@@ -150,7 +150,7 @@ def _instances() -> Schema:
     page["headers"] = {
         CONTINUATION_HEADER: {
             "description": "Present when more instances follow: send it back as the request header.",
-            "schema": {"type": "string", "pattern": TOKEN_PATTERN},
+            "schema": {"type": "string", "pattern": CONTINUATION_PATTERN},
         }
     }
     listed = operation(

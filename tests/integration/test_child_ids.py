@@ -12,7 +12,7 @@ import pytest
 from tests.helpers.stack import LocalStack, wait_for_output
 from tests.reliability.conftest import INSTANT_WORK
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.stack, pytest.mark.timeout(300)]  # starts the stack's processes
 
 
 @pytest.fixture(scope="module")

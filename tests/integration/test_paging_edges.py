@@ -15,7 +15,7 @@ from durable_app.http_requests import CONTINUATION_HEADER
 from durable_app.scheduler_pages import api_token, scheduler_token
 from tests.helpers.stack import LocalStack
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.stack, pytest.mark.timeout(300)]  # starts the stack's processes
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-import psutil
 from durabletask.azuremanaged.client import DurableTaskSchedulerClient
 
 from local_stack.ports import free_port, wait_for_port
@@ -99,6 +98,9 @@ class Stack:
         )  # fmt: skip
 
     def worker_rss(self) -> int:
+        """The worker's resident memory; psutil comes with ``bench-tools``, so it is imported only here."""
+        import psutil
+
         return psutil.Process(self.worker.pid).memory_info().rss
 
 

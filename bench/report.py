@@ -6,12 +6,8 @@ import json
 import os
 import platform
 from pathlib import Path
+from types import ModuleType
 from typing import Any
-
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 
 from bench import python_versions
 
@@ -236,7 +232,19 @@ def write_capacity(results: dict[str, Any], out: Path) -> None:
     (out / "capacity.md").write_text(capacity_markdown(source))
 
 
+def _pyplot() -> ModuleType:
+    """matplotlib's pyplot, drawing to files only; imported when a plot is drawn, so that the report's tables
+    (and the tests that import this module) need only what ``make test-fast`` installs, not ``bench-tools``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def _plot_throughput(fan_out: dict[str, Any], path: Path) -> None:
+    plt = _pyplot()
     figure, axes = plt.subplots(figsize=(6, 4))
     for kind, per_n in fan_out["activities_per_second"].items():
         sizes = sorted(per_n, key=int)
@@ -249,6 +257,7 @@ def _plot_throughput(fan_out: dict[str, Any], path: Path) -> None:
 
 
 def _plot_latency(latency: dict[str, Any], path: Path) -> None:
+    plt = _pyplot()
     figure, axes = plt.subplots(figsize=(6, 4))
     names = list(latency["milliseconds"])
     width = 0.25
@@ -265,6 +274,7 @@ def _plot_latency(latency: dict[str, Any], path: Path) -> None:
 
 def _plot_scale_out(scale: dict[str, Any], path: Path) -> None:
     """Backlog and replicas over time in the last autoscaled run."""
+    plt = _pyplot()
     seconds, pending, in_flight, replicas, workers = (
         zip(*scale["timeline"], strict=True) if scale["timeline"] else ([],) * 5
     )

@@ -12,7 +12,7 @@ finishes would pin a connection for the whole batch; clients poll each instance'
 
 from __future__ import annotations
 
-import math
+import re
 from typing import Any
 
 import azure.functions as func
@@ -35,13 +35,14 @@ def completion_timeout(params: Any) -> float | None:
     raw = params.get("timeout")
     if raw is None:
         return None
-    try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = math.nan
-    if not math.isfinite(seconds) or seconds < 0:
+    if not _SECONDS.fullmatch(raw):
         raise RefusedRequest("timeout", f"timeout must be a number of seconds, 0 or more, got {json_words(raw)}")
-    return min(seconds, MAX_WAIT_SECONDS)
+    return min(float(raw), MAX_WAIT_SECONDS)
+
+
+_SECONDS = re.compile(r"[0-9]{1,9}(\.[0-9]{1,6})?")
+"""Seconds as plain ASCII digits: ``float`` alone would also take ``1_0``, ``1e3``, `` 5 ``, ``inf`` or other
+scripts' digits."""
 
 
 async def completion_or_check_status(req: func.HttpRequest, instance_id: str) -> func.HttpResponse:

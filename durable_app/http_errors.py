@@ -12,6 +12,7 @@ import grpc
 from durable_app.batch import BatchOutcome
 from durable_app.http_responses import error_response, json_response
 from durable_app.http_status import SCHEDULER_FAULT, RefusedRequest, http_status
+from durable_app.request_tracing import redacted_url
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ def api_errors(handler: Handler) -> Handler:
         except grpc.aio.AioRpcError as error:
             status = http_status(error.code())
             level = logging.WARNING if status >= 500 else logging.INFO
-            logger.log(level, "Scheduler call for %s %s failed: %s", req.method, req.url, error.details())
+            logger.log(level, "Scheduler call for %s %s failed: %s", req.method, redacted_url(req.url), error.details())
             field = _refused_field(req) if status < 500 else None
             return error_response(status, field, _scheduler_message(error, req))
 

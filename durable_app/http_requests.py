@@ -41,6 +41,13 @@ ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,99}$"
 _ID_REGEX = re.compile(ID_PATTERN)
 ID_RULE = "1-100 characters: letters, digits, '-', '_', '.', ':' (starting with a letter or digit)"
 
+EXISTING_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,255}$"
+"""Ids of instances that exist, for reading and acting on them: up to 256 characters (Durable Functions' limit),
+since the app names sub-orchestrations after their parent (``<id>-chunk-<n>``), longer than a caller's id."""
+
+_EXISTING_ID_REGEX = re.compile(EXISTING_ID_PATTERN)
+EXISTING_ID_RULE = "1-256 characters: letters, digits, '-', '_', '.', ':' (starting with a letter or digit)"
+
 
 def json_body(req: func.HttpRequest) -> Any:
     """The decoded JSON body, or ``None`` when the body is empty.
@@ -68,6 +75,13 @@ def json_body(req: func.HttpRequest) -> Any:
 def _not_json(constant: str) -> Any:
     """Python's reader takes ``NaN`` and ``Infinity``; JSON has no such numbers."""
     raise ValueError(f"{constant} is not a JSON number")
+
+
+def existing_instance_id(value: Any) -> str:
+    """The id of an instance to read or act on: any id the app gives the instances it starts, children included."""
+    if not isinstance(value, str) or not _EXISTING_ID_REGEX.fullmatch(value):
+        raise RefusedRequest("instance_id", f"instance_id must be {EXISTING_ID_RULE}, got {json_words(value)}")
+    return value
 
 
 def identifier(value: Any, field: str) -> str:

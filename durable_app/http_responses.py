@@ -123,26 +123,6 @@ def status_response(
     return json_response(body, status=202, headers=headers)
 
 
-HISTORY_OUTPUTS = ("result", "output")
-"""History event fields holding what a task, sub-orchestration, entity operation or the orchestration returned."""
-
-
-def history_body(events: list[Any], *, with_outputs: bool) -> list[dict[str, Any]]:
-    """History events as JSON objects, each tagged with its event type.
-
-    Outputs (results) can be large, so, as with Durable Functions' ``showHistoryOutput``, they are left out
-    unless asked for.
-    """
-    bodies = []
-    for event in events:
-        body = {"eventType": type(event).__name__.removesuffix("Event"), **event.to_dict()}
-        if not with_outputs:
-            for name in HISTORY_OUTPUTS:
-                body.pop(name, None)
-        bodies.append(body)
-    return bodies
-
-
 def utc_iso(moment: datetime) -> str:
     """ISO 8601 with an explicit UTC offset; the SDK returns scheduler timestamps as naive UTC."""
     if moment.tzinfo is None:

@@ -24,8 +24,9 @@ from durable_app.runtime_status import STATUS_BY_NAME
 DEFAULT_PAGE_SIZE = 100
 """Instances per page when ``top`` is not given (Durable Functions' default page size)."""
 
-MAX_PREFIX_LENGTH = 100
-"""An id prefix longer than the longest id the API accepts can match nothing; it is refused instead."""
+MAX_PREFIX_LENGTH = 256
+"""An id prefix longer than the longest id the API reads (a sub-orchestration's included) can match nothing; it is
+refused instead."""
 
 TIMESTAMP_PATTERN = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:[0-9]{2})?)?$"
@@ -125,4 +126,7 @@ def timestamp(raw: str | None, name: str) -> datetime | None:
     if moment is None:
         example = "2026-01-31T08:00:00Z"
         raise RefusedRequest(name, f"{name} must be an ISO 8601 date and time such as {example}, got {json_words(raw)}")
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before year 1 in UTC; 9999-12-31T23:59-01:00 after 9999
+        raise RefusedRequest(name, f"{name} must fall within the years 1-9999 in UTC, got {json_words(raw)}") from None

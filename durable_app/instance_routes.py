@@ -23,8 +23,9 @@ from durabletask.client import OrchestrationState, OrchestrationStatus
 from durable_app import http_requests as inputs
 from durable_app import instance_queries as queries
 from durable_app.completion import completion_or_check_status, completion_timeout
+from durable_app.history_events import history_events
 from durable_app.http_errors import api_errors
-from durable_app.http_responses import history_body, json_response, status_body, status_response
+from durable_app.http_responses import json_response, status_body, status_response
 from durable_app.http_status import RefusedRequest
 from durable_app.request_tracing import traced_request
 from durable_app.runtime_status import TERMINAL, status_name
@@ -60,7 +61,7 @@ def _no_instance(instance_id: str) -> RefusedRequest:
 
 
 def _instance_id(req: func.HttpRequest) -> str:
-    instance_id = inputs.identifier(req.route_params.get("instance_id"), "instance_id")
+    instance_id = inputs.existing_instance_id(req.route_params.get("instance_id"))
     annotate({ATTR_INSTANCE_ID: instance_id})
     return instance_id
 
@@ -124,7 +125,7 @@ async def get_instance_status(req: func.HttpRequest) -> func.HttpResponse:
     body = status_body(state, show_input=show_input)
     if with_history:
         events = await shared_client(app_settings()).get_orchestration_history(instance_id)
-        body["historyEvents"] = history_body(events, with_outputs=with_outputs)
+        body["historyEvents"] = history_events(events, with_outputs=with_outputs, show_input=show_input)
     return status_response(req, body, state, failed_as_500=failed_as_500)
 
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from durable_app.completion import MAX_WAIT_SECONDS
-from durable_app.http_requests import CONTINUATION_HEADER, MAX_PAGE_SIZE, MAX_TOKEN_LENGTH
+from durable_app.http_requests import CONTINUATION_HEADER, EXISTING_ID_PATTERN, MAX_PAGE_SIZE, MAX_TOKEN_LENGTH
 from durable_app.instance_queries import DEFAULT_PAGE_SIZE, MAX_PREFIX_LENGTH, TIMESTAMP_PATTERN
 from durable_app.openapi_parts import (
-    INSTANCE_ID,
     SCHEDULER_ERRORS,
     STATUS_HEADERS,
     Schema,
@@ -19,6 +18,15 @@ from durable_app.openapi_parts import (
     ref,
 )
 from durable_app.runtime_status import RUNTIME_STATUS
+from durable_app.scheduler_pages import CONTINUATION_PATTERN
+
+EXISTING_INSTANCE_ID: Schema = {
+    "name": "instance_id",
+    "in": "path",
+    "required": True,
+    "description": "The instance id: up to 256 characters, so the ids the app gives sub-orchestrations fit too.",
+    "schema": {"type": "string", "pattern": EXISTING_ID_PATTERN},
+}
 
 FLAG: Schema = {"type": "string", "enum": ["true", "false", "1", "0", "yes", "no"]}
 
@@ -116,8 +124,11 @@ def _instances() -> Schema:
         "name": CONTINUATION_HEADER,
         "in": "header",
         "required": False,
-        "description": "The token a partial page answered with: read the page after it.",
-        "schema": {"type": "string", "maxLength": MAX_TOKEN_LENGTH},
+        "description": (
+            "The token a partial page answered with, sent back unchanged with the same filters: read the page "
+            "after it. Opaque; a token this API did not issue for this listing is a 400."
+        ),
+        "schema": {"type": "string", "maxLength": MAX_TOKEN_LENGTH, "pattern": CONTINUATION_PATTERN},
     }
     list_only = [
         {
@@ -139,7 +150,7 @@ def _instances() -> Schema:
     page["headers"] = {
         CONTINUATION_HEADER: {
             "description": "Present when more instances follow: send it back as the request header.",
-            "schema": {"type": "string"},
+            "schema": {"type": "string", "pattern": CONTINUATION_PATTERN},
         }
     }
     listed = operation(
@@ -179,7 +190,11 @@ def _restart() -> Schema:
         **_instance_refusals("The instance has not finished; the message names its status."),
     }
     summary = "Run a finished instance again with its original input."
-    return {"post": operation(summary, responses, parameters=[INSTANCE_ID, new_id, TIMEOUT], errors=SCHEDULER_ERRORS)}
+    return {
+        "post": operation(
+            summary, responses, parameters=[EXISTING_INSTANCE_ID, new_id, TIMEOUT], errors=SCHEDULER_ERRORS
+        )
+    }
 
 
 def _instance_action(action: str, summary: str, conflict: str) -> Schema:
@@ -193,14 +208,14 @@ def _instance_action(action: str, summary: str, conflict: str) -> Schema:
         **_instance_refusals(conflict),
     }
     query = {"name": "reason", "in": "query", "required": False, "allowEmptyValue": True, "schema": reason}
-    return {"post": operation(summary, responses, parameters=[INSTANCE_ID, query], body=body)}
+    return {"post": operation(summary, responses, parameters=[EXISTING_INSTANCE_ID, query], body=body)}
 
 
 def _instance() -> Schema:
     flags = [
         _flag("showHistory", "true adds historyEvents, without outputs unless showHistoryOutput."),
         _flag("showHistoryOutput", "true keeps the results in historyEvents."),
-        _flag("showInput", "false leaves input out (default true)."),
+        _flag("showInput", "false leaves input out, ExecutionStarted's in historyEvents too (default true)."),
         _flag("returnInternalServerErrorOnFailure", "true answers 500 for a Failed instance."),
         _flag("history", "true adds historyEvents with their outputs (this API's older spelling)."),
     ]
@@ -215,7 +230,7 @@ def _instance() -> Schema:
             **_instance_refusals(),
             "500": json_answer(ref("InstanceStatus"), "The instance failed and returnInternalServerErrorOnFailure."),
         },
-        parameters=[INSTANCE_ID, *flags],
+        parameters=[EXISTING_INSTANCE_ID, *flags],
         errors=SCHEDULER_ERRORS,
     )
     delete = operation(
@@ -224,7 +239,7 @@ def _instance() -> Schema:
             "200": json_answer(ref("Purged"), "The instance was purged."),
             **_instance_refusals("The instance has not finished; terminate it first."),
         },
-        parameters=[INSTANCE_ID],
+        parameters=[EXISTING_INSTANCE_ID],
         errors=SCHEDULER_ERRORS,
     )
     return {"get": get, "delete": delete}
@@ -243,7 +258,7 @@ def _raise_event() -> Schema:
     }
     return {
         "post": operation(
-            "Raise an event on a running instance.", responses, parameters=[INSTANCE_ID, event_name], body=body
+            "Raise an event on a running instance.", responses, parameters=[EXISTING_INSTANCE_ID, event_name], body=body
         )
     }
 
@@ -275,7 +290,35 @@ def instance_schemas() -> Schema:
                         },
                     }
                 ),
-                "historyEvents": {"type": "array", "items": {"type": "object"}},
+                "historyEvents": {"type": "array", "items": ref("HistoryEvent")},
+            },
+        },
+        "HistoryEvent": {
+            "type": "object",
+            "description": (
+                "One history event in Durable Functions' shape: a task's or sub-orchestration's scheduling is "
+                "folded into the event that ended it; replay bookkeeping is left out."
+            ),
+            "required": ["EventType", "Timestamp"],
+            "properties": {
+                "EventType": {"type": "string", "examples": ["ExecutionStarted", "TaskCompleted", "EventRaised"]},
+                "Timestamp": {"type": "string", "format": "date-time"},
+                "FunctionName": {
+                    "type": "string",
+                    "description": "The orchestrator, activity or sub-orchestrator the event is about.",
+                },
+                "ScheduledTime": {
+                    "type": "string",
+                    "format": "date-time",
+                    "description": "When the task or sub-orchestration that ended here was scheduled.",
+                },
+                "Input": {"description": "ExecutionStarted's input (as JSON), unless showInput=false."},
+                "Result": {"description": "What completed (as JSON), with showHistoryOutput=true only."},
+                "OrchestrationStatus": {"type": "string", "description": "ExecutionCompleted's status, by name."},
+                "Reason": {"type": "string", "description": "A failure's message, or the reason a caller gave."},
+                "Details": {"type": "string", "description": "A failure's error type, message and stack trace."},
+                "Name": {"type": "string", "description": "An event's name (EventRaised, EventSent)."},
+                "FireAt": {"type": "string", "format": "date-time", "description": "A timer's due time."},
             },
         },
         "InstanceAction": {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import azure.functions as func
 from opentelemetry import trace
@@ -13,6 +13,11 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from durable_app.span_attributes import TRACER_NAME
 
 _tracer = trace.get_tracer(TRACER_NAME)
+
+KEY_PARAMETER = "code"
+"""The query parameter that carries a function key, in any case: its value never reaches a log or a span."""
+
+REDACTED = "***"
 
 Trigger = Callable[[func.HttpRequest], Awaitable[func.HttpResponse]]
 
@@ -43,3 +48,19 @@ def traced_request(trigger: Trigger) -> Trigger:
 
 def _path_of(url: str) -> str:
     return urlsplit(url).path
+
+
+def redacted_url(url: str) -> str:
+    """``url`` fit for a log line: the value of every ``code`` parameter (the function key) replaced by ``***``.
+
+    The rest of the query stays, since it tells what was asked; the Functions host reads the key from ``code``
+    in any case, so every spelling is redacted.
+    """
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    query = [
+        (name, REDACTED if name.lower() == KEY_PARAMETER else value)
+        for name, value in parse_qsl(parts.query, keep_blank_values=True)
+    ]
+    return parts._replace(query=urlencode(query, safe="*,:/")).geturl()

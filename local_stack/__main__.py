@@ -113,24 +113,30 @@ def run_all(args: argparse.Namespace) -> int:
     env["DURABLE_TASK_SCHEDULER_CONNECTION_STRING"] = f"Endpoint={endpoint};TaskHub={taskhub};Authentication=None"
     python = [sys.executable, "-m", "local_stack"]
     scheduler = [*python, "scheduler", "--host", host, "--port", str(args.scheduler_port), *_store_arguments(args)]
+    stop = _stop_on_signal()  # from here on, Ctrl-C (even while starting) stops every child started so far
     children = [_spawn(scheduler, env)]
-    if not _listening(children[0], host, args.scheduler_port, 30):
-        return _stop(children, "the scheduler did not start; its message is above")
+    if not _listening(children[0], host, args.scheduler_port, 30, stop):
+        return _stop(children, None if stop.is_set() else "the scheduler did not start; its message is above")
     children.append(_spawn([*python, "host", "--host", host, "--port", str(args.http_port)], env))
     if args.dashboard_port:
         dashboard = [*python, "dashboard", "--host", host, "--port", str(args.dashboard_port)]
         children.append(_spawn([*dashboard, "--endpoint", endpoint, "--taskhub", taskhub], env))
-    if not wait_for_port(host, args.http_port, 60):
-        return _stop(children, "the Functions host did not start")
+    if not _listening(children[1], host, args.http_port, HOST_START_SECONDS, stop):
+        return _stop(children, None if stop.is_set() else "the Functions host did not start; its message is above")
     _print_banner(args, endpoint)
-    _wait_for_signal(children)
+    _wait_for_signal(children, stop=stop)
     return _stop(children, None)
 
 
-def _listening(child: subprocess.Popen[bytes], host: str, port: int, timeout: float) -> bool:
-    """Whether ``child`` listens on ``port`` within ``timeout``; ``False`` as soon as it exits instead."""
+HOST_START_SECONDS = 60
+"""How long the Functions host may take to listen (importing the app and its workflows); it is given up on at
+once if it exits first, as it does on a workflow module that fails to import."""
+
+
+def _listening(child: subprocess.Popen[bytes], host: str, port: int, timeout: float, stop: threading.Event) -> bool:
+    """Whether ``child`` listens on ``port`` within ``timeout``; ``False`` as soon as it exits or a stop is asked."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not stop.is_set():
         if child.poll() is not None:
             return False
         if wait_for_port(host, port, 0.5):
@@ -169,27 +175,53 @@ def _spawn(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 
 def _stop(children: list[subprocess.Popen[bytes]], failure: str | None) -> int:
-    for child in reversed(children):  # the app first, the scheduler last, so no work is cut off mid-call
-        if child.poll() is None:
-            child.send_signal(signal.SIGINT)
-        try:
-            child.wait(timeout=STOP_TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            failure = failure or f"{' '.join(child.args[3:5])} did not stop within {STOP_TIMEOUT_SECONDS} s; killed"
+    """Stop the app's processes together, then the scheduler, and say so in a last line.
+
+    The host and the dashboard share nothing, so they stop at once; the scheduler stops only after them, so no
+    call of the app's is cut off (what the scheduler acknowledged is already in its store).
+    """
+    started = time.monotonic()
+    scheduler, *app = children
+    for group in (app, [scheduler]):
+        for child in group:
+            if child.poll() is None:
+                child.send_signal(signal.SIGINT)
+        for child in group:
+            failure = _wait_stopped(child) or failure
+    seconds = time.monotonic() - started
     if failure:
         logging.getLogger("local_stack").error("Stopped: %s", failure)
         return 1
+    print(f"Local stack stopped ({seconds:.1f} s)", flush=True)
     return 0
 
 
-def _wait_for_signal(
-    children: list[subprocess.Popen[bytes]] | None = None, threads: list[threading.Thread] | None = None
-) -> None:
-    """Block until SIGINT/SIGTERM, or until any child process or serving thread ends."""
+def _wait_stopped(child: subprocess.Popen[bytes]) -> str | None:
+    """Wait for ``child`` to exit, killing it past the timeout; why, if it had to be killed."""
+    try:
+        child.wait(timeout=STOP_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+        return f"{' '.join(str(part) for part in child.args[3:5])} did not stop within {STOP_TIMEOUT_SECONDS} s; killed"
+    return None
+
+
+def _stop_on_signal() -> threading.Event:
+    """An event SIGINT and SIGTERM set, instead of interrupting whatever this process is doing."""
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
+    return stop
+
+
+def _wait_for_signal(
+    children: list[subprocess.Popen[bytes]] | None = None,
+    threads: list[threading.Thread] | None = None,
+    stop: threading.Event | None = None,
+) -> None:
+    """Block until SIGINT/SIGTERM, or until any child process or serving thread ends."""
+    stop = stop or _stop_on_signal()
     while not stop.wait(0.5):
         if children and any(child.poll() is not None for child in children):
             logging.getLogger("local_stack").error("A local stack process exited; stopping the others")

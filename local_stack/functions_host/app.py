@@ -29,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import request_response
 
+from durable_app.request_tracing import redacted_url
 from local_stack.functions_host.routes import Route, RouteTable
 
 logger = logging.getLogger("local_stack.host")
@@ -90,6 +91,7 @@ def create_asgi_app(app: func.FunctionApp, route_prefix: str, function_key: str 
     With ``function_key``, routes whose auth level is not anonymous require it as ``?code=`` or the
     ``x-functions-key`` header, as Azure does; without it every route is open, as under ``func start``.
     """
+    _redact_access_log()
     table = route_table(app)
     prefix = "/" + route_prefix.strip("/") if route_prefix.strip("/") else ""
 
@@ -181,8 +183,36 @@ def _authorised(request: Request, function: Any, function_key: str) -> bool:
     level = function.get_trigger().auth_level
     if str(getattr(level, "value", level)).upper() == "ANONYMOUS":
         return True
-    supplied = request.query_params.get("code") or request.headers.get("x-functions-key") or ""
-    return hmac.compare_digest(supplied.encode(), function_key.encode())
+    return hmac.compare_digest(_supplied_key(request).encode(), function_key.encode())
+
+
+def _supplied_key(request: Request) -> str:
+    """The key a request gives, read as the Functions host reads it: the first ``x-functions-key`` header when
+    there is one (even empty: the header takes precedence), else the first ``code`` query value, any case."""
+    if "x-functions-key" in request.headers:
+        return request.headers.getlist("x-functions-key")[0]
+    return next((value for key, value in request.query_params.multi_items() if key.lower() == "code"), "")
+
+
+class _RedactedAccessLog(logging.Filter):
+    """Replaces the function key in uvicorn's access lines (``"GET /api/x?code=<key> HTTP/1.1" 200``) by ``***``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and len(record.args) == _ACCESS_LINE_ARGS:
+            client, method, full_path, version, status = record.args
+            record.args = (client, method, redacted_url(str(full_path)), version, status)
+        return True
+
+
+_ACCESS_LINE_ARGS = 5
+"""uvicorn logs each request as (client, method, path with query, HTTP version, status)."""
+
+
+def _redact_access_log() -> None:
+    """Keep function keys out of the access log, once per process, as the Functions host keeps them out of its own."""
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(existing, _RedactedAccessLog) for existing in access.filters):
+        access.addFilter(_RedactedAccessLog())
 
 
 def _no_function(request: Request, path: str) -> JSONResponse:

@@ -4,8 +4,11 @@
   history), recursively into running sub-orchestrations, and only once.
 - **A finished instance never changes**: results, events and entity answers arriving for it are dropped,
   and its last-updated time stays the moment it finished.
-- **Purge** with ``recursive`` also purges the finished sub-orchestrations of what it purges; purging an
-  unfinished orchestration by id is refused (``FAILED_PRECONDITION``).
+- **Purge** with ``recursive`` also purges the finished sub-orchestrations of what it purges, those whose
+  recorded parent is the purged instance (a later, unrelated instance reusing a child's id is kept); purging
+  an unfinished orchestration by id is refused (``FAILED_PRECONDITION``).
+- **A sub-orchestration records its parent** on its ``ExecutionStarted`` event (``parentInstance``), as DTS
+  does; the backend leaves it out.
 - **Entities exist while they have state**: ``GetEntity`` answers "no entity" before the first operation
   and after ``delete``, queries list stateless entities only as transient, an entity left without state is
   dropped at once, so ``CleanEntityStorage`` finds nothing to remove (DTS answers 0).
@@ -40,7 +43,13 @@ class DtsSemantics(NewestFirstQueries, TraceContextPropagation):
 
     def CompleteOrchestratorTask(self, request: pb.OrchestratorResponse, context: grpc.ServicerContext):
         with self._lock:
+            children = {
+                action.createSubOrchestration.instanceId: self._instances.get(action.createSubOrchestration.instanceId)
+                for action in request.actions
+                if action.HasField("createSubOrchestration")
+            }
             response = super().CompleteOrchestratorTask(request, context)
+            self._record_parent(request, children)
             self._stamp(request.instanceId)
             instance = self._instances.get(request.instanceId)
             if instance is not None and instance.completed_at and self._is_terminal_status(instance.status):
@@ -209,12 +218,38 @@ class DtsSemantics(NewestFirstQueries, TraceContextPropagation):
             for child_id in _sub_orchestration_ids(instance):
                 self._terminate(child_id, output, recursive)
 
+    def _record_parent(self, request: pb.OrchestratorResponse, before: dict[str, OrchestrationInstance | None]) -> None:
+        """Name the parent on the ``ExecutionStarted`` event of each sub-orchestration this step created. Lock held.
+
+        ``before`` holds what each requested child id named before the step: an id still naming the same
+        instance was refused (a running instance already had it) and is not this parent's child.
+        """
+        parent_instance = self._instances.get(request.instanceId)
+        for action in request.actions:
+            if parent_instance is None or not action.HasField("createSubOrchestration"):
+                continue
+            child = self._instances.get(action.createSubOrchestration.instanceId)
+            if child is None or child is before.get(action.createSubOrchestration.instanceId):
+                continue
+            parent = pb.ParentInstanceInfo(
+                taskScheduledId=action.id,
+                name=wrappers_pb2.StringValue(value=parent_instance.name),
+                orchestrationInstance=pb.OrchestrationInstance(instanceId=request.instanceId),
+            )
+            for event in child.pending_events:
+                if event.HasField("executionStarted"):
+                    event.executionStarted.parentInstance.CopyFrom(parent)
+
     def _purge_children(self, parent: OrchestrationInstance) -> int:
-        """Purge the finished sub-orchestrations of a purged instance, depth first; how many. Lock held."""
+        """Purge the finished sub-orchestrations of a purged instance, depth first; how many. Lock held.
+
+        Only instances whose recorded parent is ``parent`` are its children: an id in its history may name
+        an unrelated instance started under that id after the child finished.
+        """
         purged = 0
         for child_id in _sub_orchestration_ids(parent):
             child = self._instances.get(child_id)
-            if child is None or not self._is_terminal_status(child.status):
+            if child is None or not self._is_terminal_status(child.status) or _parent_id(child) != parent.instance_id:
                 continue
             del self._instances[child_id]
             self._state_waiters.pop(child_id, None)
@@ -266,6 +301,17 @@ def _sub_orchestration_ids(instance: OrchestrationInstance) -> list[str]:
         for event in instance.history
         if event.HasField("subOrchestrationInstanceCreated")
     ]
+
+
+def _parent_id(instance: OrchestrationInstance) -> str | None:
+    """The id of the orchestration that started ``instance`` as a sub-orchestration, as its history records it."""
+    for event in [*instance.history, *instance.pending_events]:
+        if event.HasField("executionStarted"):
+            started = event.executionStarted
+            return (
+                started.parentInstance.orchestrationInstance.instanceId if started.HasField("parentInstance") else None
+            )
+    return None
 
 
 def _entity_metadata(entity: EntityState, include_state: bool) -> pb.EntityMetadata:

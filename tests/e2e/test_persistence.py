@@ -50,9 +50,9 @@ def test_a_fan_out_with_delays_survives_a_killed_scheduler(stack: LocalStack, ap
     assert status["runtimeStatus"] == "Completed"
     total = sum_of_squares(count)
     assert status["output"] == {"total_items": count, "sum": total, "average": total / count}
-    kinds = [event["eventType"] for event in status["historyEvents"]]
+    kinds = [event["EventType"] for event in status["historyEvents"]]
     assert kinds.count("TaskCompleted") == count + 1  # every work item and the aggregate, each exactly once
-    assert any(event["eventType"] == "EventRaised" and event["name"] == "audit" for event in status["historyEvents"])
+    assert any(event["EventType"] == "EventRaised" and event["Name"] == "audit" for event in status["historyEvents"])
 
 
 def test_every_acknowledged_signal_survives_a_killed_scheduler(stack: LocalStack, api: httpx.Client) -> None:

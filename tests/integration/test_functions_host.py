@@ -151,6 +151,17 @@ def test_function_keys_are_enforced_when_configured() -> None:
         assert http.get("/api/sync").status_code == 200  # anonymous routes stay open
 
 
+def test_the_key_header_takes_precedence_over_code_as_in_the_functions_host() -> None:
+    """The Functions host reads ``x-functions-key`` when present (even empty), else the first ``code``, any case."""
+    with Http(create_asgi_app(small_app(), "api", function_key="s3cret")) as http:
+        assert http.post("/api/echo/a?code=s3cret", json=1, headers={"x-functions-key": "wrong"}).status_code == 401
+        assert http.post("/api/echo/a?code=s3cret", json=1, headers={"x-functions-key": ""}).status_code == 401
+        assert http.post("/api/echo/a?code=wrong", json=1, headers={"x-functions-key": "s3cret"}).status_code == 201
+        assert http.post("/api/echo/a?CODE=s3cret", json=1).status_code == 201
+        assert http.post("/api/echo/a?code=s3cret&code=wrong", json=1).status_code == 201
+        assert http.post("/api/echo/a?code=wrong&code=s3cret", json=1).status_code == 401
+
+
 def test_the_real_app_serves_every_trigger(app_module: ModuleType, endpoint: str) -> None:
     templates = {route.template for route in route_table(app_module.app).routes}
     assert {"health", "counters/{key}", "orchestrators/fan_out_fan_in_orchestrator/{instance_id?}"} <= templates

@@ -292,7 +292,7 @@ def test_suspend_resume_raise_event_terminate_and_purge(app_module: ModuleType, 
     assert _eventually_status(app_module, route, "Terminated")
     done = call(app_module, "get_instance_status", "GET", "x", route=route, params={"history": "true"})
     assert done.status_code == 200
-    kinds = [event["eventType"] for event in payload(done)["historyEvents"]]
+    kinds = [event["EventType"] for event in payload(done)["historyEvents"]]
     assert "ExecutionSuspended" in kinds and "ExecutionResumed" in kinds and "ExecutionTerminated" in kinds
     assert call(app_module, "terminate_instance", "POST", "x", route=route).status_code == 409
     assert call(app_module, "resume_instance", "POST", "x", route=route).status_code == 409
@@ -317,8 +317,14 @@ def test_status_history_lists_each_activity(app_module: ModuleType) -> None:
         app_module, "get_instance_status", "GET", "x", route={"instance_id": started["id"]}, params={"history": "true"}
     )
     events = payload(response)["historyEvents"]
-    scheduled = [e for e in events if e["eventType"] == "TaskScheduled"]
-    assert sorted(e["name"] for e in scheduled) == ["aggregate_results", "process_work_item", "process_work_item"]
+    completed = [e for e in events if e["EventType"] == "TaskCompleted"]
+    assert sorted(e["FunctionName"] for e in completed) == [
+        "aggregate_results",
+        "process_work_item",
+        "process_work_item",
+    ]
+    assert all(e["ScheduledTime"] <= e["Timestamp"] for e in completed)
+    assert not [e for e in events if e["EventType"] == "TaskScheduled"]  # each folded into the event that ended it
     assert payload(response)["createdTime"].endswith("+00:00")
     bad_flag = call(app_module, "get_instance_status", "GET", "x", route={"instance_id": "a"}, params={"history": "y"})
     assert payload(bad_flag)["field"] == "history"

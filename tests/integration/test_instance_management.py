@@ -255,10 +255,10 @@ def test_status_shows_history_outputs_and_input_as_durable_functions_defines_the
     assert plain["input"] == [1, 2] and "historyEvents" not in plain
     assert api.get(url, params={"showInput": "false"}).json()["input"] is None
     bare = api.get(url, params={"showHistory": "true"}).json()["historyEvents"]
-    assert [e["eventType"] for e in bare].count("TaskCompleted") == 3
-    assert not any("result" in event for event in bare)
+    assert [e["EventType"] for e in bare].count("TaskCompleted") == 3
+    assert not any("Result" in event for event in bare)
     full = api.get(url, params={"showHistory": "true", "showHistoryOutput": "true"}).json()["historyEvents"]
-    assert all("result" in event for event in full if event["eventType"] == "TaskCompleted")
+    assert all("Result" in event for event in full if event["EventType"] == "TaskCompleted")
     assert api.get(url, params={"history": "true"}).json()["historyEvents"] == full  # the older spelling
 
 

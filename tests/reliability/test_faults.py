@@ -39,7 +39,7 @@ def start(api: httpx.Client, items: list[int]) -> str:
 
 def failed_items(api: httpx.Client, status_url: str) -> list[str]:
     history = api.get(status_url, params={"history": "true"}).json()["historyEvents"]
-    return [event["failure_details"]["message"] for event in history if event["eventType"] == "TaskFailed"]
+    return [event["Reason"] for event in history if event["EventType"] == "TaskFailed"]
 
 
 def test_a_transient_failure_is_retried_and_the_sum_is_exact(faulty_stack: LocalStack) -> None:

@@ -70,6 +70,28 @@ def test_terminate_takes_effect_before_the_call_returns(store_client: TaskHubGrp
     assert store_client.get_orchestration_state(instance_id).get_output() == "stopped"
 
 
+def test_terminate_records_the_events_queued_before_it(store_client: TaskHubGrpcClient) -> None:
+    """No worker is connected, so the suspend, resume and event are still queued when the terminate arrives.
+
+    DTS puts the termination in the same inbox behind them, and its worker records them all in order.
+    """
+    instance_id = store_client.schedule_new_orchestration("fan_out_fan_in_orchestrator", input=[1, 2])
+    store_client.suspend_orchestration(instance_id)
+    store_client.resume_orchestration(instance_id)
+    store_client.raise_orchestration_event(instance_id, "Approval", data={"go": 1})
+    store_client.terminate_orchestration(instance_id, output="stopped")
+    assert history_of(store_client, instance_id) == [
+        "OrchestratorStartedEvent",
+        "ExecutionStartedEvent",
+        "ExecutionSuspendedEvent",
+        "ExecutionResumedEvent",
+        "EventRaisedEvent",
+        "ExecutionTerminatedEvent",
+        "OrchestratorCompletedEvent",
+        "ExecutionCompletedEvent",
+    ]
+
+
 def test_a_terminated_history_never_changes_and_late_results_are_dropped(
     store_scheduler: LocalScheduler, store_client: TaskHubGrpcClient
 ) -> None:

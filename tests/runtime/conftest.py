@@ -21,7 +21,7 @@ import pytest
 from local_stack.ports import free_port
 from local_stack.scheduler import LocalScheduler
 from tests.runtime.functions_host import FunctionsHost, compile_protos, load_protos
-from tests.runtime.python313 import MISSING, ROOT, runtime_python
+from tests.runtime.python313 import ROOT, runtime_python, without_runtime
 
 WORKER = Path(__file__).with_name("language_worker.py")
 CONNECT_TIMEOUT = 60.0
@@ -35,7 +35,7 @@ def route_prefix() -> str:
 def python313() -> Path:
     python = runtime_python()
     if python is None:
-        pytest.skip(MISSING)
+        without_runtime()
     return python
 
 

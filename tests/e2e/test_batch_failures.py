@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from durable_app.http_requests import MAX_BATCH_SIGNALS
-from tests.e2e.conftest import INSTANT_WORK
+from tests.helpers.settings import INSTANT_WORK
 from tests.helpers.stack import LocalStack
 
 pytestmark = pytest.mark.timeout(300)

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.conftest import INSTANT_WORK
+from tests.helpers.settings import INSTANT_WORK
 from tests.helpers.stack import ROOT, LocalStack, wait_for_output
 
 APP_PARTS = ("function_app.py", "host.json", "durable_app", "entities", "orchestrations", "local_stack")

@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from types import SimpleNamespace
 
 import pytest
@@ -21,17 +22,8 @@ from durable_app.work_item_drills import WorkItemDrills, with_drills
 from local_stack.ports import free_port
 from local_stack.scheduler import serve
 from orchestrations import fan_out_fan_in
-from tests.helpers.polling import wait_until
+from tests.helpers.counters import entity_value, wait_for_value
 from tests.helpers.settings import app_settings_with
-
-
-def counter_value(client, key: str, expected: int, timeout: float = 10) -> int | None:
-    def current() -> int | None:
-        metadata = client.get_entity(EntityInstanceId("counter", key))
-        return metadata.get_typed_state(int) if metadata is not None and metadata.get_state() else None
-
-    wait_until(lambda: current() == expected, timeout, message=lambda: f"counter {key} is {current()!r}")
-    return expected
 
 
 def test_counter_operations(client) -> None:
@@ -39,10 +31,10 @@ def test_counter_operations(client) -> None:
     entity = EntityInstanceId("counter", key)
     client.signal_entity(entity, "add", input=100)
     client.signal_entity(entity, "subtract", input=25)
-    assert counter_value(client, key, 75) == 75
+    wait_for_value(partial(entity_value, client, entity), 75, 10)
     client.signal_entity(entity, "reset")
     client.signal_entity(entity, "add", input=2)
-    assert counter_value(client, key, 2) == 2
+    wait_for_value(partial(entity_value, client, entity), 2, 10)
 
 
 @pytest.mark.parametrize(("operation", "amount"), [("multiply", 3), ("add", "3"), ("add", 1.5), ("subtract", None)])
@@ -52,7 +44,7 @@ def test_bad_operations_leave_the_state_untouched(client, operation: str, amount
     client.signal_entity(entity, "add", input=5)
     client.signal_entity(entity, operation, input=amount)
     client.signal_entity(entity, "add", input=1)
-    assert counter_value(client, key, 6) == 6
+    wait_for_value(partial(entity_value, client, entity), 6, 10)
 
 
 def run(client, name: str, orchestration_input: object, timeout: float = 30):

@@ -22,6 +22,7 @@ from durable_app.completion import MAX_WAIT_SECONDS
 from durable_app.http_requests import CONTINUATION_HEADER
 from durable_app.registry import register_all
 from tests.helpers.polling import wait_until
+from tests.helpers.settings import INSTANT_WORK
 from tests.helpers.stack import LocalStack, wait_for_output
 
 pytestmark = pytest.mark.timeout(300)
@@ -50,7 +51,7 @@ def waits(ctx: task.OrchestrationContext, _: Any) -> Any:
 def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     log_dir = Path(tmp_path_factory.mktemp(f"management-{request.param}"))
     arguments = [argument.replace("{tmp}", str(log_dir)) for argument in STORES[request.param]]
-    env = {"DTS_WORKER_ENABLED": "false", "WORK_ITEM_DELAY_MIN_SECONDS": "0", "WORK_ITEM_DELAY_MAX_SECONDS": "0"}
+    env = {"DTS_WORKER_ENABLED": "false", **INSTANT_WORK}
     local = LocalStack(log_dir=log_dir, env=env, scheduler_args=arguments)
     with local.running(dashboard=True):
         worker = TaskHubGrpcWorker(host_address=local.endpoint.removeprefix("http://"))
@@ -63,12 +64,6 @@ def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
             yield local
         finally:
             worker.stop()
-
-
-@pytest.fixture
-def api(stack: LocalStack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.base_url, timeout=60) as http:
-        yield http
 
 
 def start(api: httpx.Client, instance_id: str, count: int = 2, **params: Any) -> httpx.Response:

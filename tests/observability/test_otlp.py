@@ -13,6 +13,7 @@ import pytest
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+from tests.helpers.settings import INSTANT_WORK
 from tests.helpers.stack import LocalStack, wait_for_output
 
 pytestmark = pytest.mark.timeout(300)
@@ -82,8 +83,7 @@ def stack(
         "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
         "OTEL_BSP_SCHEDULE_DELAY": "200",
         "OTEL_BLRP_SCHEDULE_DELAY": "200",
-        "WORK_ITEM_DELAY_MIN_SECONDS": "0",
-        "WORK_ITEM_DELAY_MAX_SECONDS": "0",
+        **INSTANT_WORK,
     }
     with LocalStack(log_dir=log_dir, env=env, scheduler_args=store).running() as local:
         yield local

@@ -20,6 +20,7 @@ import pytest
 
 from local_stack.ports import free_port
 from local_stack.scheduler import LocalScheduler
+from tests.helpers.settings import INSTANT_WORK
 from tests.runtime.functions_host import FunctionsHost, compile_protos, load_protos
 from tests.runtime.python313 import ROOT, runtime_python, without_runtime
 
@@ -56,8 +57,7 @@ def runtime_host(python313: Path, tmp_path_factory: pytest.TempPathFactory) -> I
         "DURABLE_TASK_SCHEDULER_CONNECTION_STRING": (
             f"Endpoint=http://127.0.0.1:{scheduler.port};TaskHub=default;Authentication=None"
         ),
-        "WORK_ITEM_DELAY_MIN_SECONDS": "0",
-        "WORK_ITEM_DELAY_MAX_SECONDS": "0",
+        **INSTANT_WORK,
     }
     for inherited in ("DTS_WORKER_ENABLED", "PYTHONPATH"):
         env.pop(inherited, None)

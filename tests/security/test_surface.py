@@ -97,10 +97,9 @@ def test_the_host_enforces_a_key_from_the_command_line(keyed_stack: LocalStack, 
 
 
 @pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
-    for stack in started_stack(tmp_path_factory.mktemp("limits"), {}):
-        with httpx.Client(base_url=stack.base_url, timeout=60) as client:
-            yield client
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    """The stack whose limits the ``api`` fixture's requests probe."""
+    yield from started_stack(tmp_path_factory.mktemp("limits"), {})
 
 
 @pytest.mark.parametrize("path", BODY_ROUTES)

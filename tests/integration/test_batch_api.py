@@ -128,12 +128,22 @@ def test_a_taken_id_is_a_409_naming_it_with_every_other_start_accounted_for(
 @pytest.mark.parametrize(
     ("name", "body", "status", "field"),
     [
-        ("nope", {"inputs": []}, 404, "name"),
+        ("nope", {"inputs": [[1]]}, 404, "name"),
         ("fan_out_fan_in_orchestrator", {"inputs": [[1], [True]]}, 400, "inputs[1][0]"),
         ("counter_workflow", {"inputs": ["a", {"entity_key": "a b"}]}, 400, "inputs[1].entity_key"),
         ("counter_workflow", {"inputs": ["a"], "instance_ids": [""]}, 400, "instance_ids[0]"),
+        ("counter_workflow", {"inputs": ["a", "b"], "instance_ids": ["{run}-0", ""]}, 400, "instance_ids[1]"),
     ],
 )
-def test_bad_start_batches_are_refused_naming_the_field(app_module, name, body, status, field) -> None:
-    response = batch_start(app_module, name, body)
+def test_bad_start_batches_are_refused_naming_the_field_and_start_nothing(
+    app_module, name, body, status, field
+) -> None:
+    run = uuid.uuid4().hex[:8]
+    ids = [instance_id.replace("{run}", run) for instance_id in body.get("instance_ids", [])] or [
+        f"{run}-{number}" for number in range(len(body["inputs"]))
+    ]
+    response = batch_start(app_module, name, {**body, "instance_ids": ids})
     assert (response.status_code, payload(response)["field"]) == (status, field)
+    for instance_id in filter(None, ids):
+        unknown = call(app_module, "get_instance_status", "GET", "x", route={"instance_id": instance_id})
+        assert unknown.status_code == 404, instance_id

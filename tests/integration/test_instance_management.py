@@ -164,23 +164,27 @@ def test_bad_list_input_is_a_400_naming_the_parameter(
 
 
 def test_purge_by_filter_deletes_only_finished_matches_and_needs_a_filter(stack: LocalStack, api: httpx.Client) -> None:
-    since = datetime.now(UTC).isoformat()
     prefix = f"purge-{uuid.uuid4().hex[:6]}-"
+    wait_for_output(api, start(api, f"{prefix}earlier").json()["statusQueryGetUri"])  # outside createdTimeFrom
+    since = datetime.now(UTC).isoformat()
     for number in range(3):
         wait_for_output(api, start(api, f"{prefix}{number}").json()["statusQueryGetUri"])
     start_waiting(stack, f"{prefix}running")
+    start_waiting(stack, f"{prefix}terminated")  # finished, but outside runtimeStatus
+    assert api.post(f"/instances/{prefix}terminated/terminate").status_code == 202
+    survivors = [f"{prefix}earlier", f"{prefix}running", f"{prefix}terminated"]
 
     for params, field in [({}, "createdTimeFrom"), ({"runtimeStatus": "Completed", "top": "5"}, "top")]:
         refused = api.delete("/instances", params=params)
         assert (refused.status_code, refused.json()["field"]) == (400, field)
     refused = api.delete("/instances", params={"createdTimeFrom": since, "instanceIdPrefix": prefix})
     assert refused.json()["field"] == "instanceIdPrefix"
-    assert len(ids(api.get("/instances", params={"instanceIdPrefix": prefix}))) == 4  # nothing changed
+    assert len(ids(api.get("/instances", params={"instanceIdPrefix": prefix}))) == 6  # nothing changed
 
     purged = api.delete("/instances", params={"createdTimeFrom": since, "runtimeStatus": "Completed"})
     assert purged.status_code == 200, purged.text
-    assert purged.json()["instancesDeleted"] >= 3
-    assert ids(api.get("/instances", params={"instanceIdPrefix": prefix})) == [f"{prefix}running"]
+    assert purged.json()["instancesDeleted"] == 3
+    assert sorted(ids(api.get("/instances", params={"instanceIdPrefix": prefix}))) == survivors
     again = api.delete("/instances", params={"createdTimeFrom": since, "runtimeStatus": "Completed"})
     assert again.status_code == 404
     assert api.delete(f"/instances/{prefix}running").status_code == 409  # the scheduler refuses it: still running

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from durable_app.http_requests import MAX_BATCH_SIGNALS
+from tests.helpers.limits import MAX_BATCH_SIGNALS
 from tests.helpers.settings import INSTANT_WORK
 from tests.helpers.stack import LocalStack
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from functools import partial
 
@@ -12,6 +11,7 @@ from durabletask.history import TaskCompletedEvent
 
 from tests.e2e.conftest import running_stack
 from tests.e2e.test_local_stack import start_fan_out, sum_of_squares
+from tests.helpers.backlog import wait_for_idle
 from tests.helpers.counters import counter_over_http, wait_for_value
 from tests.helpers.polling import wait_until
 from tests.helpers.stack import LocalStack, wait_for_output
@@ -58,7 +58,7 @@ def test_every_acknowledged_signal_survives_a_killed_scheduler(stack: LocalStack
             restart_scheduler(stack)  # the first half is partly processed, partly queued, partly in flight
         send_until_acknowledged(api, f"/counters/{key}/add", 1)
     wait_for_value(partial(counter_over_http, api, key), burst)
-    time.sleep(1)  # a signal applied twice would show up as an overshoot after the expected value
+    wait_for_idle(stack.endpoint.removeprefix("http://"))  # nothing queued or held: the value can no longer move
     assert api.get(f"/counters/{key}").json()["value"] == burst
 
     restart_scheduler(stack)

@@ -22,6 +22,13 @@ def wait_for_value(read: Callable[[], T], expected: T, timeout: float = 60, what
     wait_until(lambda: read() == expected, timeout, 0.1, lambda: f"{what} is {read()!r}, expected {expected!r}")
 
 
+def entity_over_http(api: httpx.Client, name: str, key: str) -> object:
+    """``GET /entities/{name}/{key}``: the entity's state, or None while it has none (404); any other answer fails."""
+    response = api.get(f"/entities/{name}/{key}")
+    assert response.status_code in (200, 404), response.text
+    return response.json() if response.status_code == 200 else None
+
+
 def counter_over_http(api: httpx.Client, key: str) -> int | None:
     """``GET /counters/{key}``: its value, or None while the counter does not exist (404); any other answer fails."""
     response = api.get(f"/counters/{key}")

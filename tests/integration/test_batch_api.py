@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from durabletask.azuremanaged.client import DurableTaskSchedulerClient
 
-from durable_app.http_requests import MAX_BATCH_SIGNALS
 from tests.helpers.counters import wait_for_value
+from tests.helpers.limits import MAX_BATCH_SIGNALS
 from tests.integration.test_http_api import app_counter, call, payload, signal, wait_done
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -65,33 +64,18 @@ def test_empty_fan_out_completes_with_zeros(client) -> None:
     assert state.get_output() == {"total_items": 0, "sum": 0, "average": 0}
 
 
-class OverlapRecorder:
-    """Stands in for the work item's ``time.sleep``: records how many work items were sleeping at once."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.running = 0
-        self.most_at_once = 0
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.running += 1
-            self.most_at_once = max(self.most_at_once, self.running)
-        try:
-            time.sleep(seconds)
-        finally:
-            with self._lock:
-                self.running -= 1
-
-
 def test_fan_out_runs_work_items_in_parallel(client, monkeypatch) -> None:
-    """20 items of 1 s each are all in their simulated I/O at the same time, not one after another."""
-    recorder = OverlapRecorder()
-    monkeypatch.setattr(fan_out_fan_in, "time", SimpleNamespace(sleep=recorder.sleep))
+    """20 items are all in their simulated I/O at the same time, not one after another.
+
+    Each item's sleep waits at a barrier for all 20 instead: run one after another, the first would wait alone
+    and the barrier would break, failing its item.
+    """
+    barrier = threading.Barrier(20)
+    monkeypatch.setattr(fan_out_fan_in, "time", SimpleNamespace(sleep=lambda _seconds: barrier.wait(timeout=60)))
     with app_settings_with(WORK_ITEM_DELAY_MIN_SECONDS="1", WORK_ITEM_DELAY_MAX_SECONDS="1"):
-        state = run(client, "fan_out_fan_in_orchestrator", list(range(20)))
+        state = run(client, "fan_out_fan_in_orchestrator", list(range(20)), timeout=120)
     assert state.get_output()["sum"] == sum(i * i for i in range(20))
-    assert recorder.most_at_once == 20
+    assert not barrier.broken
 
 
 def test_cpu_bound_fan_out_does_the_work_and_returns_the_sum(instant_work: None, monkeypatch) -> None:

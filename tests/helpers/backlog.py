@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import grpc
+
 from local_stack.scheduler.backlog import read_backlog
 from tests.helpers.polling import wait_until
 
 
 def idle(address: str) -> bool:
-    """Nothing waits for a worker and no worker holds anything at the scheduler at ``address`` (``host:port``)."""
-    backlog = read_backlog(address)
+    """Nothing waits for a worker and no worker holds anything at the scheduler at ``address`` (``host:port``).
+
+    A scheduler too busy to answer within the call's deadline is not idle.
+    """
+    try:
+        backlog = read_backlog(address)
+    except grpc.RpcError as error:
+        if error.code() is grpc.StatusCode.DEADLINE_EXCEEDED:
+            return False
+        raise
     return not any(backlog["pending"].values()) and not any(backlog["in_flight"].values())
 
 

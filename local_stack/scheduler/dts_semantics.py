@@ -183,18 +183,21 @@ class DtsSemantics(NewestFirstQueries, TraceContextPropagation):
         """Finish an unfinished instance as terminated, now. Caller holds the lock.
 
         Its history ends as a worker would have ended it, and a worker still holding it gets a stale token,
-        so its late answer is dropped; queued activities of the instance are withdrawn.
+        so its late answer is dropped; queued activities of the instance are withdrawn. Events that arrived
+        before the terminate (a suspend, a resume, a raised event, a result) are recorded ahead of it, in
+        order, never dropped: DTS appends the termination to the same inbox, behind them, and its worker
+        records them all in the one step that ends the instance.
         """
         instance = self._instances.get(instance_id)
         if instance is None or self._is_terminal_status(instance.status):
             return
         now = datetime.now(UTC)
         status = pb.ORCHESTRATION_STATUS_TERMINATED
-        started = [] if instance.history else [e for e in instance.pending_events if e.HasField("executionStarted")]
+        queued = [*instance.dispatched_events, *instance.pending_events]  # an instance never run: what was started
         instance.history.extend(
             [
                 helpers.new_orchestrator_started_event(now),
-                *started,  # never run: its history still says what was started
+                *(event for event in queued if not event.HasField("orchestratorStarted")),  # one step, one start
                 helpers.new_terminated_event(encoded_output=output),
                 helpers.new_orchestrator_completed_event(),
                 helpers.new_execution_completed_event(status, output),

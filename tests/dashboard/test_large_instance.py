@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.dashboard.conftest import ARTIFACTS
+from tests.helpers.settings import INSTANT_WORK
 from tests.helpers.stack import LocalStack, wait_for_output
 
 ITEMS = 5000
@@ -19,8 +20,7 @@ MAX_PAGE_BYTES = 200_000
 
 @pytest.fixture(scope="module")
 def large(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalStack, str]]:
-    instant = {"WORK_ITEM_DELAY_MIN_SECONDS": "0", "WORK_ITEM_DELAY_MAX_SECONDS": "0"}
-    local = LocalStack(log_dir=Path(tmp_path_factory.mktemp("large-stack")), env=instant)
+    local = LocalStack(log_dir=Path(tmp_path_factory.mktemp("large-stack")), env=dict(INSTANT_WORK))
     with local.running(dashboard=True):
         with httpx.Client(base_url=local.base_url, timeout=30) as api:
             started = api.post("/orchestrators/fan_out_fan_in_orchestrator", json={"count": ITEMS}).json()

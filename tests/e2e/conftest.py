@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
+from tests.helpers.settings import INSTANT_WORK
 from tests.helpers.stack import LocalStack
 
 SCHEDULER_MODES: dict[str, list[str]] = {
@@ -15,8 +15,6 @@ SCHEDULER_MODES: dict[str, list[str]] = {
     "sqlite": ["--store", "sqlite", "--data-file", "{tmp}/scheduler.sqlite3"],
 }
 """Every scheduler mode the end-to-end suite runs against, with the arguments that select it."""
-
-INSTANT_WORK = {"WORK_ITEM_DELAY_MIN_SECONDS": "0", "WORK_ITEM_DELAY_MAX_SECONDS": "0"}
 
 
 def running_stack(mode: str, env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
@@ -30,9 +28,3 @@ def running_stack(mode: str, env: dict[str, str], tmp_path_factory: pytest.TempP
 @pytest.fixture(scope="module", params=list(SCHEDULER_MODES))
 def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     yield from running_stack(request.param, INSTANT_WORK, tmp_path_factory)
-
-
-@pytest.fixture
-def api(stack: LocalStack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.base_url, timeout=30) as http:
-        yield http

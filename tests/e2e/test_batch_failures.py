@@ -9,7 +9,6 @@ may go either way.
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -17,8 +16,10 @@ from typing import Any
 import httpx
 import pytest
 
-from durable_app.http_requests import MAX_BATCH_SIGNALS
-from tests.e2e.conftest import INSTANT_WORK
+from tests.helpers.backlog import wait_for_idle
+from tests.helpers.limits import MAX_BATCH_SIGNALS
+from tests.helpers.polling import wait_until
+from tests.helpers.settings import INSTANT_WORK
 from tests.helpers.stack import LocalStack
 
 pytestmark = pytest.mark.timeout(300)
@@ -40,9 +41,7 @@ def test_a_scheduler_killed_mid_batch_is_reported_entry_by_entry(tmp_path: Path)
         ]
         for sender in senders:
             sender.start()
-        deadline = time.monotonic() + 60
-        while not any(status == 202 for _, status, _ in answers) and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: any(status == 202 for _, status, _ in answers), 60, 0.01, "no batch was ever accepted")
         stack.kill("scheduler")
         for sender in senders:
             sender.join(timeout=120)
@@ -54,7 +53,8 @@ def test_a_scheduler_killed_mid_batch_is_reported_entry_by_entry(tmp_path: Path)
         assert len(failures) == SENDERS
         assert any(body["queued"] and (body["failed"] or body["uncertain"]) for _, body in failures), failures
         must, must_not = _expected_keys(answers)
-        values = _counters_once_applied(stack.base_url, run, must)
+        wait_for_idle(stack.endpoint.removeprefix("http://"), 120)  # every queued signal applied: no value moves
+        values = _counters(stack.base_url, run)
         assert all(values.get(key) == 1 for key in must)
         assert not must_not & set(values), sorted(must_not & set(values))[:5]
         assert set(values.values()) == {1}
@@ -86,15 +86,8 @@ def _expected_keys(answers: list[Answer]) -> tuple[set[str], set[str]]:
     return must, must_not
 
 
-def _counters_once_applied(base_url: str, run: str, must: set[str], timeout: float = 120) -> dict[str, int]:
-    """Every counter of this run once all the acknowledged signals show (or what there is at the timeout)."""
-    deadline = time.monotonic() + timeout
-    values: dict[str, int] = {}
-    while time.monotonic() < deadline:
-        response = httpx.get(f"{base_url}/counters", params={"prefix": run}, timeout=60)
-        if response.status_code == 200:
-            values = {counter["key"]: counter["value"] for counter in response.json()["counters"]}
-            if must <= set(values):
-                break
-        time.sleep(0.5)
-    return values
+def _counters(base_url: str, run: str) -> dict[str, int]:
+    """Every counter of this run, by key."""
+    response = httpx.get(f"{base_url}/counters", params={"prefix": run}, timeout=60)
+    assert response.status_code == 200, response.text
+    return {counter["key"]: counter["value"] for counter in response.json()["counters"]}

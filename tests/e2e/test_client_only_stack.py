@@ -10,12 +10,15 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 
 import httpx
 import pytest
 
-from tests.e2e.conftest import INSTANT_WORK, SCHEDULER_MODES, running_stack
+from tests.e2e.conftest import SCHEDULER_MODES, running_stack
+from tests.helpers.counters import counter_over_http, wait_for_value
 from tests.helpers.polling import wait_until
+from tests.helpers.settings import INSTANT_WORK
 from tests.helpers.stack import ROOT, LocalStack
 
 pytestmark = pytest.mark.timeout(300)
@@ -35,13 +38,7 @@ def test_a_counter_has_no_value_until_a_worker_runs_its_first_operation(client_o
         assert early.json()["field"] == "key"
         assert api.get("/counters", params={"prefix": "early"}).json() == {"counters": []}
         with _worker_process(client_only_stack):
-
-            def value() -> int | None:
-                response = api.get("/counters/early")
-                assert response.status_code in (200, 404), response.text
-                return response.json()["value"] if response.status_code == 200 else None
-
-            wait_until(lambda: value() == 75, 60, 0.1, lambda: f"the counter is {value()!r}")
+            wait_for_value(partial(counter_over_http, api, "early"), 75)
 
 
 def test_terminate_is_immediate_and_a_second_one_is_refused(client_only_stack: LocalStack) -> None:

@@ -18,6 +18,7 @@ import pytest
 from local_stack.ports import free_port, wait_for_port
 from tests.e2e.test_local_stack import start_fan_out
 from tests.helpers.polling import wait_until
+from tests.helpers.settings import INSTANT_WORK
 from tests.helpers.stack import ROOT, wait_for_output
 
 pytestmark = pytest.mark.timeout(300)
@@ -33,7 +34,7 @@ def listener() -> Iterator[int]:
 
 
 def local_stack(*arguments: str, **popen: object) -> subprocess.Popen[str]:
-    env = {**os.environ, "WORK_ITEM_DELAY_MIN_SECONDS": "0", "WORK_ITEM_DELAY_MAX_SECONDS": "0"}
+    env = {**os.environ, **INSTANT_WORK}
     return subprocess.Popen([sys.executable, "-m", "local_stack", *arguments], cwd=ROOT, env=env, text=True, **popen)
 
 

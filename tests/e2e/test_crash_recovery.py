@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
+from functools import partial
 
 import httpx
 import pytest
@@ -12,7 +12,9 @@ from durabletask.entities import EntityInstanceId
 from durabletask.history import ExecutionCompletedEvent, HistoryEvent, TaskScheduledEvent
 
 from tests.e2e.conftest import SCHEDULER_MODES, running_stack
-from tests.e2e.test_local_stack import start_fan_out, sum_of_squares, wait_for_counter
+from tests.e2e.test_local_stack import start_fan_out, sum_of_squares
+from tests.helpers.backlog import wait_for_idle
+from tests.helpers.counters import counter_over_http, wait_for_value
 from tests.helpers.polling import wait_until
 from tests.helpers.stack import LocalStack, wait_for_output
 
@@ -22,19 +24,13 @@ SLOW_WORK = {"WORK_ITEM_DELAY_MIN_SECONDS": "1", "WORK_ITEM_DELAY_MAX_SECONDS": 
 
 
 @pytest.fixture(scope="module", params=list(SCHEDULER_MODES))
-def slow_stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     yield from running_stack(request.param, SLOW_WORK, tmp_path_factory)
 
 
 @pytest.fixture
-def api(slow_stack: LocalStack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=slow_stack.base_url, timeout=30) as http:
-        yield http
-
-
-@pytest.fixture
-def direct(slow_stack: LocalStack) -> Iterator[DurableTaskSchedulerClient]:
-    with slow_stack.direct_client() as client:
+def direct(stack: LocalStack) -> Iterator[DurableTaskSchedulerClient]:
+    with stack.direct_client() as client:
         yield client
 
 
@@ -57,39 +53,48 @@ def test_status_terminate_and_purge(api: httpx.Client) -> None:
     assert api.get(started["statusQueryGetUri"]).status_code == 404
 
 
-def test_suspend_and_resume_hold_and_release_the_work(api: httpx.Client) -> None:
+def test_suspend_and_resume_hold_and_release_the_work(stack: LocalStack, api: httpx.Client) -> None:
     started = start_fan_out(api, {"count": 3})
     assert api.post(started["suspendPostUri"]).status_code == 202
     wait_for_runtime_status(api, started["statusQueryGetUri"], "Suspended")
-    time.sleep(3)  # longer than any work item: a suspended instance must not finish meanwhile
-    held = api.get(started["statusQueryGetUri"])
+
+    def completed_items() -> int:
+        history = api.get(started["statusQueryGetUri"], params={"history": "true"}).json()["historyEvents"]
+        return sum(event["eventType"] == "TaskCompleted" for event in history)
+
+    wait_for_value(completed_items, 3, what="the work items completed")  # every work item answered...
+    wait_for_idle(stack.endpoint.removeprefix("http://"))  # ...and nothing is left to run: yet it stays held
+    held = api.get(started["statusQueryGetUri"], params={"history": "true"})
     assert (held.status_code, held.json()["runtimeStatus"]) == (202, "Suspended")
+    assert [event["name"] for event in held.json()["historyEvents"] if event["eventType"] == "TaskScheduled"] == [
+        "process_work_item"
+    ] * 3  # the aggregate was never scheduled
     assert api.post(started["resumePostUri"]).status_code == 202
     status = wait_for_output(api, started["statusQueryGetUri"])
     assert status["output"] == {"total_items": 3, "sum": 14, "average": 14 / 3}
 
 
 def test_a_killed_function_app_loses_nothing(
-    slow_stack: LocalStack, api: httpx.Client, direct: DurableTaskSchedulerClient
+    stack: LocalStack, api: httpx.Client, direct: DurableTaskSchedulerClient
 ) -> None:
     count = 40
-    started = start_fan_out(api, {"count": count})
     acknowledged = [api.post("/counters/e2e-crash/add", json=1).status_code for _ in range(100)]
     assert acknowledged == [202] * 100
+    started = start_fan_out(api, {"count": count})  # after the signals, so the kill lands mid fan-out
     wait_until_running_activities(direct, started["id"])
 
-    slow_stack.kill("host")
+    stack.kill("host")
     for _ in range(50):  # signals queued while no worker is connected are kept, not lost
         direct.signal_entity(EntityInstanceId("counter", "e2e-crash"), "add", input=1)
-    slow_stack.start_host()
-    slow_stack.wait_healthy()
+    stack.start_host()
+    stack.wait_healthy()
 
     status = wait_for_output(api, started["statusQueryGetUri"], timeout=180)
     assert status["runtimeStatus"] == "Completed"
     total = sum_of_squares(count)
     assert status["output"] == {"total_items": count, "sum": total, "average": total / count}
-    assert wait_for_counter(api, "e2e-crash", 150) == 150
-    time.sleep(1)  # a duplicate delivery would show up as an overshoot after the expected value
+    wait_for_value(partial(counter_over_http, api, "e2e-crash"), 150)
+    wait_for_idle(stack.endpoint.removeprefix("http://"))  # nothing queued or held: a duplicate cannot come later
     assert api.get("/counters/e2e-crash").json()["value"] == 150
 
 

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import shutil
-import time
 import uuid
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.e2e.conftest import INSTANT_WORK
+from tests.helpers.counters import entity_over_http, wait_for_value
+from tests.helpers.settings import INSTANT_WORK
 from tests.helpers.stack import ROOT, LocalStack, wait_for_output
 
 APP_PARTS = ("function_app.py", "host.json", "durable_app", "entities", "orchestrations", "local_stack")
@@ -96,46 +97,39 @@ def test_a_second_declaration_of_a_name_stops_the_app_naming_both_modules(copied
         twin.unlink()
 
 
-def entity_state(api: httpx.Client, name: str, key: str, expected: object, timeout: float = 20) -> object:
-    deadline = time.monotonic() + timeout
-    state = None
-    while time.monotonic() < deadline:
-        response = api.get(f"/entities/{name}/{key}")
-        state = response.json() if response.status_code == 200 else None
-        if state == expected:
-            break
-        time.sleep(0.05)
-    return state
-
-
 def test_generic_entity_routes_signal_and_read_a_declared_entity(api: httpx.Client) -> None:
     key = f"generic-{uuid.uuid4().hex[:8]}"
     assert api.get(f"/entities/counter/{key}").status_code == 404
     signalled = api.post(f"/entities/counter/{key}", params={"op": "add"}, json=7)
     assert (signalled.status_code, signalled.json()) == (202, {"name": "counter", "key": key, "operation": "add"})
     assert api.post(f"/entities/Counter/{key}", params={"op": "subtract"}, json=2).status_code == 202
-    assert entity_state(api, "counter", key, 5) == 5
+    wait_for_value(partial(entity_over_http, api, "counter", key), 5)
     assert api.get(f"/counters/{key}").json()["value"] == 5
 
 
 @pytest.mark.parametrize(
     ("path", "params", "body", "status", "field"),
     [
-        ("/entities/ledger/k", {"op": "add"}, 1, 404, "name"),
-        ("/entities/counter/k", {}, 1, 400, "op"),
-        ("/entities/counter/k", {"op": "get"}, None, 400, "op"),
-        ("/entities/counter/k", {"op": "add"}, "1", 400, "body"),
-        ("/entities/counter/k", {"op": "add"}, None, 400, "body"),
-        ("/entities/counter/k", {"op": "reset"}, 3, 400, "body"),
+        ("/entities/ledger/{key}", {"op": "add"}, 1, 404, "name"),
+        ("/entities/counter/{key}", {}, 1, 400, "op"),
+        ("/entities/counter/{key}", {"op": "get"}, None, 400, "op"),
+        ("/entities/counter/{key}", {"op": "add"}, "1", 400, "body"),
+        ("/entities/counter/{key}", {"op": "add"}, None, 400, "body"),
+        ("/entities/counter/{key}", {"op": "reset"}, 3, 400, "body"),
         ("/entities/counter/bad%20key", {"op": "reset"}, None, 400, "key"),
     ],
 )
 def test_a_refused_signal_names_its_parameter_and_queues_nothing(
     api: httpx.Client, path: str, params: dict[str, str], body: object, status: int, field: str
 ) -> None:
+    key = f"refused-{uuid.uuid4().hex[:8]}"
+    path = path.format(key=key)
     response = api.post(path, params=params, json=body) if body is not None else api.post(path, params=params)
     assert (response.status_code, response.json()["field"]) == (status, field), response.text
-    assert api.get("/entities/counter/k").status_code == 404
+    assert api.get(f"/entities/counter/{key}").status_code == 404
+    # Signals to one key apply in order: once a later signal is applied, a queued refused one would be too.
+    assert api.post(f"/entities/counter/{key}", params={"op": "add"}, json=1).status_code == 202
+    wait_for_value(partial(entity_over_http, api, "counter", key), 1)
 
 
 def test_entity_listing_pages_with_the_continuation_header_and_never_repeats(api: httpx.Client) -> None:
@@ -144,7 +138,7 @@ def test_entity_listing_pages_with_the_continuation_header_and_never_repeats(api
     for key in keys:
         assert api.post(f"/entities/counter/{key}", params={"op": "add"}, json=1).status_code == 202
     for key in keys:
-        assert entity_state(api, "counter", key, 1) == 1
+        wait_for_value(partial(entity_over_http, api, "counter", key), 1)
     seen: list[str] = []
     headers: dict[str, str] = {}
     for page_number in range(100):
@@ -155,7 +149,7 @@ def test_entity_listing_pages_with_the_continuation_header_and_never_repeats(api
         seen += [entry["entityId"]["key"] for entry in page]
         if page_number == 0:  # an entity created between two pages is neither repeated nor lost
             assert api.post("/entities/counter/zzz-late", params={"op": "add"}, json=1).status_code == 202
-            entity_state(api, "counter", "zzz-late", 1)
+            wait_for_value(partial(entity_over_http, api, "counter", "zzz-late"), 1)
         token = response.headers.get("x-ms-continuation-token")
         if token is None:
             break

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-import time
+from functools import partial
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.helpers.counters import counter_over_http, wait_for_value
 from tests.helpers.stack import ROOT, LocalStack, wait_for_output
 
 pytestmark = pytest.mark.timeout(600)
@@ -18,20 +19,6 @@ pytestmark = pytest.mark.timeout(600)
 
 def sum_of_squares(n: int) -> int:
     return n * (n + 1) * (2 * n + 1) // 6
-
-
-def wait_for_counter(api: httpx.Client, key: str, expected: int, timeout: float = 60) -> int:
-    """Signals are one-way: read the counter until it reaches ``expected`` or time runs out."""
-    deadline = time.monotonic() + timeout
-    value = None
-    while time.monotonic() < deadline:
-        response = api.get(f"/counters/{key}")
-        if response.status_code == 200:
-            value = response.json()["value"]
-            if value == expected:
-                return value
-        time.sleep(0.2)
-    return value
 
 
 def start_fan_out(api: httpx.Client, body: Any) -> dict[str, Any]:
@@ -76,7 +63,7 @@ def test_concurrent_signals_are_all_counted(stack: LocalStack) -> None:
     assert set(codes) == {202}
     expected = per_sender * sum(range(1, senders + 1))
     with httpx.Client(base_url=stack.base_url, timeout=30) as api:
-        assert wait_for_counter(api, "e2e-burst", expected) == expected
+        wait_for_value(partial(counter_over_http, api, "e2e-burst"), expected)
 
 
 def test_clients_direct_and_through_the_api(stack: LocalStack) -> None:
@@ -100,7 +87,7 @@ def test_clients_direct_and_through_the_api(stack: LocalStack) -> None:
             assert f"\"Counter '{key}-orch-{number}' final value: 12\"" in entities
     with httpx.Client(base_url=stack.base_url, timeout=30) as api:
         for _, key in runs.values():
-            assert wait_for_counter(api, key, 75) == 75
+            wait_for_value(partial(counter_over_http, api, key), 75)
 
 
 def run_client(module: str, arguments: list[str], env: dict[str, str]) -> str:

@@ -16,8 +16,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import INSTANT_WORK, SCHEDULER_MODES, running_stack
+from tests.e2e.conftest import SCHEDULER_MODES, running_stack
 from tests.helpers.polling import wait_until
+from tests.helpers.settings import INSTANT_WORK
 from tests.helpers.stack import LocalStack, wait_for_output
 
 FAILING_ITEM = -7

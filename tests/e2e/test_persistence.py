@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
+from functools import partial
 
 import httpx
 import pytest
 from durabletask.history import TaskCompletedEvent
 
 from tests.e2e.conftest import running_stack
-from tests.e2e.test_local_stack import start_fan_out, sum_of_squares, wait_for_counter
+from tests.e2e.test_local_stack import start_fan_out, sum_of_squares
+from tests.helpers.backlog import wait_for_idle
+from tests.helpers.counters import counter_over_http, wait_for_value
 from tests.helpers.polling import wait_until
 from tests.helpers.stack import LocalStack, wait_for_output
 
@@ -22,12 +24,6 @@ SOME_DELAY = {"WORK_ITEM_DELAY_MIN_SECONDS": "0.2", "WORK_ITEM_DELAY_MAX_SECONDS
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     yield from running_stack("sqlite", SOME_DELAY, tmp_path_factory)
-
-
-@pytest.fixture
-def api(stack: LocalStack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.base_url, timeout=30) as http:
-        yield http
 
 
 def restart_scheduler(stack: LocalStack) -> None:
@@ -61,8 +57,8 @@ def test_every_acknowledged_signal_survives_a_killed_scheduler(stack: LocalStack
         if sent == burst // 2:
             restart_scheduler(stack)  # the first half is partly processed, partly queued, partly in flight
         send_until_acknowledged(api, f"/counters/{key}/add", 1)
-    assert wait_for_counter(api, key, burst) == burst
-    time.sleep(1)  # a signal applied twice would show up as an overshoot after the expected value
+    wait_for_value(partial(counter_over_http, api, key), burst)
+    wait_for_idle(stack.endpoint.removeprefix("http://"))  # nothing queued or held: the value can no longer move
     assert api.get(f"/counters/{key}").json()["value"] == burst
 
     restart_scheduler(stack)

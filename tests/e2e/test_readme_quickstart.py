@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.e2e.conftest import INSTANT_WORK, running_stack
+from tests.e2e.conftest import running_stack
+from tests.helpers.settings import INSTANT_WORK
 from tests.helpers.stack import ROOT, LocalStack
 
 README_URL = "http://localhost:7071"

@@ -27,7 +27,7 @@ from packaging.requirements import Requirement
 
 from tests.infra.bicep_eval import parse
 from tests.infra.conftest import INFRA
-from tests.runtime.python313 import MISSING, runtime_python
+from tests.runtime.python313 import runtime_python, without_runtime
 
 ROOT = INFRA.parent
 BASE_IMAGE = "mcr.microsoft.com/azure-functions/python:4-python{}"
@@ -131,7 +131,7 @@ def python_for(version: str) -> Path:
     if version == "3.13":
         python = runtime_python()
         if python is None:
-            pytest.skip(MISSING)
+            without_runtime()
         return python
     pytest.skip(f"no Python {version} here to rebuild the image's RUN steps with")
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from types import ModuleType
 from typing import Any
 
 import pytest
 from durabletask.azuremanaged.client import DurableTaskSchedulerClient
 
-from durable_app.http_requests import MAX_BATCH_SIGNALS
-from tests.integration.test_http_api import call, eventually_value, payload, signal, wait_done
+from tests.helpers.counters import wait_for_value
+from tests.helpers.limits import MAX_BATCH_SIGNALS
+from tests.integration.test_http_api import app_counter, call, payload, signal, wait_done
 
 
 def batch_signals(app: ModuleType, body: Any) -> Any:
@@ -36,7 +38,7 @@ def test_a_batch_over_many_keys_ends_at_exact_totals(app_module: ModuleType) -> 
     assert payload(response) == {"count": len(signals), "queued": list(range(len(signals)))}
     for number, key in enumerate(keys):
         expected = 4 * (number + 1) - 1
-        assert eventually_value(app_module, key, expected) == expected
+        wait_for_value(partial(app_counter, app_module, key), expected)
 
 
 def test_signals_to_one_key_apply_in_the_order_given(app_module: ModuleType) -> None:
@@ -50,9 +52,9 @@ def test_signals_to_one_key_apply_in_the_order_given(app_module: ModuleType) -> 
     assert batch_signals(app_module, {"signals": signals}).status_code == 202
     again = batch_signals(app_module, {"signals": [entry(keys[0], "reset"), entry(keys[0], "add", 5)]})
     assert again.status_code == 202
-    assert eventually_value(app_module, keys[0], 5) == 5
+    wait_for_value(partial(app_counter, app_module, keys[0]), 5)
     for key in keys[1:]:
-        assert eventually_value(app_module, key, 3) == 3
+        wait_for_value(partial(app_counter, app_module, key), 3)
 
 
 def test_one_bad_entry_is_a_400_naming_it_and_nothing_is_queued(app_module: ModuleType) -> None:
@@ -62,7 +64,7 @@ def test_one_bad_entry_is_a_400_naming_it_and_nothing_is_queued(app_module: Modu
     assert response.status_code == 400
     assert payload(response)["field"] == "signals[3].amount"
     assert signal(app_module, key, "add", 1).status_code == 202
-    assert eventually_value(app_module, key, 1) == 1  # the later single signal is applied, and no earlier one
+    wait_for_value(partial(app_counter, app_module, key), 1)  # the later single signal is applied, and no earlier one
 
 
 def test_a_batch_above_the_limit_is_refused_and_queues_nothing(app_module: ModuleType) -> None:
@@ -71,7 +73,7 @@ def test_a_batch_above_the_limit_is_refused_and_queues_nothing(app_module: Modul
     assert response.status_code == 400
     assert payload(response)["field"] == "signals"
     assert signal(app_module, key, "add", 2).status_code == 202
-    assert eventually_value(app_module, key, 2) == 2
+    wait_for_value(partial(app_counter, app_module, key), 2)
 
 
 def test_a_body_that_is_not_a_batch_is_400(app_module: ModuleType) -> None:
@@ -126,12 +128,22 @@ def test_a_taken_id_is_a_409_naming_it_with_every_other_start_accounted_for(
 @pytest.mark.parametrize(
     ("name", "body", "status", "field"),
     [
-        ("nope", {"inputs": []}, 404, "name"),
+        ("nope", {"inputs": [[1]]}, 404, "name"),
         ("fan_out_fan_in_orchestrator", {"inputs": [[1], [True]]}, 400, "inputs[1][0]"),
         ("counter_workflow", {"inputs": ["a", {"entity_key": "a b"}]}, 400, "inputs[1].entity_key"),
         ("counter_workflow", {"inputs": ["a"], "instance_ids": [""]}, 400, "instance_ids[0]"),
+        ("counter_workflow", {"inputs": ["a", "b"], "instance_ids": ["{run}-0", ""]}, 400, "instance_ids[1]"),
     ],
 )
-def test_bad_start_batches_are_refused_naming_the_field(app_module, name, body, status, field) -> None:
-    response = batch_start(app_module, name, body)
+def test_bad_start_batches_are_refused_naming_the_field_and_start_nothing(
+    app_module, name, body, status, field
+) -> None:
+    run = uuid.uuid4().hex[:8]
+    ids = [instance_id.replace("{run}", run) for instance_id in body.get("instance_ids", [])] or [
+        f"{run}-{number}" for number in range(len(body["inputs"]))
+    ]
+    response = batch_start(app_module, name, {**body, "instance_ids": ids})
     assert (response.status_code, payload(response)["field"]) == (status, field)
+    for instance_id in filter(None, ids):
+        unknown = call(app_module, "get_instance_status", "GET", "x", route={"instance_id": instance_id})
+        assert unknown.status_code == 404, instance_id

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from types import SimpleNamespace
 
 import pytest
@@ -21,17 +21,8 @@ from durable_app.work_item_drills import WorkItemDrills, with_drills
 from local_stack.ports import free_port
 from local_stack.scheduler import serve
 from orchestrations import fan_out_fan_in
-from tests.helpers.polling import wait_until
+from tests.helpers.counters import entity_value, wait_for_value
 from tests.helpers.settings import app_settings_with
-
-
-def counter_value(client, key: str, expected: int, timeout: float = 10) -> int | None:
-    def current() -> int | None:
-        metadata = client.get_entity(EntityInstanceId("counter", key))
-        return metadata.get_typed_state(int) if metadata is not None and metadata.get_state() else None
-
-    wait_until(lambda: current() == expected, timeout, message=lambda: f"counter {key} is {current()!r}")
-    return expected
 
 
 def test_counter_operations(client) -> None:
@@ -39,10 +30,10 @@ def test_counter_operations(client) -> None:
     entity = EntityInstanceId("counter", key)
     client.signal_entity(entity, "add", input=100)
     client.signal_entity(entity, "subtract", input=25)
-    assert counter_value(client, key, 75) == 75
+    wait_for_value(partial(entity_value, client, entity), 75, 10)
     client.signal_entity(entity, "reset")
     client.signal_entity(entity, "add", input=2)
-    assert counter_value(client, key, 2) == 2
+    wait_for_value(partial(entity_value, client, entity), 2, 10)
 
 
 @pytest.mark.parametrize(("operation", "amount"), [("multiply", 3), ("add", "3"), ("add", 1.5), ("subtract", None)])
@@ -52,7 +43,7 @@ def test_bad_operations_leave_the_state_untouched(client, operation: str, amount
     client.signal_entity(entity, "add", input=5)
     client.signal_entity(entity, operation, input=amount)
     client.signal_entity(entity, "add", input=1)
-    assert counter_value(client, key, 6) == 6
+    wait_for_value(partial(entity_value, client, entity), 6, 10)
 
 
 def run(client, name: str, orchestration_input: object, timeout: float = 30):
@@ -73,33 +64,18 @@ def test_empty_fan_out_completes_with_zeros(client) -> None:
     assert state.get_output() == {"total_items": 0, "sum": 0, "average": 0}
 
 
-class OverlapRecorder:
-    """Stands in for the work item's ``time.sleep``: records how many work items were sleeping at once."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.running = 0
-        self.most_at_once = 0
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.running += 1
-            self.most_at_once = max(self.most_at_once, self.running)
-        try:
-            time.sleep(seconds)
-        finally:
-            with self._lock:
-                self.running -= 1
-
-
 def test_fan_out_runs_work_items_in_parallel(client, monkeypatch) -> None:
-    """20 items of 1 s each are all in their simulated I/O at the same time, not one after another."""
-    recorder = OverlapRecorder()
-    monkeypatch.setattr(fan_out_fan_in, "time", SimpleNamespace(sleep=recorder.sleep))
+    """20 items are all in their simulated I/O at the same time, not one after another.
+
+    Each item's sleep waits at a barrier for all 20 instead: run one after another, the first would wait alone
+    and the barrier would break, failing its item.
+    """
+    barrier = threading.Barrier(20)
+    monkeypatch.setattr(fan_out_fan_in, "time", SimpleNamespace(sleep=lambda _seconds: barrier.wait(timeout=60)))
     with app_settings_with(WORK_ITEM_DELAY_MIN_SECONDS="1", WORK_ITEM_DELAY_MAX_SECONDS="1"):
-        state = run(client, "fan_out_fan_in_orchestrator", list(range(20)))
+        state = run(client, "fan_out_fan_in_orchestrator", list(range(20)), timeout=120)
     assert state.get_output()["sum"] == sum(i * i for i in range(20))
-    assert recorder.most_at_once == 20
+    assert not barrier.broken
 
 
 def test_cpu_bound_fan_out_does_the_work_and_returns_the_sum(instant_work: None, monkeypatch) -> None:

@@ -6,20 +6,16 @@ that read must give "no counter yet" (``None``), never a state of ``''`` that ``
 
 from __future__ import annotations
 
+from functools import partial
+
 from durabletask.client import EntityQuery, TaskHubGrpcClient
 from durabletask.entities import EntityInstanceId
 from durabletask.worker import TaskHubGrpcWorker
 
 from durable_app.registry import register_all
 from local_stack.scheduler import LocalScheduler
-from tests.helpers.polling import wait_until
+from tests.helpers.counters import entity_value, wait_for_value
 from tests.helpers.workers import Tally
-
-
-def counter_value(client: TaskHubGrpcClient, entity_id: EntityInstanceId) -> int | None:
-    """The sample's read: ``get_entity(...).get_state(int)``, with no entity read as no value."""
-    metadata = client.get_entity(entity_id, include_state=True)
-    return metadata.get_state(int) if metadata is not None else None
 
 
 def start_worker(port: int) -> TaskHubGrpcWorker:
@@ -30,33 +26,26 @@ def start_worker(port: int) -> TaskHubGrpcWorker:
     return worker
 
 
-def wait_for_value(client: TaskHubGrpcClient, entity_id: EntityInstanceId, expected: int | None) -> None:
-    wait_until(
-        lambda: counter_value(client, entity_id) == expected,
-        message=lambda: f"counter stayed at {counter_value(client, entity_id)!r}, expected {expected!r}",
-    )
-
-
 def test_a_signalled_counter_has_no_state_until_its_first_operation_runs(
     store_scheduler: LocalScheduler, store_client: TaskHubGrpcClient
 ) -> None:
     entity_id = EntityInstanceId("counter", "sample-counter")
     store_client.signal_entity(entity_id, "add", input=100)
     store_client.signal_entity(entity_id, "subtract", input=25)
-    assert counter_value(store_client, entity_id) is None  # no worker yet: the operations are still queued
+    assert entity_value(store_client, entity_id) is None  # no worker yet: the operations are still queued
     assert store_client.get_all_entities(EntityQuery(instance_id_starts_with="@counter@", include_state=True)) == []
     transient = store_client.get_all_entities(EntityQuery(include_state=True, include_transient=True))
     assert [(metadata.id, metadata.backlog_queue_size) for metadata in transient] == [(entity_id, 2)]
     worker = start_worker(store_scheduler.port)
     try:
-        wait_for_value(store_client, entity_id, 75)
+        wait_for_value(partial(entity_value, store_client, entity_id), 75)
         listed = store_client.get_all_entities(EntityQuery(instance_id_starts_with="@counter@", include_state=True))
         assert [(metadata.id, metadata.get_state(int)) for metadata in listed] == [(entity_id, 75)]
         tally = EntityInstanceId("tally", "deleted")
         store_client.signal_entity(tally, "add", input=3)
-        wait_for_value(store_client, tally, 3)
+        wait_for_value(partial(entity_value, store_client, tally), 3)
         store_client.signal_entity(tally, "delete")
-        wait_for_value(store_client, tally, None)
+        wait_for_value(partial(entity_value, store_client, tally), None)
         assert store_client.get_all_entities(EntityQuery(instance_id_starts_with="@tally@", include_state=True)) == []
     finally:
         worker.stop()
@@ -70,7 +59,7 @@ def test_a_queued_entity_with_state_is_listed_with_it(
     worker = start_worker(store_scheduler.port)
     try:
         store_client.signal_entity(entity_id, "add", input=7)
-        wait_for_value(store_client, entity_id, 7)
+        wait_for_value(partial(entity_value, store_client, entity_id), 7)
     finally:
         worker.stop()
     store_client.signal_entity(entity_id, "add", input=1)

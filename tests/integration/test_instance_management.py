@@ -22,6 +22,7 @@ from durable_app.completion import MAX_WAIT_SECONDS
 from durable_app.http_requests import CONTINUATION_HEADER
 from durable_app.registry import register_all
 from tests.helpers.polling import wait_until
+from tests.helpers.settings import INSTANT_WORK
 from tests.helpers.stack import LocalStack, wait_for_output
 
 pytestmark = pytest.mark.timeout(300)
@@ -50,7 +51,7 @@ def waits(ctx: task.OrchestrationContext, _: Any) -> Any:
 def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     log_dir = Path(tmp_path_factory.mktemp(f"management-{request.param}"))
     arguments = [argument.replace("{tmp}", str(log_dir)) for argument in STORES[request.param]]
-    env = {"DTS_WORKER_ENABLED": "false", "WORK_ITEM_DELAY_MIN_SECONDS": "0", "WORK_ITEM_DELAY_MAX_SECONDS": "0"}
+    env = {"DTS_WORKER_ENABLED": "false", **INSTANT_WORK}
     local = LocalStack(log_dir=log_dir, env=env, scheduler_args=arguments)
     with local.running(dashboard=True):
         worker = TaskHubGrpcWorker(host_address=local.endpoint.removeprefix("http://"))
@@ -63,12 +64,6 @@ def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
             yield local
         finally:
             worker.stop()
-
-
-@pytest.fixture
-def api(stack: LocalStack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.base_url, timeout=60) as http:
-        yield http
 
 
 def start(api: httpx.Client, instance_id: str, count: int = 2, **params: Any) -> httpx.Response:
@@ -169,23 +164,27 @@ def test_bad_list_input_is_a_400_naming_the_parameter(
 
 
 def test_purge_by_filter_deletes_only_finished_matches_and_needs_a_filter(stack: LocalStack, api: httpx.Client) -> None:
-    since = datetime.now(UTC).isoformat()
     prefix = f"purge-{uuid.uuid4().hex[:6]}-"
+    wait_for_output(api, start(api, f"{prefix}earlier").json()["statusQueryGetUri"])  # outside createdTimeFrom
+    since = datetime.now(UTC).isoformat()
     for number in range(3):
         wait_for_output(api, start(api, f"{prefix}{number}").json()["statusQueryGetUri"])
     start_waiting(stack, f"{prefix}running")
+    start_waiting(stack, f"{prefix}terminated")  # finished, but outside runtimeStatus
+    assert api.post(f"/instances/{prefix}terminated/terminate").status_code == 202
+    survivors = [f"{prefix}earlier", f"{prefix}running", f"{prefix}terminated"]
 
     for params, field in [({}, "createdTimeFrom"), ({"runtimeStatus": "Completed", "top": "5"}, "top")]:
         refused = api.delete("/instances", params=params)
         assert (refused.status_code, refused.json()["field"]) == (400, field)
     refused = api.delete("/instances", params={"createdTimeFrom": since, "instanceIdPrefix": prefix})
     assert refused.json()["field"] == "instanceIdPrefix"
-    assert len(ids(api.get("/instances", params={"instanceIdPrefix": prefix}))) == 4  # nothing changed
+    assert len(ids(api.get("/instances", params={"instanceIdPrefix": prefix}))) == 6  # nothing changed
 
     purged = api.delete("/instances", params={"createdTimeFrom": since, "runtimeStatus": "Completed"})
     assert purged.status_code == 200, purged.text
-    assert purged.json()["instancesDeleted"] >= 3
-    assert ids(api.get("/instances", params={"instanceIdPrefix": prefix})) == [f"{prefix}running"]
+    assert purged.json()["instancesDeleted"] == 3
+    assert sorted(ids(api.get("/instances", params={"instanceIdPrefix": prefix}))) == survivors
     again = api.delete("/instances", params={"createdTimeFrom": since, "runtimeStatus": "Completed"})
     assert again.status_code == 404
     assert api.delete(f"/instances/{prefix}running").status_code == 409  # the scheduler refuses it: still running

@@ -3,8 +3,8 @@ while work arrives or leaves, the order echoed in initial metadata, and the defa
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import grpc
@@ -16,6 +16,7 @@ from google.protobuf import wrappers_pb2
 
 from local_stack.ports import free_port
 from local_stack.scheduler import LocalScheduler, serve
+from tests.helpers.polling import wait_until
 
 NEWEST_FIRST = ("query-order", "created-desc")
 
@@ -27,10 +28,16 @@ def stub(store_scheduler: LocalScheduler) -> Iterator[stubs.TaskHubSidecarServic
 
 
 def start(stub: stubs.TaskHubSidecarServiceStub, *instance_ids: str) -> None:
-    """Create pending instances one after another, each a little later than the one before."""
+    """Create pending instances one after another, each created strictly later than the one before.
+
+    After each start the clock is read until it has passed the instance's recorded creation time, so the next
+    one cannot share it whatever the clock's resolution.
+    """
     for instance_id in instance_ids:
         stub.StartInstance(pb.CreateInstanceRequest(instanceId=instance_id, name="waits"))
-        time.sleep(0.002)
+        state = stub.GetInstance(pb.GetInstanceRequest(instanceId=instance_id)).orchestrationState
+        created = state.createdTimestamp.ToDatetime(tzinfo=UTC)
+        wait_until(lambda: datetime.now(UTC) > created, message=f"the clock never passed {created}")  # noqa: B023
 
 
 def query(

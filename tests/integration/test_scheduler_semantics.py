@@ -3,6 +3,7 @@ purge, entity storage cleaning, and an entity batch finished as its stream ended
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,7 +20,7 @@ from google.protobuf import wrappers_pb2
 from durable_app.registry import register_all
 from local_stack.scheduler import LocalScheduler
 from tests.helpers.polling import wait_until
-from tests.helpers.workers import Tally, start_worker
+from tests.helpers.workers import Tally
 
 
 def history_of(client: TaskHubGrpcClient, instance_id: str) -> list[str]:
@@ -70,21 +71,58 @@ def test_terminate_takes_effect_before_the_call_returns(store_client: TaskHubGrp
     assert store_client.get_orchestration_state(instance_id).get_output() == "stopped"
 
 
+def test_terminate_records_the_events_queued_before_it(store_client: TaskHubGrpcClient) -> None:
+    """No worker is connected, so the suspend, resume and event are still queued when the terminate arrives.
+
+    DTS puts the termination in the same inbox behind them, and its worker records them all in order.
+    """
+    instance_id = store_client.schedule_new_orchestration("fan_out_fan_in_orchestrator", input=[1, 2])
+    store_client.suspend_orchestration(instance_id)
+    store_client.resume_orchestration(instance_id)
+    store_client.raise_orchestration_event(instance_id, "Approval", data={"go": 1})
+    store_client.terminate_orchestration(instance_id, output="stopped")
+    assert history_of(store_client, instance_id) == [
+        "OrchestratorStartedEvent",
+        "ExecutionStartedEvent",
+        "ExecutionSuspendedEvent",
+        "ExecutionResumedEvent",
+        "EventRaisedEvent",
+        "ExecutionTerminatedEvent",
+        "OrchestratorCompletedEvent",
+        "ExecutionCompletedEvent",
+    ]
+
+
 def test_a_terminated_history_never_changes_and_late_results_are_dropped(
     store_scheduler: LocalScheduler, store_client: TaskHubGrpcClient
 ) -> None:
-    worker = start_worker(store_scheduler.port, delay=1.0)
+    """The work items are held at a gate until after the terminate, so every result arrives late."""
+    gate = threading.Event()
+
+    def gated_step(ctx: task.ActivityContext, item: int) -> int:
+        gate.wait(60)
+        return item
+
+    def gated_fan_out(ctx: task.OrchestrationContext, items: list[int]) -> Any:
+        results = yield task.when_all([ctx.call_activity(gated_step, input=item) for item in items])
+        return results
+
+    worker = TaskHubGrpcWorker(host_address=f"localhost:{store_scheduler.port}")
+    worker.add_activity(gated_step)
+    worker.add_orchestrator(gated_fan_out)
+    worker.start()
     try:
-        instance_id = store_client.schedule_new_orchestration("fan_out_fan_in_orchestrator", input=[1, 2, 3, 4])
+        instance_id = store_client.schedule_new_orchestration(gated_fan_out, input=[1, 2, 3, 4])
         wait_until(lambda: store_scheduler.held_work_items() >= 4, message="the activities never reached the worker")
         store_client.terminate_orchestration(instance_id)
         terminated = store_client.get_orchestration_state(instance_id)
         history = history_of(store_client, instance_id)
+        gate.set()
         wait_until(lambda: store_scheduler.held_work_items() == 0, message="the worker never answered")
         after = store_client.get_orchestration_state(instance_id)
     finally:
-        worker.terminate()
-        worker.wait(15)
+        gate.set()
+        worker.stop()
     assert after.runtime_status is OrchestrationStatus.TERMINATED
     assert history_of(store_client, instance_id) == history
     assert history.count("ExecutionCompletedEvent") == 1 and "TaskCompletedEvent" not in history

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.helpers.settings import INSTANT_WORK
 from tests.helpers.stack import LocalStack, wait_for_output
 from tests.observability.certificates import loopback_tls
 from tests.observability.ingestion import Envelope, IngestionStandIn
@@ -71,8 +72,7 @@ def stack(
         "REQUESTS_CA_BUNDLE": str(next(Path(tmp_path_factory.getbasetemp()).glob("tls*/ingestion-cert.pem"))),
         "OTEL_BSP_SCHEDULE_DELAY": "200",
         "OTEL_BLRP_SCHEDULE_DELAY": "200",
-        "WORK_ITEM_DELAY_MIN_SECONDS": "0",
-        "WORK_ITEM_DELAY_MAX_SECONDS": "0",
+        **INSTANT_WORK,
         "WORK_ITEM_FAIL_ONCE_ITEMS": str(FAIL_ONCE),
         **secrets_in_env,
     }

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from durable_app.sdk_logging import CleanStopFilter
+from tests.helpers.settings import INSTANT_WORK
 from tests.helpers.stack import LocalStack, wait_for_output
 
 pytestmark = pytest.mark.timeout(300)
@@ -30,7 +31,7 @@ ORCHESTRATION_STEPS = [
 def stopped_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     """A stack that ran one fan-out of 200 items, then was stopped as Ctrl-C stops it."""
     log_dir = Path(tmp_path_factory.mktemp("quiet"))
-    local = LocalStack(log_dir=log_dir, env={"WORK_ITEM_DELAY_MIN_SECONDS": "0", "WORK_ITEM_DELAY_MAX_SECONDS": "0"})
+    local = LocalStack(log_dir=log_dir, env=dict(INSTANT_WORK))
     with local.running(), httpx.Client(base_url=local.base_url, timeout=30) as api:
         started = api.post("/orchestrators/fan_out_fan_in_orchestrator", json={"count": ITEMS})
         assert started.status_code == 202, started.text

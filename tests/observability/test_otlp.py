@@ -13,6 +13,7 @@ import pytest
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+from tests.helpers.settings import INSTANT_WORK
 from tests.helpers.stack import LocalStack, wait_for_output
 
 pytestmark = pytest.mark.timeout(300)
@@ -82,14 +83,23 @@ def stack(
         "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
         "OTEL_BSP_SCHEDULE_DELAY": "200",
         "OTEL_BLRP_SCHEDULE_DELAY": "200",
-        "WORK_ITEM_DELAY_MIN_SECONDS": "0",
-        "WORK_ITEM_DELAY_MAX_SECONDS": "0",
+        **INSTANT_WORK,
     }
     with LocalStack(log_dir=log_dir, env=env, scheduler_args=store).running() as local:
         yield local
 
 
-def test_a_fan_out_arrives_over_otlp_as_one_trace_with_its_logs(stack: LocalStack, receiver: OtlpReceiver) -> None:
+@pytest.fixture
+def started(stack: LocalStack) -> LocalStack:
+    """The module's stack, running: each test stops it to flush what is batched, so each starts it as needed."""
+    if not stack.processes:
+        stack.start()
+        stack.wait_healthy()
+    return stack
+
+
+def test_a_fan_out_arrives_over_otlp_as_one_trace_with_its_logs(started: LocalStack, receiver: OtlpReceiver) -> None:
+    stack = started
     with httpx.Client(base_url=stack.base_url, timeout=30) as api:
         started = api.post("/orchestrators/fan_out_fan_in_orchestrator", json=[1, 2, 3])
         instance_id = started.json()["id"]
@@ -117,10 +127,9 @@ def test_a_fan_out_arrives_over_otlp_as_one_trace_with_its_logs(stack: LocalStac
     assert "Aggregating results from 3 items" in messages
 
 
-def test_every_work_item_of_a_large_fan_out_is_exported(stack: LocalStack, receiver: OtlpReceiver) -> None:
+def test_every_work_item_of_a_large_fan_out_is_exported(started: LocalStack, receiver: OtlpReceiver) -> None:
     """2,000 work items make over 4,000 spans within seconds; none may be lost on the way."""
-    stack.start()
-    stack.wait_healthy()
+    stack = started
     with httpx.Client(base_url=stack.base_url, timeout=60) as api:
         started = api.post("/orchestrators/fan_out_fan_in_orchestrator", json={"count": 2000})
         instance_id = started.json()["id"]

@@ -7,6 +7,8 @@ as under ``func start``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 import schemathesis
@@ -24,6 +26,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from durable_app.openapi import openapi_document
+from tests.helpers.limits import MAX_BATCH_SIGNALS, MAX_BATCH_STARTS, MAX_BATCH_WORK_ITEMS, MAX_BODY_BYTES
 from tests.helpers.stack import LocalStack
 
 pytestmark = pytest.mark.timeout(900)
@@ -50,6 +53,24 @@ def test_the_app_serves_this_document(stack: LocalStack) -> None:
     served = httpx.get(f"{stack.base_url}/openapi.json", timeout=30)
     assert served.status_code == 200
     assert served.json() == openapi_document(stack.base_url)
+
+
+def test_the_served_document_states_the_documented_limits(stack: LocalStack) -> None:
+    """The limits in the document the app serves are the ones docs/api.md states, not whatever the code says."""
+    paths = httpx.get(f"{stack.base_url}/openapi.json", timeout=30).json()["paths"]
+    signals = paths["/batch/signals"]["post"]
+    starts = paths["/batch/orchestrators/{name}"]["post"]
+    assert _body_schema(signals)["properties"]["signals"]["maxItems"] == MAX_BATCH_SIGNALS
+    assert _body_schema(starts)["properties"]["inputs"]["maxItems"] == MAX_BATCH_STARTS
+    assert f"at most {MAX_BATCH_WORK_ITEMS} fan-out work items in all" in starts["requestBody"]["description"]
+    for operation in (signals, starts):
+        assert (
+            operation["responses"]["413"]["description"] == f"The request body is larger than {MAX_BODY_BYTES} bytes."
+        )
+
+
+def _body_schema(operation: dict[str, Any]) -> dict[str, Any]:
+    return operation["requestBody"]["content"]["application/json"]["schema"]
 
 
 @pytest.mark.parametrize("label", sorted(OPERATIONS))

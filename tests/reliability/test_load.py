@@ -15,11 +15,13 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.helpers.counters import counter_over_http, wait_for_value
 from tests.helpers.stack import LocalStack, wait_for_output
 from tests.reliability.conftest import started_stack
 
@@ -113,19 +115,6 @@ def aggregate(items: list[int]) -> dict[str, float]:
     return {"total_items": len(items), "sum": total, "average": total / len(items) if items else 0}
 
 
-def wait_for_counter(api: httpx.Client, key: str, expected: int, timeout: float = 120) -> int:
-    """Counters only grow here (every amount is positive), so reaching the sum means every signal landed."""
-    deadline = time.monotonic() + timeout
-    value = None
-    while time.monotonic() < deadline:
-        response = api.get(f"/counters/{key}")
-        value = response.json().get("value") if response.status_code == 200 else None
-        if value == expected:
-            return value
-        time.sleep(0.2)
-    return value if value is not None else -1
-
-
 def test_fifty_clients_for_a_minute_lose_nothing_and_leak_nothing(load_stack: LocalStack) -> None:
     result = asyncio.run(run_load(load_stack.base_url, load_stack.processes["host"].pid))
 
@@ -142,7 +131,7 @@ def test_fifty_clients_for_a_minute_lose_nothing_and_leak_nothing(load_stack: Lo
 
     with httpx.Client(base_url=load_stack.base_url, timeout=30) as api:
         for key, expected in result.sent.items():
-            assert wait_for_counter(api, key, expected) == expected, key
+            wait_for_value(partial(counter_over_http, api, key), expected, 120, f"counter {key}")
         for url, items in result.started.items():
             status = wait_for_output(api, url)
             assert (status["runtimeStatus"], status["output"]) == ("Completed", aggregate(items)), url

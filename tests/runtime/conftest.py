@@ -20,9 +20,10 @@ import pytest
 
 from local_stack.ports import free_port
 from local_stack.scheduler import LocalScheduler
+from tests.helpers.settings import INSTANT_WORK
 from tests.observability.test_otlp import OtlpReceiver
 from tests.runtime.functions_host import FunctionsHost, compile_protos, load_protos
-from tests.runtime.python313 import MISSING, ROOT, runtime_python
+from tests.runtime.python313 import ROOT, runtime_python, without_runtime
 
 WORKER = Path(__file__).with_name("language_worker.py")
 CONNECT_TIMEOUT = 60.0
@@ -36,7 +37,7 @@ def route_prefix() -> str:
 def python313() -> Path:
     python = runtime_python()
     if python is None:
-        pytest.skip(MISSING)
+        without_runtime()
     return python
 
 
@@ -69,8 +70,7 @@ def runtime_host(
         "DURABLE_TASK_SCHEDULER_CONNECTION_STRING": (
             f"Endpoint=http://127.0.0.1:{scheduler.port};TaskHub=default;Authentication=None"
         ),
-        "WORK_ITEM_DELAY_MIN_SECONDS": "0",
-        "WORK_ITEM_DELAY_MAX_SECONDS": "0",
+        **INSTANT_WORK,
         "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.endpoint,
         "OTEL_BSP_SCHEDULE_DELAY": "200",
     }

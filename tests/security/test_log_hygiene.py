@@ -21,8 +21,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from tests.helpers.settings import INSTANT_WORK
 from tests.helpers.stack import HOST, LocalStack, wait_for_output
-from tests.reliability.conftest import INSTANT_WORK
 
 CLIENT_ID = str(uuid.uuid4())
 TOKEN = f"canary-token-{uuid.uuid4().hex}"

@@ -9,12 +9,11 @@ import pytest
 from durabletask.entities import EntityInstanceId
 
 from durable_app.entity_routes import signal_batch
-from durable_app.http_requests import MAX_BATCH_SIGNALS, MAX_BATCH_STARTS, MAX_BATCH_WORK_ITEMS
 from durable_app.http_status import RefusedRequest
 from durable_app.orchestration_routes import start_batch as start_declared_batch
 from durable_app.registry import workflows
 from entities.loyalty import Redemption
-from orchestrations.fan_out_fan_in import MAX_FAN_OUT_ITEMS
+from tests.helpers.limits import MAX_BATCH_SIGNALS, MAX_BATCH_STARTS, MAX_BATCH_WORK_ITEMS, MAX_FAN_OUT_ITEMS
 
 
 def start_batch(name: str, body: Any) -> list[tuple[Any, str | None]]:

@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, quote, urlencode
 import grpc
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -24,6 +25,7 @@ from starlette.staticfiles import StaticFiles
 from durable_app.http_status import RefusedRequest, http_status
 from durable_app.runtime_status import STATUS_BY_NAME, TERMINAL_NAMES
 from local_stack.dashboard import pages
+from local_stack.dashboard.guard import Guard, GuardMiddleware, SecurityHeaders
 from local_stack.dashboard.reader import SchedulerReader
 
 logger = logging.getLogger("local_stack.dashboard")
@@ -36,8 +38,8 @@ PAYLOADS = ("input", "output", "custom_status")
 UNREACHABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
 
 
-def create_app(reader: SchedulerReader) -> Starlette:
-    """The dashboard for ``reader``'s task hub."""
+def create_app(reader: SchedulerReader, guard: Guard) -> Starlette:
+    """The dashboard for ``reader``'s task hub, answering only under ``guard``'s names and to its own pages."""
 
     def page(request: Request, title: str, body: str, *, live: str, refresh: bool, status: int = 200) -> Response:
         if request.headers.get("x-fragment") == "live":
@@ -82,7 +84,7 @@ def create_app(reader: SchedulerReader) -> Starlette:
         detail = await run_in_threadpool(reader.instance, instance_id)
         if detail is None:
             return not_found(request, instance_id)
-        actions, live = pages.instance_page(detail, history_page)
+        actions, live = pages.instance_page(detail, history_page, token=guard.token)
         sent = (
             pages.notice(f"{_label(done)} sent; this page shows it once the scheduler has applied it.") if done else ""
         )
@@ -105,6 +107,7 @@ def create_app(reader: SchedulerReader) -> Starlette:
         if action not in INSTANCE_ACTIONS:
             raise RefusedRequest("action", f"unknown action {action!r}; one of {', '.join(sorted(INSTANCE_ACTIONS))}")
         form = _form(await request.body())
+        guard.check_token(form.get("token"))
         event = form.get("event", "").strip()
         if action == "raise-event" and not event:
             raise RefusedRequest("event", "raising an event needs its name")
@@ -178,7 +181,8 @@ def create_app(reader: SchedulerReader) -> Starlette:
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     handlers = {RefusedRequest: refused_request, grpc.RpcError: scheduler_error}
-    return Starlette(routes=routes, exception_handlers=handlers)
+    middleware = [Middleware(SecurityHeaders), Middleware(GuardMiddleware, guard=guard, refuse=refused_request)]
+    return Starlette(routes=routes, exception_handlers=handlers, middleware=middleware)
 
 
 def _form(body: bytes) -> dict[str, str]:

@@ -103,7 +103,7 @@ def instance_table(page: Page, query: dict[str, list[str] | str], *, first_page:
 {_pager("/", page, query, first_page=first_page, note=note)}</div>"""
 
 
-def instance_page(detail: InstanceDetail, history_page: int) -> tuple[str, str]:
+def instance_page(detail: InstanceDetail, history_page: int, *, token: str) -> tuple[str, str]:
     """The instance's actions (those that apply now) and its live region: facts and one page of history.
 
     Returned apart, as the refresh script replaces only the live region; both name the actions that apply, so
@@ -135,7 +135,7 @@ def instance_page(detail: InstanceDetail, history_page: int) -> tuple[str, str]:
 <table class="timeline"><thead><tr><th>Kind</th><th>Name</th><th>Status</th><th>Started</th>
 <th>Ended</th><th>Duration</th><th class="bar">Timeline</th><th>Input</th><th>Output</th></tr></thead>
 <tbody>{steps}</tbody></table></div>"""
-    return _actions(row.instance_id, row.status), live
+    return _actions(row.instance_id, row.status, token), live
 
 
 def entity_table(page: Page, prefix: str, page_size: int, *, first_page: bool) -> str:
@@ -225,20 +225,25 @@ def _step_row(step: Step, span: Span) -> str:
     )
 
 
-def _actions(instance_id: str, status: str) -> str:
-    """Buttons for the actions that apply to ``status`` only: no Terminate on a finished instance."""
+def _actions(instance_id: str, status: str, token: str) -> str:
+    """Buttons for the actions that apply to ``status`` only: no Terminate on a finished instance.
+
+    Each form carries the dashboard's token (``guard.Guard``): a post that no page of this dashboard drew is refused.
+    """
     target = f"/instances/{_e(instance_id)}"
+    hidden = f'<input type="hidden" name="token" value="{_e(token)}">'
     forms = []
     for action in actions_for(status):
         if action == "raise-event":
             forms.append(
-                f'<form method="post" action="{target}/raise-event"><input name="event" placeholder="event name" '
-                'required><input name="data" placeholder="JSON data (optional)">'
+                f'<form method="post" action="{target}/raise-event">{hidden}'
+                '<input name="event" placeholder="event name" required>'
+                '<input name="data" placeholder="JSON data (optional)">'
                 '<button type="submit">Raise event</button></form>'
             )
         else:
             forms.append(
-                f'<form method="post" action="{target}/{action}"><input type="hidden" name="reason" '
+                f'<form method="post" action="{target}/{action}">{hidden}<input type="hidden" name="reason" '
                 f'value="dashboard"><button type="submit" name="action" value="{action}">{action.title()}</button>'
                 "</form>"
             )

@@ -31,6 +31,8 @@ from local_stack.dashboard.reader import SchedulerReader
 logger = logging.getLogger("local_stack.dashboard")
 
 STATIC = Path(__file__).resolve().parent / "static"
+COUNT_LIMIT = 100_000
+"""Instances read at most to count them per status; past it the counts say "at least"."""
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 INSTANCE_ACTIONS = set(pages.ACTIONS)
@@ -54,6 +56,7 @@ def create_app(reader: SchedulerReader, guard: Guard) -> Starlette:
         if unknown:
             raise RefusedRequest("status", f"unknown status {unknown[0]!r}; one of {', '.join(STATUS_BY_NAME)}")
         name = params.get("name", "")
+        id_prefix = params.get("instance_id", "").strip()
         created_from = _datetime(params, "created_from")
         created_to = _datetime(params, "created_to")
         page_size = _page_size(params)
@@ -65,15 +68,23 @@ def create_app(reader: SchedulerReader, guard: Guard) -> Starlette:
             created_to=created_to,
             page_size=page_size,
             token=params.get("token") or None,
+            id_prefix=id_prefix,
         )
-        query = {k: params.getlist(k) for k in ("status", "name", "created_from", "created_to", "page_size")}
+        query = {
+            k: params.getlist(k) for k in ("status", "name", "instance_id", "created_from", "created_to", "page_size")
+        }
         table = pages.instance_table(result, query, first_page=not params.get("token"))
         filters = pages.instance_filters(
-            statuses, name, params.get("created_from", ""), params.get("created_to", ""), page_size
+            statuses, name, id_prefix, params.get("created_from", ""), params.get("created_to", ""), page_size
         )
         purged = params.get("purged")
         done = pages.notice(f"Orchestration {purged} purged.") if purged else ""
         return page(request, "Orchestrations", done + filters + table, live=table, refresh=True)
+
+    async def counts(request: Request) -> Response:
+        """Instances per status (fetched by the list page after it loads, so the list never waits for it)."""
+        tally, more = await run_in_threadpool(reader.counts, COUNT_LIMIT)
+        return HTMLResponse(pages.status_counts(tally, more=more, limit=COUNT_LIMIT))
 
     async def instance(request: Request) -> Response:
         instance_id = request.path_params["instance_id"]
@@ -148,6 +159,18 @@ def create_app(reader: SchedulerReader, guard: Guard) -> Starlette:
         live = body[body.index('<div id="live">') :]
         return page(request, "Entities", body, live=live, refresh=True)
 
+    async def entity(request: Request) -> Response:
+        name, key = request.path_params["name"], request.path_params["key"]
+        if not name or "@" in name:
+            raise RefusedRequest("name", "an entity name is not empty and holds no @")
+        entity_id = f"@{name.lower()}@{key}"
+        row = await run_in_threadpool(reader.entity, entity_id)
+        if row is None:
+            message = pages.banner(f"No entity {entity_id!r} with state in this task hub.")
+            return page(request, "Not found", message, live=pages.live(message), refresh=False, status=404)
+        live = pages.entity_page(row)
+        return page(request, f"Entity {entity_id}", live, live=live, refresh=True)
+
     async def refused_request(request: Request, error: Exception) -> Response:
         """A page saying what is wrong for a browser (it asks for HTML), the JSON error shape for API clients."""
         assert isinstance(error, RefusedRequest)
@@ -174,10 +197,12 @@ def create_app(reader: SchedulerReader, guard: Guard) -> Starlette:
 
     routes = [
         Route("/", instances),
+        Route("/counts", counts),
         Route("/instances/{instance_id}", instance),
         Route("/instances/{instance_id}/payload/{part}", payload),
         Route("/instances/{instance_id}/{action}", act, methods=["POST"]),
         Route("/entities", entities),
+        Route("/entities/{name}/{key:path}", entity),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     handlers = {RefusedRequest: refused_request, grpc.RpcError: scheduler_error}

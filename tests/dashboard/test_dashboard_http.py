@@ -84,9 +84,10 @@ def test_history_shows_each_activity_with_its_output_and_timing(dashboard: httpx
 def test_the_counter_workflow_shows_entity_signals_and_the_call(dashboard: httpx.Client, shown: Shown) -> None:
     page = dashboard.get(f"/instances/{shown.workflow_id}").text
     signals = steps(page, "entity-signal")
-    assert [row["name"] for row in signals] == [
+    assert [_texts(f"<td>{row['name']}</td>")[0] for row in signals] == [
         f"{op} -&gt; @counter@dash-counter" for op in ("add", "add", "subtract")
     ]
+    assert all('href="/entities/counter/dash-counter"' in row["name"] for row in signals)
     (call,) = steps(page, "entity-call")
     assert "Completed" in call["text"]
     assert "12" in call["output"]

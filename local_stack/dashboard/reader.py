@@ -22,7 +22,7 @@ from durabletask.internal import orchestrator_service_pb2_grpc as stubs
 from durabletask.internal.client_helpers import build_query_instances_req
 from google.protobuf import wrappers_pb2
 
-from durable_app.runtime_status import STATUS_BY_NAME, status_name
+from durable_app.runtime_status import STATUS_BY_NAME, TERMINAL_NAMES, status_name
 from durable_app.waiting import Waiting, waiting
 from local_stack.dashboard.timeline import Step, timeline
 
@@ -54,10 +54,15 @@ class InstanceRow:
 
     @property
     def duration_seconds(self) -> float | None:
-        """From creation to completion; ``None`` while it runs (the page shows the time so far instead)."""
-        if self.created is None or self.completed is None:
+        """From creation to completion; ``None`` while it runs (the page shows the time so far instead).
+
+        A scheduler that does not report the completion time (the SDK's in-memory one) last updated a finished
+        instance when it finished.
+        """
+        end = self.completed or (self.updated if self.status in TERMINAL_NAMES else None)
+        if self.created is None or end is None:
             return None
-        return (self.completed - self.created).total_seconds()
+        return (end - self.created).total_seconds()
 
 
 @dataclass(frozen=True)

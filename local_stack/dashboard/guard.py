@@ -28,7 +28,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 """Methods that never change state: every route answering them only reads."""
 
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
-WILDCARDS = frozenset({"", "0.0.0.0", "::"})  # noqa: S104 - names to recognise, not to bind
+WILDCARDS = frozenset({"", "0.0.0.0", "::"})  # noqa: S104  # nosec B104: names to recognise in Host, nothing binds
 OWN_SITE = frozenset({"same-origin", "none"})
 """``Sec-Fetch-Site`` values of the dashboard's own pages (``none``: the user opened the address themselves)."""
 

@@ -382,6 +382,10 @@ def _step_name(step: Step) -> str:
     """The step's name, linking the sub-orchestration or entity it concerns."""
     if step.kind == "sub-orchestration" and step.target:
         return f"{_e(step.name)} {_instance_link(step.target)}"
+    if step.kind == "event sent" and step.target:
+        return f"{_e(step.name.rsplit(' -> ', 1)[0])} -&gt; {_instance_link(step.target)}"
+    if step.kind == "entity lock":
+        return ", ".join(_entity_link(entity) for entity in step.name.split(", "))
     if step.target and step.target.startswith("@"):
         operation = step.name.split(" -> ", 1)[0]
         return f"{_e(operation)} -&gt; {_entity_link(step.target)}"

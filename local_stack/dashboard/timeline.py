@@ -100,7 +100,8 @@ def _step(event: h.HistoryEvent, pending: dict[int | str, Step]) -> Step | None:
     if isinstance(event, h.EventRaisedEvent):
         return Step("event received", event.name, at, at, "Received", input=event.input)
     if isinstance(event, h.EventSentEvent):
-        return Step(_sent_kind(event.instance_id), f"{event.name} -> {event.instance_id}", at, at, "Sent", event.input)
+        name = f"{event.name} -> {event.instance_id}"
+        return Step(_sent_kind(event.instance_id), name, at, at, "Sent", event.input, target=event.instance_id)
     if isinstance(event, h.EntityOperationSignaledEvent):
         name = f"{event.operation} -> {event.target_instance_id}"
         return Step("entity signal", name, at, at, "Sent", event.input, target=event.target_instance_id)

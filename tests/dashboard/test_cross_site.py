@@ -17,9 +17,10 @@ EVIL = "http://evil.example"
 
 @pytest.fixture
 def running(stack: LocalStack) -> Iterator[str]:
-    """A fan-out whose items take 8 s each: running through the whole test, terminated after it."""
+    """An approval waiting an hour for its decision: running through the whole test, terminated after it."""
     with httpx.Client(base_url=stack.base_url, timeout=30) as api:
-        instance_id = api.post("/orchestrators/fan_out_fan_in_orchestrator", json=[1, 2]).json()["id"]
+        waiting = {"subject": "cross-site", "timeout_seconds": 3600}
+        instance_id = api.post("/orchestrators/approval_workflow", json=waiting).json()["id"]
         yield instance_id
         api.post(f"/instances/{instance_id}/terminate")
 

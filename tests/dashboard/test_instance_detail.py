@@ -4,6 +4,7 @@ and the list's search, durations and counts."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -170,10 +171,26 @@ def test_an_entity_has_a_page_of_its_own(browser, stack: LocalStack, shown: Show
     page.wait_for_url(f"**/entities/counter/{shown.counter_key}")
     facts = page.locator(f'table.facts[data-entity="@counter@{shown.counter_key}"]')
     cells = dict(zip(facts.locator("th").all_inner_texts(), facts.locator("td").all_inner_texts(), strict=True))
-    assert cells["State"] == "12"
+    counter = httpx.get(f"{stack.base_url}/counters/{shown.counter_key}", timeout=30).json()
+    assert int(cells["State"]) == counter["value"] >= 12  # 12 per counter_workflow run on this key
     assert cells["Locked by"] == "nobody"
     assert cells["Pending operations"] == "0"
     assert cells["Last modified"].startswith(str(datetime.now(UTC).year))
     missing = httpx.get(f"{stack.dashboard_url}/entities/counter/never-used-key", timeout=30)
     assert missing.status_code == 404
     page.close()
+
+
+def test_locked_entities_link_to_their_pages(stack: LocalStack, api: httpx.Client) -> None:
+    transfer = {"source": "lock-a", "destination": "lock-b", "amount": 1, "allow_negative": True}
+    started = api.post("/orchestrators/transfer_workflow", json=transfer).json()
+    assert wait_for_output(api, started["statusQueryGetUri"])["output"]["transferred"] is True
+    page = httpx.get(f"{stack.dashboard_url}/instances/{started['id']}", timeout=30).text
+    lock_row = re.search(r'<tr class="step entity-lock">(.*?)</tr>', page, re.S)
+    assert lock_row, page
+    assert re.findall(r'href="(/entities/[^"]+)"', lock_row[1]) == [
+        "/entities/counter/lock-a",
+        "/entities/counter/lock-b",
+    ]
+    entity = httpx.get(f"{stack.dashboard_url}/entities/counter/lock-b", timeout=30)
+    assert (entity.status_code, "<pre>1</pre>" in entity.text) == (200, True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 import azure.functions as func
 import grpc
@@ -33,6 +34,7 @@ from durable_app.scheduler_client import shared_client
 from durable_app.scheduler_pages import instance_page
 from durable_app.settings import app_settings
 from durable_app.span_attributes import ATTR_INSTANCE_ID, annotate
+from durable_app.waiting import waiting
 
 logger = logging.getLogger(__name__)
 
@@ -127,6 +129,18 @@ async def get_instance_status(req: func.HttpRequest) -> func.HttpResponse:
         events = await shared_client(app_settings()).get_orchestration_history(instance_id)
         body["historyEvents"] = history_events(events, with_outputs=with_outputs, show_input=show_input)
     return status_response(req, body, state, failed_as_500=failed_as_500)
+
+
+@bp.route(route="instances/{instance_id}/waiting", methods=["GET"])
+@traced_request
+@api_errors
+async def get_instance_waiting(req: func.HttpRequest) -> func.HttpResponse:
+    """What the instance waits for (``durable_app.waiting``): work in flight, timers, entity locks, events."""
+    instance_id = _instance_id(req)
+    state = await _existing_state(instance_id)
+    events = await shared_client(app_settings()).get_orchestration_history(instance_id)
+    found = waiting(events).to_json(datetime.now(UTC))
+    return json_response({"instanceId": instance_id, "runtimeStatus": status_name(state.runtime_status), **found})
 
 
 @bp.route(route="instances/{instance_id}/terminate", methods=["POST"])

@@ -90,6 +90,7 @@ def instance_paths() -> Schema:
         ),
         "/instances/{instance_id}/restart": _restart(),
         "/instances/{instance_id}/raiseEvent/{event_name}": _raise_event(),
+        "/instances/{instance_id}/waiting": _waiting(),
     }
 
 
@@ -263,11 +264,55 @@ def _raise_event() -> Schema:
     }
 
 
+def _waiting() -> Schema:
+    answers = {"200": json_answer(ref("InstanceWaiting"), "What the instance waits for now."), **_instance_refusals()}
+    summary = "What an instance waits for: activities, sub-orchestrations and entity calls in flight, timers, locks."
+    return {"get": operation(summary, answers, parameters=[INSTANCE_ID], errors=SCHEDULER_ERRORS)}
+
+
+def _waiting_schema() -> Schema:
+    text: Schema = {"type": "string"}
+    timestamp: Schema = {"type": "string", "format": "date-time"}
+    task_id: Schema = {"type": ["integer", "string"]}
+
+    def work(*extra: str) -> Schema:
+        properties = {"name": text, "taskId": task_id, "since": timestamp, **{name: text for name in extra}}
+        return {"type": "array", "items": {"type": "object", "required": list(properties), "properties": properties}}
+
+    timer = {"taskId": task_id, "since": timestamp, "fireAt": timestamp, "secondsLeft": {"type": "number"}}
+    received = {"name": text, "at": timestamp}
+    properties: Schema = {
+        "instanceId": text,
+        "runtimeStatus": {"type": "string", "enum": list(RUNTIME_STATUS.values())},
+        "finished": {"type": "boolean", "description": "True once the instance has finished: it waits for nothing."},
+        "activities": work(),
+        "subOrchestrations": work("instanceId"),
+        "entityCalls": work("entity"),
+        "timers": {"type": "array", "items": {"type": "object", "required": list(timer), "properties": timer}},
+        "entityLocks": {
+            "type": "object",
+            "required": ["requested", "held"],
+            "properties": {"requested": {"type": "array", "items": text}, "held": {"type": "array", "items": text}},
+        },
+        "eventsReceived": {
+            "type": "array",
+            "items": {"type": "object", "required": list(received), "properties": received},
+        },
+        "waitsForAnEvent": {
+            "type": "boolean",
+            "description": "Unfinished with nothing in flight: the history does not name awaited events, so this "
+            "says the instance can only be waiting for an external event.",
+        },
+    }
+    return {"type": "object", "required": list(properties), "properties": properties}
+
+
 def instance_schemas() -> Schema:
     """The components the instance routes answer with."""
     text: Schema = {"type": "string"}
     timestamp: Schema = {"type": "string", "format": "date-time"}
     return {
+        "InstanceWaiting": _waiting_schema(),
         "InstanceStatus": {
             "type": "object",
             "required": ["name", "instanceId", "runtimeStatus", "createdTime", "lastUpdatedTime"],

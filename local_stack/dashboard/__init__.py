@@ -9,6 +9,7 @@ import threading
 import uvicorn
 
 from local_stack.dashboard.app import create_app
+from local_stack.dashboard.guard import Guard
 from local_stack.dashboard.reader import SchedulerReader
 
 
@@ -16,7 +17,8 @@ def serve(host: str, port: int, endpoint: str, taskhub: str) -> int:
     """Serve until SIGINT/SIGTERM; uvicorn runs in a thread so a stop is a clean return."""
     logging.getLogger("durabletask").setLevel(logging.WARNING)  # the SDK logs every call at INFO
     reader = SchedulerReader(endpoint, taskhub)
-    server = uvicorn.Server(uvicorn.Config(create_app(reader), host=host, port=port, log_level="warning"))
+    app = create_app(reader, Guard(host, port))
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     serving = threading.Thread(target=server.run, name="dashboard")
     serving.start()
     print(f"Dashboard on http://{host}:{port} for {endpoint} (task hub {taskhub})", flush=True)

@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, quote, urlencode
 import grpc
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -24,11 +25,14 @@ from starlette.staticfiles import StaticFiles
 from durable_app.http_status import RefusedRequest, http_status
 from durable_app.runtime_status import STATUS_BY_NAME, TERMINAL_NAMES
 from local_stack.dashboard import pages
+from local_stack.dashboard.guard import Guard, GuardMiddleware, SecurityHeaders
 from local_stack.dashboard.reader import SchedulerReader
 
 logger = logging.getLogger("local_stack.dashboard")
 
 STATIC = Path(__file__).resolve().parent / "static"
+COUNT_LIMIT = 100_000
+"""Instances read at most to count them per status; past it the counts say "at least"."""
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 INSTANCE_ACTIONS = set(pages.ACTIONS)
@@ -36,8 +40,8 @@ PAYLOADS = ("input", "output", "custom_status")
 UNREACHABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
 
 
-def create_app(reader: SchedulerReader) -> Starlette:
-    """The dashboard for ``reader``'s task hub."""
+def create_app(reader: SchedulerReader, guard: Guard) -> Starlette:
+    """The dashboard for ``reader``'s task hub, answering only under ``guard``'s names and to its own pages."""
 
     def page(request: Request, title: str, body: str, *, live: str, refresh: bool, status: int = 200) -> Response:
         if request.headers.get("x-fragment") == "live":
@@ -52,6 +56,7 @@ def create_app(reader: SchedulerReader) -> Starlette:
         if unknown:
             raise RefusedRequest("status", f"unknown status {unknown[0]!r}; one of {', '.join(STATUS_BY_NAME)}")
         name = params.get("name", "")
+        id_prefix = params.get("instance_id", "").strip()
         created_from = _datetime(params, "created_from")
         created_to = _datetime(params, "created_to")
         page_size = _page_size(params)
@@ -63,15 +68,23 @@ def create_app(reader: SchedulerReader) -> Starlette:
             created_to=created_to,
             page_size=page_size,
             token=params.get("token") or None,
+            id_prefix=id_prefix,
         )
-        query = {k: params.getlist(k) for k in ("status", "name", "created_from", "created_to", "page_size")}
+        query = {
+            k: params.getlist(k) for k in ("status", "name", "instance_id", "created_from", "created_to", "page_size")
+        }
         table = pages.instance_table(result, query, first_page=not params.get("token"))
         filters = pages.instance_filters(
-            statuses, name, params.get("created_from", ""), params.get("created_to", ""), page_size
+            statuses, name, id_prefix, params.get("created_from", ""), params.get("created_to", ""), page_size
         )
         purged = params.get("purged")
         done = pages.notice(f"Orchestration {purged} purged.") if purged else ""
         return page(request, "Orchestrations", done + filters + table, live=table, refresh=True)
+
+    async def counts(request: Request) -> Response:
+        """Instances per status (fetched by the list page after it loads, so the list never waits for it)."""
+        tally, more = await run_in_threadpool(reader.counts, COUNT_LIMIT)
+        return HTMLResponse(pages.status_counts(tally, more=more, limit=COUNT_LIMIT))
 
     async def instance(request: Request) -> Response:
         instance_id = request.path_params["instance_id"]
@@ -82,7 +95,7 @@ def create_app(reader: SchedulerReader) -> Starlette:
         detail = await run_in_threadpool(reader.instance, instance_id)
         if detail is None:
             return not_found(request, instance_id)
-        actions, live = pages.instance_page(detail, history_page)
+        actions, live = pages.instance_page(detail, history_page, token=guard.token)
         sent = (
             pages.notice(f"{_label(done)} sent; this page shows it once the scheduler has applied it.") if done else ""
         )
@@ -105,6 +118,7 @@ def create_app(reader: SchedulerReader) -> Starlette:
         if action not in INSTANCE_ACTIONS:
             raise RefusedRequest("action", f"unknown action {action!r}; one of {', '.join(sorted(INSTANCE_ACTIONS))}")
         form = _form(await request.body())
+        guard.check_token(form.get("token"))
         event = form.get("event", "").strip()
         if action == "raise-event" and not event:
             raise RefusedRequest("event", "raising an event needs its name")
@@ -145,6 +159,18 @@ def create_app(reader: SchedulerReader) -> Starlette:
         live = body[body.index('<div id="live">') :]
         return page(request, "Entities", body, live=live, refresh=True)
 
+    async def entity(request: Request) -> Response:
+        name, key = request.path_params["name"], request.path_params["key"]
+        if not name or "@" in name:
+            raise RefusedRequest("name", "an entity name is not empty and holds no @")
+        entity_id = f"@{name.lower()}@{key}"
+        row = await run_in_threadpool(reader.entity, entity_id)
+        if row is None:
+            message = pages.banner(f"No entity {entity_id!r} with state in this task hub.")
+            return page(request, "Not found", message, live=pages.live(message), refresh=False, status=404)
+        live = pages.entity_page(row)
+        return page(request, f"Entity {entity_id}", live, live=live, refresh=True)
+
     async def refused_request(request: Request, error: Exception) -> Response:
         """A page saying what is wrong for a browser (it asks for HTML), the JSON error shape for API clients."""
         assert isinstance(error, RefusedRequest)
@@ -171,14 +197,17 @@ def create_app(reader: SchedulerReader) -> Starlette:
 
     routes = [
         Route("/", instances),
+        Route("/counts", counts),
         Route("/instances/{instance_id}", instance),
         Route("/instances/{instance_id}/payload/{part}", payload),
         Route("/instances/{instance_id}/{action}", act, methods=["POST"]),
         Route("/entities", entities),
+        Route("/entities/{name}/{key:path}", entity),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     handlers = {RefusedRequest: refused_request, grpc.RpcError: scheduler_error}
-    return Starlette(routes=routes, exception_handlers=handlers)
+    middleware = [Middleware(SecurityHeaders), Middleware(GuardMiddleware, guard=guard, refuse=refused_request)]
+    return Starlette(routes=routes, exception_handlers=handlers, middleware=middleware)
 
 
 def _form(body: bytes) -> dict[str, str]:

@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 
 import grpc
 from durabletask import history as h
+from durabletask import task
 from durabletask.azuremanaged.client import DurableTaskSchedulerClient
 from durabletask.client import OrchestrationQuery, OrchestrationStatus
 from durabletask.internal import orchestrator_service_pb2 as pb
@@ -21,8 +22,12 @@ from durabletask.internal import orchestrator_service_pb2_grpc as stubs
 from durabletask.internal.client_helpers import build_query_instances_req
 from google.protobuf import wrappers_pb2
 
-from durable_app.runtime_status import STATUS_BY_NAME, status_name
+from durable_app.runtime_status import STATUS_BY_NAME, TERMINAL_NAMES, status_name
+from durable_app.waiting import Waiting, waiting
 from local_stack.dashboard.timeline import Step, timeline
+
+COUNT_PAGE = 1000
+"""Rows per scheduler page while counting instances per status."""
 
 SCAN_PAGES = 20
 """Scheduler pages one list request may read while looking for names (or entity keys) that match the filter."""
@@ -44,6 +49,20 @@ class InstanceRow:
     status: str
     created: datetime | None
     updated: datetime | None
+    completed: datetime | None = None
+    version: str | None = None
+
+    @property
+    def duration_seconds(self) -> float | None:
+        """From creation to completion; ``None`` while it runs (the page shows the time so far instead).
+
+        A scheduler that does not report the completion time (the SDK's in-memory one) last updated a finished
+        instance when it finished.
+        """
+        end = self.completed or (self.updated if self.status in TERMINAL_NAMES else None)
+        if self.created is None or end is None:
+            return None
+        return (end - self.created).total_seconds()
 
 
 @dataclass(frozen=True)
@@ -59,9 +78,11 @@ class InstanceDetail:
     input: str | None
     output: str | None
     custom_status: str | None
-    failure: str | None
+    failure: task.FailureDetails | None
     steps: list[Step]
     trace_id: str | None = None
+    waiting: Waiting | None = None
+    parent_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +123,7 @@ class SchedulerReader:
         created_to: datetime | None,
         page_size: int,
         token: str | None,
+        id_prefix: str = "",
     ) -> Page:
         """One page of instances, newest first where the scheduler pages in that order (see ``NEWEST_FIRST``).
 
@@ -113,6 +135,7 @@ class SchedulerReader:
             created_time_to=created_to,
             runtime_status=[STATUS_BY_NAME[status] for status in statuses],
             max_instance_count=page_size,
+            instance_id_prefix=id_prefix or None,
         )
         rows: list[InstanceRow] = []
         newest_first = False
@@ -128,6 +151,24 @@ class SchedulerReader:
                 break
         return Page(rows, token or None, newest_first)
 
+    def counts(self, limit: int) -> tuple[dict[str, int], bool]:
+        """Instances per runtime status, reading at most ``limit`` rows; ``True`` when there were more."""
+        counts: dict[str, int] = {}
+        token: str | None = None
+        seen = 0
+        while seen < limit:
+            query = OrchestrationQuery(max_instance_count=min(COUNT_PAGE, limit - seen))
+            request = build_query_instances_req(query, wrappers_pb2.StringValue(value=token) if token else None)
+            response = self._stub.QueryInstances(request, timeout=self._timeout, metadata=self._metadata)
+            for state in response.orchestrationState:
+                name = status_name(OrchestrationStatus(state.orchestrationStatus))
+                counts[name] = counts.get(name, 0) + 1
+            seen += len(response.orchestrationState)
+            token = response.continuationToken.value if response.HasField("continuationToken") else None
+            if not token:
+                return counts, False
+        return counts, True
+
     def status(self, instance_id: str) -> str | None:
         """The instance's runtime status now (``Running``...), or ``None`` when there is no such instance."""
         state = self.client.get_orchestration_state(instance_id, fetch_payloads=False)
@@ -137,7 +178,6 @@ class SchedulerReader:
         state = self.client.get_orchestration_state(instance_id, fetch_payloads=True)
         if state is None:
             return None
-        failure = state.failure_details
         history = self.client.get_orchestration_history(instance_id) if with_history else []
         return InstanceDetail(
             row=InstanceRow(
@@ -146,13 +186,16 @@ class SchedulerReader:
                 status=status_name(state.runtime_status),
                 created=state.created_at,
                 updated=state.last_updated_at,
+                version=_started_version(history),
             ),
             input=state.serialized_input,
             output=state.serialized_output,
             custom_status=state.serialized_custom_status,
-            failure=f"{failure.error_type}: {failure.message}" if failure else None,
+            failure=state.failure_details,
             steps=timeline(history),
             trace_id=trace_id(history),
+            waiting=waiting(history) if with_history else None,
+            parent_id=parent_of(history),
         )
 
     def entities(self, *, prefix: str, page_size: int, token: str | None) -> Page:
@@ -171,6 +214,12 @@ class SchedulerReader:
             if not token or len(rows) >= page_size or not key_prefix:
                 break
         return Page(rows, token or None)
+
+    def entity(self, entity_id: str) -> EntityRow | None:
+        """One entity with its whole state (``@name@key``), or ``None`` when it has none."""
+        request = pb.GetEntityRequest(instanceId=entity_id, includeState=True)
+        response = self._stub.GetEntity(request, timeout=self._timeout, metadata=self._metadata)
+        return _entity_row(response.entity, compact=False) if response.exists else None
 
     def _query_entities(self, id_prefix: str, page_size: int, token: str | None) -> pb.QueryEntitiesResponse:
         page = wrappers_pb2.Int32Value(value=page_size)
@@ -217,6 +266,19 @@ def trace_id(history: list[h.HistoryEvent]) -> str | None:
     return None
 
 
+def _started_version(history: list[h.HistoryEvent]) -> str | None:
+    started = next((event for event in history if isinstance(event, h.ExecutionStartedEvent)), None)
+    return started.version if started and started.version else None
+
+
+def parent_of(history: list[h.HistoryEvent]) -> str | None:
+    """The parent orchestration's id, where the scheduler records it in the ``ExecutionStarted`` event."""
+    started = next((event for event in history if isinstance(event, h.ExecutionStartedEvent)), None)
+    parent = started.parent_instance if started else None
+    instance = parent.orchestration_instance if parent else None
+    return instance.instance_id if instance else None
+
+
 def _row(state: pb.OrchestrationState) -> InstanceRow:
     return InstanceRow(
         instance_id=state.instanceId,
@@ -224,17 +286,19 @@ def _row(state: pb.OrchestrationState) -> InstanceRow:
         status=status_name(OrchestrationStatus(state.orchestrationStatus)),
         created=_time(state, "createdTimestamp"),
         updated=_time(state, "lastUpdatedTimestamp"),
+        completed=_time(state, "completedTimestamp"),
+        version=state.version.value if state.HasField("version") and state.version.value else None,
     )
 
 
-def _entity_row(entity: pb.EntityMetadata) -> EntityRow:
+def _entity_row(entity: pb.EntityMetadata, *, compact: bool = True) -> EntityRow:
     name, _, key = entity.instanceId.removeprefix("@").partition("@")
     state = entity.serializedState.value if entity.HasField("serializedState") else None
     return EntityRow(
         entity_id=entity.instanceId,
         name=name,
         key=key,
-        state=_compact_json(state),
+        state=_compact_json(state) if compact else state,
         last_modified=_time(entity, "lastModifiedTime"),
         backlog=entity.backlogQueueSize,
         locked_by=entity.lockedBy.value if entity.HasField("lockedBy") else None,

@@ -18,6 +18,9 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 SLOW_WORK = {"WORK_ITEM_DELAY_MIN_SECONDS": "8", "WORK_ITEM_DELAY_MAX_SECONDS": "8"}
 """Long enough to act on a running fan-out from the page; the fixture's own fan-out waits for it once."""
 
+FAILING_ITEM = 13
+"""The work item that always fails on this stack (``WORK_ITEM_FAIL_ITEMS``), for the failure pages."""
+
 
 @dataclass(frozen=True)
 class Shown:
@@ -30,7 +33,8 @@ class Shown:
 
 @pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    local = LocalStack(log_dir=Path(tmp_path_factory.mktemp("dashboard-stack")), env=dict(SLOW_WORK))
+    env = {**SLOW_WORK, "WORK_ITEM_FAIL_ITEMS": str(FAILING_ITEM)}
+    local = LocalStack(log_dir=Path(tmp_path_factory.mktemp("dashboard-stack")), env=env)
     with local.running(dashboard=True):
         yield local
 

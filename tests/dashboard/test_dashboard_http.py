@@ -15,6 +15,7 @@ import pytest
 from durable_app.registry import workflows
 from local_stack.ports import free_port, wait_for_port
 from tests.dashboard.conftest import Shown
+from tests.helpers.dashboard import form_token
 from tests.helpers.stack import ROOT, LocalStack, wait_for_output
 
 
@@ -22,6 +23,12 @@ from tests.helpers.stack import ROOT, LocalStack, wait_for_output
 def dashboard(stack: LocalStack) -> httpx.Client:
     with httpx.Client(base_url=stack.dashboard_url, timeout=30) as http:
         yield http
+
+
+@pytest.fixture
+def token(dashboard: httpx.Client, shown: Shown) -> str:
+    """The token this dashboard process puts in every action form."""
+    return form_token(dashboard.get(f"/instances/{shown.fan_out_id}").text)
 
 
 def cells(page: str, row_marker: str) -> list[str]:
@@ -80,9 +87,10 @@ def test_history_shows_each_activity_with_its_output_and_timing(
 def test_the_counter_workflow_shows_entity_signals_and_the_call(dashboard: httpx.Client, shown: Shown) -> None:
     page = dashboard.get(f"/instances/{shown.workflow_id}").text
     signals = steps(page, "entity-signal")
-    assert [row["name"] for row in signals] == [
+    assert [_texts(f"<td>{row['name']}</td>")[0] for row in signals] == [
         f"{op} -&gt; @counter@dash-counter" for op in ("add", "add", "subtract")
     ]
+    assert all('href="/entities/counter/dash-counter"' in row["name"] for row in signals)
     (call,) = steps(page, "entity-call")
     assert "Completed" in call["text"]
     assert "12" in call["output"]
@@ -158,14 +166,16 @@ def test_bad_parameters_answer_400_naming_them(dashboard: httpx.Client, path: st
     assert f"<code>{field}</code> was refused" in for_a_browser.text
 
 
-def test_an_action_that_no_longer_applies_is_refused_saying_why(dashboard: httpx.Client, shown: Shown) -> None:
+def test_an_action_that_no_longer_applies_is_refused_saying_why(
+    dashboard: httpx.Client, shown: Shown, token: str
+) -> None:
     for action in ("terminate", "suspend", "resume", "raise-event"):
-        refused = dashboard.post(f"/instances/{shown.fan_out_id}/{action}", data={"event": "go"})
+        refused = dashboard.post(f"/instances/{shown.fan_out_id}/{action}", data={"event": "go", "token": token})
         assert refused.status_code == 409
         label = action.replace("-", " ").capitalize()
         assert f"{label} does not apply: the orchestration is Completed" in refused.text
         assert "What applies now: Restart, Purge." in refused.text
-    missing = dashboard.post("/instances/no-such-instance/terminate")
+    missing = dashboard.post("/instances/no-such-instance/terminate", data={"token": token})
     assert (missing.status_code, "No orchestration instance" in missing.text) == (404, True)
 
 
@@ -177,8 +187,9 @@ def test_entities_filter_by_plain_key_prefix(dashboard: httpx.Client, shown: Sho
     assert "data-entity" not in dashboard.get("/entities", params={"prefix": "no-such-key-"}).text
 
 
-def test_actions_manage_the_instance(stack: LocalStack, dashboard: httpx.Client, shown: Shown) -> None:
-    restarted = dashboard.post(f"/instances/{shown.workflow_id}/restart", follow_redirects=False)
+def test_actions_manage_the_instance(stack: LocalStack, dashboard: httpx.Client, shown: Shown, token: str) -> None:
+    form = {"token": token}
+    restarted = dashboard.post(f"/instances/{shown.workflow_id}/restart", data=form, follow_redirects=False)
     assert restarted.status_code == 303
     location = httpx.URL(restarted.headers["location"])
     new_id = location.path.rsplit("/", 1)[1]
@@ -188,25 +199,27 @@ def test_actions_manage_the_instance(stack: LocalStack, dashboard: httpx.Client,
     with httpx.Client(base_url=stack.base_url, timeout=30) as api:
         output = wait_for_output(api, f"/instances/{new_id}")["output"]
         assert output == "Counter 'dash-counter' final value: 24"  # the same workflow ran again on the same key
-        purged = dashboard.post(f"/instances/{new_id}/purge", follow_redirects=False)
+        purged = dashboard.post(f"/instances/{new_id}/purge", data=form, follow_redirects=False)
         assert (purged.status_code, purged.headers["location"]) == (303, f"/?purged={new_id}")
         assert f"Orchestration {new_id} purged." in dashboard.get(purged.headers["location"]).text
         assert api.get(f"/instances/{new_id}").status_code == 404
     assert dashboard.get(f"/instances/{new_id}").status_code == 404
-    assert dashboard.post(f"/instances/{shown.fan_out_id}/explode").json()["field"] == "action"
-    assert dashboard.post(f"/instances/{shown.fan_out_id}/raise-event", data={"event": ""}).json()["field"] == "event"
-    gone = dashboard.post(f"/instances/{new_id}/restart")
+    assert dashboard.post(f"/instances/{shown.fan_out_id}/explode", data=form).json()["field"] == "action"
+    no_event = dashboard.post(f"/instances/{shown.fan_out_id}/raise-event", data={"event": "", **form})
+    assert no_event.json()["field"] == "event"
+    gone = dashboard.post(f"/instances/{new_id}/restart", data=form)
     assert (gone.status_code, 'class="banner"' in gone.text) == (404, True)
 
 
-def test_a_refused_action_answers_with_a_banner(stack: LocalStack, dashboard: httpx.Client) -> None:
+def test_a_refused_action_answers_with_a_banner(stack: LocalStack, dashboard: httpx.Client, token: str) -> None:
     with httpx.Client(base_url=stack.base_url, timeout=30) as api:
         running = api.post("/orchestrators/fan_out_fan_in_orchestrator", json=[7]).json()["id"]
-        refused = dashboard.post(f"/instances/{running}/restart")  # only finished instances restart
+        refused = dashboard.post(f"/instances/{running}/restart", data={"token": token})  # only finished ones restart
         assert refused.status_code == 409
         assert 'class="banner"' in refused.text
         assert f'href="/instances/{running}"' in refused.text
-        assert dashboard.post(f"/instances/{running}/terminate", follow_redirects=False).status_code == 303
+        terminated = dashboard.post(f"/instances/{running}/terminate", data={"token": token}, follow_redirects=False)
+        assert terminated.status_code == 303
         assert wait_for_output(api, f"/instances/{running}")["runtimeStatus"] == "Terminated"
 
 

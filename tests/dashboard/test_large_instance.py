@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from local_stack.dashboard.pages import TIMELINE_BARS
 from tests.dashboard.conftest import ARTIFACTS
 from tests.helpers.settings import INSTANT_WORK
 from tests.helpers.stack import LocalStack, wait_for_output
@@ -45,6 +46,10 @@ def test_the_history_pages_and_long_values_fold_in_the_browser(browser, large: t
     assert page.locator("tr.step").count() == 100
     assert page.locator("nav.history").inner_text().startswith(f"steps 1-100 of {ITEMS + 2}")
     assert page.locator("tr.step.orchestration").count() == 1
+    lanes = page.locator(".timeline-panel.dense .lane")
+    assert 0 < lanes.count() <= TIMELINE_BARS
+    assert f"{ITEMS + 1:,} steps in {lanes.count()} bars" in page.locator(".timeline-panel .axis").inner_text()
+    assert "process_work_item" in lanes.first.get_attribute("title")
     facts_input = page.locator("table.facts tr", has_text="Input")
     assert "characters in all" in facts_input.locator(".fold-note").inner_text()
     ARTIFACTS.mkdir(exist_ok=True)

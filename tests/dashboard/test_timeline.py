@@ -43,9 +43,9 @@ def test_tasks_timers_and_sub_orchestrations_pair_with_their_outcomes_by_id() ->
     assert (whole.name, whole.input, whole.output, whole.duration_ms) == ("parent", '"go"', "1", 30000)
     copied, failed, timer, child = steps[1:5]
     assert (copied.input, copied.output, copied.duration_ms) == ("1", '"copied"', 5000)
-    assert (failed.output, failed.duration_ms) == ("OSError: no disk", 4000)
+    assert (failed.output, failed.failure, failed.duration_ms) == (None, boom, 4000)
     assert (timer.name, timer.duration_ms) == ("until 12:00:30", 30000)
-    assert (child.name, child.output, child.duration_ms) == ("child (child-1)", "7", 5000)
+    assert (child.name, child.target, child.output, child.duration_ms) == ("child", "child-1", "7", 5000)
 
 
 def test_events_entity_calls_and_lifecycle_are_shown_in_order() -> None:
@@ -76,7 +76,7 @@ def test_events_entity_calls_and_lifecycle_are_shown_in_order() -> None:
         ("activity", "notify", "Running"),
     ]
     assert steps[2].output == "12"
-    assert steps[3].output == "ValueError: negative"
+    assert (steps[3].output, steps[3].failure) == (None, refused)
     assert steps[6].input == "true"
     assert steps[-1].ended is None
     assert steps[0].ended is None  # the orchestration row stays open while it runs

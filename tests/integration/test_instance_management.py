@@ -21,6 +21,7 @@ from durabletask.worker import TaskHubGrpcWorker
 from durable_app.completion import MAX_WAIT_SECONDS
 from durable_app.http_requests import CONTINUATION_HEADER
 from durable_app.registry import register_all
+from tests.helpers.dashboard import form_token
 from tests.helpers.polling import wait_until
 from tests.helpers.settings import INSTANT_WORK
 from tests.helpers.stack import LocalStack, wait_for_output
@@ -284,12 +285,13 @@ def test_the_dashboard_offers_rewind_on_a_failed_instance_and_it_runs_again(
         assert 'data-actions="rewind restart purge"' in page
         assert f'action="/instances/{instance_id}/rewind"' in page
         FAILING["on"] = False
-        rewound = dashboard.post(f"/instances/{instance_id}/rewind", data={"reason": "fixed"}, follow_redirects=False)
+        form = {"reason": "fixed", "token": form_token(page)}
+        rewound = dashboard.post(f"/instances/{instance_id}/rewind", data=form, follow_redirects=False)
         assert rewound.status_code == 303, rewound.text
         assert wait_for_output(api, f"/instances/{instance_id}")["runtimeStatus"] == "Completed"
         done_page = dashboard.get(f"/instances/{instance_id}").text
         assert 'data-actions="restart purge"' in done_page  # rewind applies to failed instances only
-        refused = dashboard.post(f"/instances/{instance_id}/rewind")
+        refused = dashboard.post(f"/instances/{instance_id}/rewind", data={"token": form_token(page)})
         assert refused.status_code == 409
 
 

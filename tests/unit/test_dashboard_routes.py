@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from local_stack.dashboard.app import create_app
+from local_stack.dashboard.guard import Guard
 from local_stack.dashboard.reader import InstanceDetail, InstanceRow, Page
 
 HELD_SECONDS = 30.0
@@ -37,8 +38,8 @@ class HeldReader:
 
 
 async def _a_fast_page_while_a_slow_one_waits(reader: HeldReader) -> tuple[httpx.Response, httpx.Response]:
-    transport = httpx.ASGITransport(app=create_app(reader))  # type: ignore[arg-type]
-    async with httpx.AsyncClient(transport=transport, base_url="http://dashboard.test") as client:
+    transport = httpx.ASGITransport(app=create_app(reader, Guard("127.0.0.1", 8082)))  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8082") as client:
         slow = asyncio.create_task(client.get("/entities"))
         await asyncio.to_thread(reader.entered.wait, HELD_SECONDS)  # the slow call has started and waits
         fast = await client.get("/instances/abc/payload/input")

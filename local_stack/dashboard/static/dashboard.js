@@ -1,6 +1,18 @@
 // Reload the page's #live region every 2 s (no full reload, so forms keep their input) while enabled, until the
 // server marks the region final (a finished orchestration changes no more). A whole reload happens only when an
 // instance's status changes, as its action buttons change with it.
+// The list's counts per status come from their own request, so the list never waits for a count of the hub.
+(async function () {
+  const counts = document.querySelector(".counts[data-src]");
+  if (!counts) return;
+  try {
+    const response = await fetch(counts.dataset.src);
+    if (response.ok) counts.outerHTML = await response.text();
+  } catch (error) {
+    counts.textContent = "Counts unavailable: the scheduler did not answer.";
+  }
+})();
+
 (function () {
   const toggle = document.getElementById("auto-refresh");
   const live = () => document.getElementById("live");

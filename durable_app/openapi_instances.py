@@ -267,7 +267,7 @@ def _raise_event() -> Schema:
 def _waiting() -> Schema:
     answers = {"200": json_answer(ref("InstanceWaiting"), "What the instance waits for now."), **_instance_refusals()}
     summary = "What an instance waits for: activities, sub-orchestrations and entity calls in flight, timers, locks."
-    return {"get": operation(summary, answers, parameters=[INSTANCE_ID], errors=SCHEDULER_ERRORS)}
+    return {"get": operation(summary, answers, parameters=[EXISTING_INSTANCE_ID], errors=SCHEDULER_ERRORS)}
 
 
 def _waiting_schema() -> Schema:

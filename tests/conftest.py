@@ -32,6 +32,7 @@ FOLDER_TIERS = {
     "reliability": "heavy",
     "infra": "heavy",
     "bench": "heavy",
+    "kit": "integration",
     "runtime": "heavy",
 }
 """The tier of every test in a folder under ``tests/``, unless ``MODULE_TIERS`` names its module."""

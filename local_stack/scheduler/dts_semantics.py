@@ -17,7 +17,7 @@ Serving, leases and redelivery build on this in :mod:`local_stack.scheduler.memo
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC
 
 import grpc
 from durabletask.internal import helpers
@@ -26,12 +26,13 @@ from google.protobuf import timestamp_pb2, wrappers_pb2
 
 from local_stack.scheduler.backend import EntityState, OrchestrationInstance
 from local_stack.scheduler.queries import NewestFirstQueries
+from local_stack.scheduler.timers import ClockedTimers
 from local_stack.scheduler.trace_context import TraceContextPropagation
 
 logger = logging.getLogger(__name__)
 
 
-class DtsSemantics(NewestFirstQueries, TraceContextPropagation):
+class DtsSemantics(NewestFirstQueries, TraceContextPropagation, ClockedTimers):
     """The SDK's in-memory backend with DTS's answers where the two differ, trace context carried as DTS does.
 
     Newest-first instance queries, an option of the local scheduler only, come from
@@ -179,7 +180,7 @@ class DtsSemantics(NewestFirstQueries, TraceContextPropagation):
         instance = self._instances.get(instance_id)
         if instance is None or self._is_terminal_status(instance.status):
             return
-        now = datetime.now(UTC)
+        now = self.clock.now()
         status = pb.ORCHESTRATION_STATUS_TERMINATED
         started = [] if instance.history else [e for e in instance.pending_events if e.HasField("executionStarted")]
         instance.history.extend(
@@ -242,7 +243,7 @@ class DtsSemantics(NewestFirstQueries, TraceContextPropagation):
         instance = self._instances.get(instance_id)
         if instance is None:
             return
-        now = datetime.now(UTC)
+        now = self.clock.now()
         for events in (instance.history, instance.pending_events):
             for event in reversed(events):  # new events are appended: stop at the first one already stamped
                 if event.timestamp.seconds or event.timestamp.nanos:

@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -73,8 +74,11 @@ class WorkflowResult:
 class WorkflowEnv:
     """A scheduler, a worker with the app's workflows, and a client, in this process; use ``with``."""
 
-    def __init__(self, declarations: Workflows = workflows) -> None:
+    def __init__(self, declarations: Workflows = workflows, *, data_file: Path | None = None) -> None:
+        """``declarations``: the workflows to host (the app's); ``data_file``: keep the scheduler's state in
+        that SQLite file, so a later environment on the same file resumes its instances and re-arms their timers."""
         self._declarations = declarations
+        self._data_file = data_file
         self._fakes: dict[str, ActivityFake] = {}
         self._calls: dict[str, list[Any]] = {}
         self._calls_lock = threading.Lock()
@@ -86,11 +90,10 @@ class WorkflowEnv:
 
     def __enter__(self) -> WorkflowEnv:
         from local_stack.ports import free_port  # the local stack is a dev dependency, as this kit is
-        from local_stack.scheduler import LocalScheduler
+        from local_stack.scheduler import serve
 
         self._declarations.discover()
-        self._scheduler = LocalScheduler(port=free_port())
-        self._scheduler.start()
+        self._scheduler = serve(free_port(), data_file=self._data_file)
         address = f"127.0.0.1:{self._scheduler.port}"
         self._point_settings_at(address)
         self._client = DurableTaskSchedulerClient(
@@ -154,6 +157,11 @@ class WorkflowEnv:
     def advance(self, delta: timedelta) -> None:
         """Move durable time forward by ``delta``: timers it passes fire, in order."""
         self._scheduler.clock.advance(delta)
+
+    @property
+    def port(self) -> int:
+        """The loopback port of the environment's scheduler (what its connection string names)."""
+        return self._scheduler.port
 
     def now(self) -> Any:
         """The scheduler's current time (what ``ctx.current_utc_datetime`` reads in a new step)."""

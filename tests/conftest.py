@@ -19,6 +19,9 @@ from local_stack.ports import free_port  # noqa: E402
 from local_stack.scheduler import LocalScheduler  # noqa: E402
 from tests.helpers.settings import INSTANT_WORK, app_settings_with  # noqa: E402
 
+pytest_plugins = ["durable_app.testing"]
+"""The workflow test kit's fixture (``workflow_env``) for every test, as a project using the kit declares it."""
+
 TIERS = ("unit", "integration", "stack", "heavy")
 """The markers pyproject.toml registers; ``make test-fast`` runs ``-m "unit or integration"``."""
 

@@ -11,7 +11,6 @@ from durabletask import task
 if TYPE_CHECKING:
     from durable_app.testing import WorkflowEnv
 
-pytest_plugins = ["durable_app.testing"]
 
 DAY = 24 * 3600
 

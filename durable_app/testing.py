@@ -43,12 +43,13 @@ from durable_app.history_format import history_of
 from durable_app.http_requests import identifier
 from durable_app.http_status import RefusedRequest
 from durable_app.registry import Workflows, workflows
+from durable_app.replay import replay
 from durable_app.runtime_status import TERMINAL, status_name
 from durable_app.sdk_logging import CleanStopFilter, sdk_logger
 from durable_app.settings import CONNECTION_SETTINGS, app_settings
 from durable_app.settings_catalog import CONNECTION_STRING
 
-__all__ = ["WorkflowEnv", "WorkflowResult", "workflow_env"]
+__all__ = ["WorkflowEnv", "WorkflowResult", "replay", "workflow_env"]
 
 TASKHUB = "default"
 WAIT_POLL_SECONDS = 0.002

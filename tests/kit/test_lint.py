@@ -1,0 +1,74 @@
+"""The determinism check: every hazard named at its line with its replay-safe alternative, the app's own clean."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from durable_app.lint import app_findings, lint_paths, warn_at_startup
+from tests.kit.hazard_workflows import hazards
+from tests.kit.hazard_workflows.hazards import EXPECTED, hazard_workflows
+
+ROOT = Path(__file__).resolve().parents[2]
+HAZARDS = Path(hazards.__file__)
+
+
+def run_lint(*paths: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "durable_app.lint", *paths],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_the_apps_own_workflows_are_replay_safe() -> None:
+    checked = run_lint()
+    assert (checked.returncode, checked.stdout, checked.stderr.strip()) == (0, "", "no replay hazards found")
+
+
+def test_each_hazard_is_named_at_its_line_with_the_replay_safe_alternative() -> None:
+    findings = lint_paths([HAZARDS])
+    assert [finding.name for finding in findings] == list(EXPECTED)
+    assert {finding.orchestrator for finding in findings} == {"hazardous"}
+    source = HAZARDS.read_text(encoding="utf-8").splitlines()
+    for finding in findings:
+        assert finding.alternative.startswith(EXPECTED[finding.name])
+        assert source[finding.line - 1][finding.column :].startswith(finding.written)
+
+
+def test_the_command_prints_file_line_and_exits_non_zero() -> None:
+    checked = run_lint(str(HAZARDS.parent))
+    assert checked.returncode == 1
+    lines = checked.stdout.splitlines()
+    assert len(lines) == len(EXPECTED)
+    assert lines[0].startswith(f"{HAZARDS.parent}/hazards.py:")
+    assert any("nap (time.sleep) differs between replays; use yield ctx.create_timer(...)" in line for line in lines)
+    assert lines[0].endswith(
+        ": datetime.now (datetime.datetime.now) differs between replays; use ctx.current_utc_datetime (in hazardous)"
+    )
+    assert checked.stderr.strip() == f"{len(EXPECTED)} finding(s)"
+
+
+def test_a_path_that_cannot_be_read_exits_2(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.py"
+    broken.write_text("def orchestrator(:\n", encoding="utf-8")
+    assert run_lint(str(broken)).returncode == 2
+    missing = run_lint(str(tmp_path / "missing"))
+    assert (missing.returncode, missing.stderr.strip()) == (2, f"{tmp_path / 'missing'}: no such file or folder")
+
+
+def test_startup_logs_each_finding_of_the_declared_orchestrators(caplog: pytest.LogCaptureFixture) -> None:
+    logger = logging.getLogger("tests.kit.startup")
+    with caplog.at_level(logging.WARNING, logger=logger.name):
+        warn_at_startup(logger, hazard_workflows)
+    warnings = [record.getMessage() for record in caplog.records if record.levelno == logging.WARNING]
+    assert len(warnings) == len(EXPECTED)
+    assert all(message.startswith(f"Replay hazard: {HAZARDS}:") for message in warnings)
+    assert app_findings() == []

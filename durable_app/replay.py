@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import grpc
 from durabletask import worker as sdk_worker
 from durabletask.internal import orchestrator_service_pb2 as pb
 from durabletask.serialization import DEFAULT_DATA_CONVERTER
@@ -45,9 +46,8 @@ def replay(history: Mapping[str, Any], orchestrator: Callable[..., Any] | None =
     ``history`` is a recorded document (:func:`durable_app.history_format.load`, ``WorkflowEnv.history``). Raises
     :class:`ReplayError` when the code schedules other work than the history holds, or finishes otherwise.
     """
-    name = history["orchestrator"]
+    name, events = _checked(history)
     function = orchestrator or _declared(name)
-    events = protocol_events(history)
     if not any(event.HasField("executionStarted") for event in events):
         raise ReplayError(f"{name}: the history has no executionStarted event to replay from")
     steps = [index for index, event in enumerate(events) if event.HasField("orchestratorStarted")]
@@ -68,6 +68,13 @@ def replay(history: Mapping[str, Any], orchestrator: Callable[..., Any] | None =
     completed = next((event.executionCompleted for event in events if event.HasField("executionCompleted")), None)
     if completed is not None:
         _check_completion(name, completed, actions, len(steps))
+
+
+def _checked(history: Mapping[str, Any]) -> tuple[str, list[pb.HistoryEvent]]:
+    """The orchestrator's name and the protocol events of a recorded document, or why it is not one."""
+    if not isinstance(history, Mapping) or not all(key in history for key in ("orchestrator", "instance_id", "events")):
+        raise HistoryFormatError("not a recorded history: it needs orchestrator, instance_id and events")
+    return str(history["orchestrator"]), protocol_events(history)
 
 
 def _declared(name: str) -> Callable[..., Any]:
@@ -139,20 +146,30 @@ def _action_words(action: pb.OrchestratorAction) -> str:
 def record(instance_id: str, output: Path | None) -> int:
     """Write an instance's history, read from the scheduler the app's connection settings name."""
     from durable_app.scheduler_client import shared_sync_client
-    from durable_app.settings import app_settings
+    from durable_app.settings import SettingsError, app_settings
 
-    client = shared_sync_client(app_settings())
-    state = client.get_orchestration_state(instance_id, fetch_payloads=False)
-    if state is None:
-        print(f"no instance {instance_id!r} on this scheduler", file=sys.stderr)
+    try:
+        client = shared_sync_client(app_settings())
+        state = client.get_orchestration_state(instance_id, fetch_payloads=False)
+        if state is None:
+            print(f"no instance {instance_id!r} on this scheduler", file=sys.stderr)
+            return 1
+        document = history_of(state.name, instance_id, client.get_orchestration_history(instance_id))
+    except (SettingsError, grpc.RpcError) as error:
+        print(f"cannot read {instance_id!r}: {_reason(error)}", file=sys.stderr)
         return 1
-    document = history_of(state.name, instance_id, client.get_orchestration_history(instance_id))
     if output is None:
         print(json.dumps(document, indent=1))
     else:
         save(document, output)
         print(f"recorded {len(document['events'])} events of {state.name} {instance_id} in {output}")
     return 0
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, grpc.RpcError):
+        return f"the scheduler answered {error.code().name}: {error.details()}"  # type: ignore[attr-defined]
+    return str(error)
 
 
 def check(paths: Sequence[Path]) -> int:

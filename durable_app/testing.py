@@ -54,9 +54,10 @@ __all__ = ["WorkflowEnv", "WorkflowResult", "replay", "workflow_env"]
 TASKHUB = "default"
 WAIT_POLL_SECONDS = 0.002
 """How often a wait looks for a finished instance or an idle scheduler: far below any work item's duration."""
-STOP_SECONDS = 10.0
 WORKER_THREADS = 16
 """Activity threads of the environment's worker: room for a test's fan-out without queueing behind a few."""
+
+NOT_RUNNING = "the environment is not running: use it inside `with WorkflowEnv() as env:`"
 
 ActivityFake = Callable[[task.ActivityContext, Any], Any]
 
@@ -93,9 +94,19 @@ class WorkflowEnv:
         from local_stack.ports import free_port  # the local stack is a dev dependency, as this kit is
         from local_stack.scheduler import serve
 
+        if self._scheduler is not None:
+            raise RuntimeError("this environment is running already; make another for a second one")
         self._declarations.discover()
         self._scheduler = serve(free_port(), data_file=self._data_file)
-        address = f"127.0.0.1:{self._scheduler.port}"
+        try:
+            self._connect(f"127.0.0.1:{self._scheduler.port}")
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def _connect(self, address: str) -> None:
+        """Point the app's settings, a client and a worker hosting the declarations at the scheduler."""
         self._point_settings_at(address)
         self._client = DurableTaskSchedulerClient(
             host_address=address,
@@ -106,22 +117,34 @@ class WorkflowEnv:
         )
         self._worker = self._new_worker(address)
         _start_as_daemon(self._worker)
-        return self
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
     ) -> None:
-        if self._worker is not None:
-            self._clean_stop.stopping()
-            stopper = threading.Thread(target=self._worker.stop, name="workflow-env-stop", daemon=True)
-            stopper.start()
-            stopper.join(STOP_SECONDS)
-            sdk_logger("worker", logging.WARNING).removeFilter(self._clean_stop)
-        if self._client is not None:
-            self._client.close()
-        if self._scheduler is not None:
-            self._scheduler.stop(grace=0)
+        worker, client, scheduler = self._worker, self._client, self._scheduler
+        self._worker = self._client = self._scheduler = None
+        if worker is not None:
+            self._stop_in_background(worker)
+        if client is not None:
+            client.close()
+        if scheduler is not None:
+            scheduler.stop(grace=0)
         self._restore_settings()
+
+    def _stop_in_background(self, worker: DurableTaskSchedulerWorker) -> None:
+        """Cancel the worker's stream now and let it finish stopping on a daemon thread.
+
+        The SDK's stop waits up to a second for its idle work queues to notice; nothing of this environment
+        outlives the scheduler's stop, so that second need not hold up the test that comes next.
+        """
+        self._clean_stop.stopping()
+        clean_stop = self._clean_stop
+
+        def stop() -> None:
+            worker.stop()
+            sdk_logger("worker", logging.WARNING).removeFilter(clean_stop)
+
+        threading.Thread(target=stop, name="workflow-env-stop", daemon=True).start()
 
     # --- driving instances ---
 
@@ -152,21 +175,21 @@ class WorkflowEnv:
                     f"{instance_id} is still {status_name(state.runtime_status)} after {timeout} s "
                     f"(custom status {state.serialized_custom_status}); nothing it waits for is due"
                 )
-            if not self._scheduler.skip_idle_time():
+            if not self._running.skip_idle_time():
                 time.sleep(WAIT_POLL_SECONDS)
 
     def advance(self, delta: timedelta) -> None:
         """Move durable time forward by ``delta``: timers it passes fire, in order."""
-        self._scheduler.clock.advance(delta)
+        self._running.clock.advance(delta)
 
     @property
     def port(self) -> int:
         """The loopback port of the environment's scheduler (what its connection string names)."""
-        return self._scheduler.port
+        return self._running.port
 
     def now(self) -> Any:
         """The scheduler's current time (what ``ctx.current_utc_datetime`` reads in a new step)."""
-        return self._scheduler.clock.now()
+        return self._running.clock.now()
 
     def raise_event(self, instance_id: str, name: str, data: Any = None) -> None:
         identifier(name, "name")
@@ -180,11 +203,17 @@ class WorkflowEnv:
         value = operation_input(declaration, operation, input, "input")
         self._api.signal_entity(EntityInstanceId(declaration.name, key), operation, input=value)
 
-    def entity_state(self, entity: str, key: str) -> Any:
-        """The entity's state, ``None`` while it has none."""
+    def entity_state(self, entity: str, key: str, timeout: float = 30.0) -> Any:
+        """The entity's state once the operations queued for it have run, ``None`` while it has none."""
         declaration = declared_entity(entity)
         identifier(key, "key")
-        metadata = self._api.get_entity(EntityInstanceId(declaration.name, key), include_state=True)
+        entity_id = EntityInstanceId(declaration.name, key)
+        deadline = time.monotonic() + timeout
+        while self._running.entity_busy(str(entity_id)):
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"operations of {entity_id} still queued or running after {timeout} s")
+            time.sleep(WAIT_POLL_SECONDS)
+        metadata = self._api.get_entity(entity_id, include_state=True)
         if metadata is None or metadata.get_state() is None:
             return None
         return json.loads(metadata.get_state())
@@ -214,8 +243,15 @@ class WorkflowEnv:
     @property
     def _api(self) -> DurableTaskSchedulerClient:
         if self._client is None:
-            raise RuntimeError("the environment is not running: use it inside `with WorkflowEnv() as env:`")
+            raise RuntimeError(NOT_RUNNING)
         return self._client
+
+    @property
+    def _running(self) -> Any:
+        """The environment's scheduler (a ``local_stack.scheduler.LocalScheduler``)."""
+        if self._scheduler is None:
+            raise RuntimeError(NOT_RUNNING)
+        return self._scheduler
 
     def _names(self) -> list[str]:
         return list(self._declarations.orchestrators)

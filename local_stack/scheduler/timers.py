@@ -45,6 +45,13 @@ class ClockedTimers(InMemoryOrchestrationBackend):
         self.clock.fire(due)
         return bool(due)
 
+    def entity_busy(self, entity_id: str) -> bool:
+        """Whether operations of the entity (``@name@key``) are queued, running, or waiting on the clock."""
+        with self._lock:
+            entity = self._entities.get(entity_id)
+            queued = entity is not None and bool(entity.pending_operations or entity.dispatched_operations)
+            return queued or entity_id in self._entity_in_flight
+
     def GetWorkItems(self, request: pb.GetWorkItemsRequest, context: grpc.ServicerContext) -> Iterator[pb.WorkItem]:
         """The backend's work items, each orchestration step stamped with the clock's time, not the wall's."""
         for item in super().GetWorkItems(request, context):

@@ -123,3 +123,18 @@ def test_record_writes_the_history_the_scheduler_holds(workflow_env: WorkflowEnv
     assert protocol_events(load(output)) == held
     missing = run_replay_command("record", "no-such-instance", env=dict(os.environ))
     assert (missing.returncode, missing.stderr.strip()) == (1, "no instance 'no-such-instance' on this scheduler")
+
+
+def test_record_says_why_it_cannot_read_a_history(tmp_path: Path) -> None:
+    unreachable = {
+        **os.environ,
+        "DURABLE_TASK_SCHEDULER_CONNECTION_STRING": "Endpoint=http://127.0.0.1:9;TaskHub=default",
+    }
+    failed = run_replay_command("record", "any-id", env=unreachable)
+    assert failed.returncode == 1
+    assert failed.stderr.startswith("cannot read 'any-id': the scheduler answered UNAVAILABLE")
+    misconfigured = {**os.environ, "DURABLE_TASK_SCHEDULER_CONNECTION_STRING": "Endpoint=http://127.0.0.1:9;Key=1"}
+    refused = run_replay_command("record", "any-id", env=misconfigured)
+    assert refused.returncode == 1
+    assert "DURABLE_TASK_SCHEDULER_CONNECTION_STRING: unknown key 'Key'" in refused.stderr
+    assert not (tmp_path / "any-id.json").exists()

@@ -133,3 +133,23 @@ def test_a_timer_rearmed_from_the_persistent_store_is_skipped_to(tmp_path: Path)
     with WorkflowEnv(clock_workflows, data_file=data_file) as second:
         result = second.wait(instance_id)
     assert [round(entry["hours_later"], 2) for entry in result.output] == [48]
+
+
+def test_entity_state_reads_after_the_signals_sent_before_it(workflow_env: WorkflowEnv) -> None:
+    for amount in (5, 2, 30):
+        workflow_env.signal("counter", "kit-signalled", "add", amount)
+    workflow_env.signal("counter", "kit-signalled", "subtract", 7)
+    assert workflow_env.entity_state("counter", "kit-signalled") == 30
+    assert workflow_env.entity_state("counter", "kit-never-signalled") is None
+
+
+def test_an_environment_runs_once_at_a_time_and_refuses_use_after_it_stopped() -> None:
+    env = WorkflowEnv()
+    with env:
+        with pytest.raises(RuntimeError, match="running already"):
+            env.__enter__()
+        instance_id = env.start("counter_workflow", "kit-once")
+    with pytest.raises(RuntimeError, match="not running"):
+        env.wait(instance_id)
+    with pytest.raises(RuntimeError, match="not running"):
+        env.advance(timedelta(hours=1))

@@ -132,8 +132,17 @@ def app_findings(declarations: Workflows | None = None) -> list[Finding]:
 
 
 def warn_at_startup(logger: logging.Logger, declarations: Workflows | None = None) -> None:
-    """Log each finding of the app's orchestrators as a warning: running code that will not replay is a bug."""
-    for finding in app_findings(declarations):
+    """Log each finding of the app's orchestrators as a warning: running code that will not replay is a bug.
+
+    A module that cannot be read back (a deployment without sources) is logged and skipped: the check advises,
+    it never stops the app.
+    """
+    try:
+        findings = app_findings(declarations)
+    except LintError as error:
+        logger.warning("Replay hazards not checked: %s", error)
+        return
+    for finding in findings:
         logger.warning("Replay hazard: %s", finding)
 
 

@@ -72,3 +72,30 @@ def test_startup_logs_each_finding_of_the_declared_orchestrators(caplog: pytest.
     assert len(warnings) == len(EXPECTED)
     assert all(message.startswith(f"Replay hazard: {HAZARDS}:") for message in warnings)
     assert app_findings() == []
+
+
+def test_startup_skips_sources_it_cannot_read_with_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    package = tmp_path / "shipped_without_sources"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "flow.py").write_text(
+        "from durable_app.registry import Workflows\n\n"
+        "declared = Workflows(packages=('shipped_without_sources',))\n\n\n"
+        "@declared.orchestrator\n"
+        "def flow(ctx, _):\n"
+        "    return None\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from shipped_without_sources.flow import declared  # type: ignore[import-not-found]
+
+    declared.discover()
+    (package / "flow.py").unlink()
+    logger = logging.getLogger("tests.kit.startup")
+    with caplog.at_level(logging.WARNING, logger=logger.name):
+        warn_at_startup(logger, declared)
+    assert [record.getMessage() for record in caplog.records] == [
+        f"Replay hazards not checked: {package / 'flow.py'}: cannot be read as Python: "
+        f"[Errno 2] No such file or directory: '{package / 'flow.py'}'"
+    ]

@@ -30,6 +30,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import grpc
 import pytest
 from durabletask import task
 from durabletask.azuremanaged.client import DurableTaskSchedulerClient
@@ -42,6 +43,7 @@ from durable_app.entity_routes import declared_entity, operation_input
 from durable_app.history_format import history_of
 from durable_app.http_requests import identifier
 from durable_app.http_status import RefusedRequest
+from durable_app.orchestration_routes import REUSE_FINISHED_IDS
 from durable_app.registry import Workflows, workflows
 from durable_app.replay import replay
 from durable_app.runtime_status import TERMINAL, status_name
@@ -158,7 +160,14 @@ class WorkflowEnv:
         start_input = (
             input if declaration.request is None else declaration.request.from_json(input).orchestration_input()
         )
-        return self._api.schedule_new_orchestration(name, input=start_input, instance_id=instance_id)
+        try:
+            return self._api.schedule_new_orchestration(
+                name, input=start_input, instance_id=instance_id, reuse_id_policy=REUSE_FINISHED_IDS
+            )
+        except grpc.RpcError as error:
+            if error.code() != grpc.StatusCode.ALREADY_EXISTS:  # type: ignore[attr-defined]
+                raise
+            raise RefusedRequest("instance_id", f"instance '{instance_id}' is still running", status=409) from None
 
     def wait(self, instance_id: str, timeout: float = 30.0) -> WorkflowResult:
         """The instance's state once finished; durable time skips to each next timer while nothing else runs.

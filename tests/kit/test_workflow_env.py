@@ -54,9 +54,16 @@ def test_ids_keys_and_operations_are_checked_before_anything_is_sent(workflow_en
         workflow_env.wait("never-started")
 
 
-def test_a_chosen_instance_id_is_used(workflow_env: WorkflowEnv) -> None:
+def test_a_chosen_instance_id_is_used_and_reused_once_finished_as_over_http(workflow_env: WorkflowEnv) -> None:
     assert workflow_env.start("counter_workflow", "kit-id", instance_id="kit-chosen-1") == "kit-chosen-1"
     assert workflow_env.wait("kit-chosen-1").output == "Counter 'kit-id' final value: 12"
+    workflow_env.start("approval_workflow", instance_id="kit-chosen-1")
+    refused = refusal(lambda: workflow_env.start("approval_workflow", instance_id="kit-chosen-1"))
+    assert (refused.field, refused.status, refused.message) == (
+        "instance_id",
+        409,
+        "instance 'kit-chosen-1' is still running",
+    )
 
 
 def test_timers_fire_in_order_at_their_durable_times(clock_env: WorkflowEnv) -> None:

@@ -34,38 +34,36 @@ SILENCER = "# replay-safe"
 
 ACTIVITY = "an activity (its result is recorded in the history)"
 
-RULES: tuple[tuple[str, str], ...] = (
-    ("datetime.datetime.now", "ctx.current_utc_datetime"),
-    ("datetime.datetime.utcnow", "ctx.current_utc_datetime"),
-    ("datetime.datetime.today", "ctx.current_utc_datetime"),
-    ("datetime.date.today", "ctx.current_utc_datetime.date()"),
-    ("time.sleep", "yield ctx.create_timer(...)"),
-    ("time.time", "ctx.current_utc_datetime"),
-    ("time.time_ns", "ctx.current_utc_datetime"),
-    ("time.monotonic", "ctx.current_utc_datetime"),
-    ("time.monotonic_ns", "ctx.current_utc_datetime"),
-    ("time.perf_counter", "ctx.current_utc_datetime"),
-    ("random", f"ctx.new_uuid(), or a random value from {ACTIVITY} or the input"),
-    ("secrets", f"ctx.new_uuid(), or a value from {ACTIVITY}"),
-    ("uuid.uuid1", "ctx.new_uuid()"),
-    ("uuid.uuid4", "ctx.new_uuid()"),
-    ("os.environ", f"a setting read in {ACTIVITY}, or passed in the input"),
-    ("os.getenv", f"a setting read in {ACTIVITY}, or passed in the input"),
-    ("os.getenvb", f"a setting read in {ACTIVITY}, or passed in the input"),
-    ("open", ACTIVITY),
-    ("io.open", ACTIVITY),
-    ("requests", ACTIVITY),
-    ("httpx", ACTIVITY),
-    ("urllib", ACTIVITY),
-    ("http.client", ACTIVITY),
-    ("socket", ACTIVITY),
-    ("aiohttp", ACTIVITY),
-    ("threading", "task.when_all / task.when_any over activities"),
-    ("concurrent.futures", "task.when_all / task.when_any over activities"),
-    ("multiprocessing", "task.when_all / task.when_any over activities"),
-    ("asyncio", "task.when_all / task.when_any over activities (orchestrators are generators, not coroutines)"),
-)
-"""Fully qualified name (or module) called or read -> the replay-safe alternative."""
+CLOCK = "ctx.current_utc_datetime"
+SETTING = f"a setting read in {ACTIVITY}, or passed in the input"
+CONCURRENCY = "task.when_all / task.when_any over activities"
+EVERYTHING = ""
+"""Any name of the module."""
+
+RULES: dict[str, dict[str, str]] = {
+    "datetime": {
+        "datetime.now": CLOCK,
+        "datetime.utcnow": CLOCK,
+        "datetime.today": CLOCK,
+        "date.today": CLOCK + ".date()",
+    },
+    "time": {
+        "sleep": "yield ctx.create_timer(...)",
+        **{name: CLOCK for name in ("time", "time_ns", "monotonic", "monotonic_ns", "perf_counter")},
+    },
+    "random": {EVERYTHING: f"ctx.new_uuid(), or a random value from {ACTIVITY} or the input"},
+    "secrets": {EVERYTHING: f"ctx.new_uuid(), or a value from {ACTIVITY}"},
+    "uuid": {"uuid1": "ctx.new_uuid()", "uuid4": "ctx.new_uuid()"},
+    "os": {"environ": SETTING, "getenv": SETTING, "getenvb": SETTING},
+    "builtins": {"open": ACTIVITY},
+    "io": {"open": ACTIVITY},
+    **{
+        module: {EVERYTHING: ACTIVITY} for module in ("requests", "httpx", "urllib", "http.client", "socket", "aiohttp")
+    },
+    **{module: {EVERYTHING: CONCURRENCY} for module in ("threading", "concurrent.futures", "multiprocessing")},
+    "asyncio": {EVERYTHING: CONCURRENCY + " (orchestrators are generators, not coroutines)"},
+}
+"""Module -> name in it (``EVERYTHING``: any) called or read -> the replay-safe alternative."""
 
 ORCHESTRATION_CONTEXT = "OrchestrationContext"
 
@@ -202,14 +200,18 @@ def _qualified(node: ast.expr, aliases: dict[str, str]) -> str | None:
     if node.id in aliases:
         return ".".join([aliases[node.id], *reversed(parts)])
     if node.id == "open" and not parts:
-        return "open"
+        return "builtins.open"
     return None
 
 
 def _rule(qualified: str) -> str | None:
-    for name, alternative in RULES:
-        if qualified == name or qualified.startswith(name + "."):
-            return alternative
+    for module, names in RULES.items():
+        if qualified != module and not qualified.startswith(module + "."):
+            continue
+        inside = qualified.removeprefix(module).removeprefix(".")
+        for name, alternative in names.items():
+            if name == EVERYTHING or inside == name or inside.startswith(name + "."):
+                return alternative
     return None
 
 

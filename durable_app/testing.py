@@ -20,10 +20,10 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -48,7 +48,7 @@ from durable_app.registry import Workflows, workflows
 from durable_app.replay import replay
 from durable_app.runtime_status import TERMINAL, status_name
 from durable_app.sdk_logging import CleanStopFilter, sdk_logger
-from durable_app.settings import CONNECTION_SETTINGS, app_settings
+from durable_app.settings import CONNECTION_SETTINGS, settings_overridden
 from durable_app.settings_catalog import CONNECTION_STRING
 
 __all__ = ["WorkflowEnv", "WorkflowResult", "replay", "workflow_env"]
@@ -86,7 +86,7 @@ class WorkflowEnv:
         self._fakes: dict[str, ActivityFake] = {}
         self._calls: dict[str, list[Any]] = {}
         self._calls_lock = threading.Lock()
-        self._saved_environment: dict[str, str | None] = {}
+        self._settings = ExitStack()
         self._scheduler: Any = None
         self._worker: DurableTaskSchedulerWorker | None = None
         self._client: DurableTaskSchedulerClient | None = None
@@ -131,7 +131,7 @@ class WorkflowEnv:
             client.close()
         if scheduler is not None:
             scheduler.stop(grace=0)
-        self._restore_settings()
+        self._settings.close()
 
     def _stop_in_background(self, worker: DurableTaskSchedulerWorker) -> None:
         """Cancel the worker's stream now and let it finish stopping on a daemon thread.
@@ -292,20 +292,9 @@ class WorkflowEnv:
 
     def _point_settings_at(self, address: str) -> None:
         """Activities that read durable state through the app's settings (the monitor) reach this scheduler."""
-        names = [setting.name for setting in CONNECTION_SETTINGS]
-        self._saved_environment = {name: os.environ.get(name) for name in names}
-        for name in names:
-            os.environ.pop(name, None)
-        os.environ[CONNECTION_STRING.name] = f"Endpoint=http://{address};TaskHub={TASKHUB};Authentication=None"
-        app_settings.cache_clear()
-
-    def _restore_settings(self) -> None:
-        for name, value in self._saved_environment.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        app_settings.cache_clear()
+        values: dict[str, str | None] = {setting.name: None for setting in CONNECTION_SETTINGS}
+        values[CONNECTION_STRING.name] = f"Endpoint=http://{address};TaskHub={TASKHUB};Authentication=None"
+        self._settings.enter_context(settings_overridden(values))
 
 
 class _RecordingRegistrar:

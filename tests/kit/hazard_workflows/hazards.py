@@ -33,7 +33,7 @@ EXPECTED = {
     "uuid.uuid4": "ctx.new_uuid()",
     "os.environ": "a setting read in an activity",
     "os.getenv": "a setting read in an activity",
-    "open": "an activity",
+    "builtins.open": "an activity",
     "requests.get": "an activity",
     "httpx.Client": "an activity",
     "socket.create_connection": "an activity",

@@ -108,6 +108,8 @@ def lint_file(path: Path) -> list[Finding]:
         tree = ast.parse(source, filename=str(path))
     except (OSError, UnicodeDecodeError, SyntaxError) as error:
         raise LintError(f"{path}: cannot be read as Python: {error}") from None
+    except (RecursionError, MemoryError):
+        raise LintError(f"{path}: nested too deeply for Python's parser") from None
     silenced = _silenced_lines(source)
     aliases = _aliases(tree)
     findings = [

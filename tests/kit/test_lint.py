@@ -60,6 +60,12 @@ def test_a_path_that_cannot_be_read_exits_2(tmp_path: Path) -> None:
     broken = tmp_path / "broken.py"
     broken.write_text("def orchestrator(:\n", encoding="utf-8")
     assert run_lint(str(broken)).returncode == 2
+    deep = tmp_path / "deep.py"
+    deep.write_text(
+        "def orchestrator(ctx: OrchestrationContext):\n    return " + "-" * 100_000 + "1\n", encoding="utf-8"
+    )
+    too_deep = run_lint(str(deep))
+    assert (too_deep.returncode, too_deep.stderr.strip()) == (2, f"{deep}: nested too deeply for Python's parser")
     missing = run_lint(str(tmp_path / "missing"))
     assert (missing.returncode, missing.stderr.strip()) == (2, f"{tmp_path / 'missing'}: no such file or folder")
 

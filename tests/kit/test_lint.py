@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from durable_app.lint import app_findings, lint_paths, warn_at_startup
+from local_stack.ports import free_port
+from tests.kit.app_copy import copy_app
 from tests.kit.hazard_workflows import hazards
 from tests.kit.hazard_workflows.hazards import EXPECTED, hazard_workflows
 
@@ -105,3 +108,35 @@ def test_startup_skips_sources_it_cannot_read_with_a_warning(
         f"Replay hazards not checked: {package / 'flow.py'}: cannot be read as Python: "
         f"[Errno 2] No such file or directory: '{package / 'flow.py'}'"
     ]
+
+
+def test_the_app_warns_of_a_hazardous_orchestrator_when_its_worker_starts(tmp_path: Path) -> None:
+    copy_app(tmp_path)
+    (tmp_path / "orchestrations" / "clocked_workflow.py").write_text(
+        "from datetime import datetime\n\n"
+        "from durable_app.registry import workflows\n\n\n"
+        "@workflows.orchestrator\n"
+        "def clocked_workflow(ctx, _):\n"
+        "    return datetime.now().isoformat()\n",
+        encoding="utf-8",
+    )
+    environment = {
+        **os.environ,
+        "DURABLE_TASK_SCHEDULER_CONNECTION_STRING": f"Endpoint=http://127.0.0.1:{free_port()};TaskHub=default",
+        "DTS_WORKER_ENABLED": "true",
+    }
+    started = subprocess.run(
+        [sys.executable, "-c", "import function_app"],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert started.returncode == 0, started.stderr[-3000:]
+    expected = (
+        f"Replay hazard: {tmp_path / 'orchestrations' / 'clocked_workflow.py'}:8:12: datetime.now "
+        "(datetime.datetime.now) differs between replays; use ctx.current_utc_datetime (in clocked_workflow)"
+    )
+    assert expected in started.stderr.splitlines()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from tests.e2e.test_declarations import APP_PARTS, readme_example
+from tests.e2e.test_declarations import readme_example
 from tests.helpers.stack import ROOT
+from tests.kit.app_copy import copy_app
 
 
 def readme_kit_test() -> str:
@@ -19,12 +19,7 @@ def readme_kit_test() -> str:
 
 
 def test_the_readme_kit_test_passes_against_the_readme_workflow(tmp_path: Path) -> None:
-    for part in APP_PARTS:
-        source = ROOT / part
-        if source.is_dir():
-            shutil.copytree(source, tmp_path / part, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(source, tmp_path / part)
+    copy_app(tmp_path)
     (tmp_path / "orchestrations" / "greeting_workflow.py").write_text(readme_example(), encoding="utf-8")
     (tmp_path / "conftest.py").write_text('pytest_plugins = ["durable_app.testing"]\n', encoding="utf-8")
     (tmp_path / "tests" / "kit").mkdir(parents=True)

@@ -25,10 +25,10 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 import pytest
@@ -50,6 +50,9 @@ from durable_app.runtime_status import TERMINAL, status_name
 from durable_app.sdk_logging import CleanStopFilter, sdk_logger
 from durable_app.settings import CONNECTION_SETTINGS, settings_overridden
 from durable_app.settings_catalog import CONNECTION_STRING
+
+if TYPE_CHECKING:
+    from local_stack.scheduler import LocalScheduler
 
 __all__ = ["WorkflowEnv", "WorkflowResult", "replay", "workflow_env"]
 
@@ -87,7 +90,7 @@ class WorkflowEnv:
         self._calls: dict[str, list[Any]] = {}
         self._calls_lock = threading.Lock()
         self._settings = ExitStack()
-        self._scheduler: Any = None
+        self._scheduler: LocalScheduler | None = None
         self._worker: DurableTaskSchedulerWorker | None = None
         self._client: DurableTaskSchedulerClient | None = None
         self._clean_stop = CleanStopFilter()
@@ -182,7 +185,7 @@ class WorkflowEnv:
             if time.monotonic() >= deadline:
                 raise TimeoutError(
                     f"{instance_id} is still {status_name(state.runtime_status)} after {timeout} s "
-                    f"(custom status {state.serialized_custom_status}); nothing it waits for is due"
+                    f"(custom status {state.serialized_custom_status}, durable time {self.now().isoformat()})"
                 )
             if not self._running.skip_idle_time():
                 time.sleep(WAIT_POLL_SECONDS)
@@ -196,11 +199,12 @@ class WorkflowEnv:
         """The loopback port of the environment's scheduler (what its connection string names)."""
         return self._running.port
 
-    def now(self) -> Any:
+    def now(self) -> datetime:
         """The scheduler's current time (what ``ctx.current_utc_datetime`` reads in a new step)."""
         return self._running.clock.now()
 
     def raise_event(self, instance_id: str, name: str, data: Any = None) -> None:
+        """Send event ``name`` to a started instance, as the raiseEvent route does."""
         identifier(name, "name")
         self._state(instance_id)
         self._api.raise_orchestration_event(instance_id, name, data=data)
@@ -236,16 +240,17 @@ class WorkflowEnv:
 
     def fake_activity(self, name: str, fn: ActivityFake) -> None:
         """Run ``fn(ctx, input)`` instead of declared activity ``name`` in this environment; it may raise."""
-        if name not in self._declarations.activities:
-            raise KeyError(f'no activity named "{name}"; declared: {", ".join(self._declarations.activities)}')
-        self._fakes[name] = fn
+        self._fakes[self._declared_activity(name)] = fn
 
     def calls(self, name: str) -> list[Any]:
         """The inputs activity ``name`` received (faked or not), in the order its calls began."""
+        with self._calls_lock:
+            return list(self._calls.get(self._declared_activity(name), []))
+
+    def _declared_activity(self, name: str) -> str:
         if name not in self._declarations.activities:
             raise KeyError(f'no activity named "{name}"; declared: {", ".join(self._declarations.activities)}')
-        with self._calls_lock:
-            return list(self._calls.get(name, []))
+        return name
 
     # --- inside ---
 
@@ -256,7 +261,7 @@ class WorkflowEnv:
         return self._client
 
     @property
-    def _running(self) -> Any:
+    def _running(self) -> LocalScheduler:
         """The environment's scheduler (a ``local_stack.scheduler.LocalScheduler``)."""
         if self._scheduler is None:
             raise RuntimeError(NOT_RUNNING)

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import capacity, python_versions, report, scale_out, scenarios
+from bench import capacity, python_versions, report, scale_out, scenarios, time_skipping
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -74,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
         "capacity": _step("capacity per replica", capacity.run, args.quick, repeat),
         "python_versions": _step("Python 3.13 against 3.11", python_versions.run, args.quick, repeat),
+        "time_skipping": _step("test kit time skipping", time_skipping.run, args.quick, repeat),
     }
     results["total_seconds"] = time.perf_counter() - started
     report.write(results, args.out)

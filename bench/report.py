@@ -9,7 +9,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from bench import python_versions
+from bench import python_versions, time_skipping
 
 
 def machine() -> dict[str, Any]:
@@ -120,6 +120,7 @@ def markdown(r: dict[str, Any]) -> str:
     lines += _scale_out_rows(r["scale_out"])
     lines += _capacity_rows(r["capacity"])
     lines += python_versions.markdown_rows(r["python_versions"])
+    lines += time_skipping.markdown_rows(r["time_skipping"])
     lines.append("")
     return "\n".join(lines)
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from durable_app.connection_string import Authentication, ConnectionString
@@ -34,7 +35,14 @@ from durable_app.settings_schema import SettingsError, SettingValues, read_setti
 from durable_app.telemetry_settings import TelemetrySettings
 from durable_app.work_item_drills import WorkItemDrills
 
-__all__ = ["AppSettings", "SettingsError", "WorkerConcurrency", "app_settings", "connection_from_env"]
+__all__ = [
+    "AppSettings",
+    "SettingsError",
+    "WorkerConcurrency",
+    "app_settings",
+    "connection_from_env",
+    "settings_overridden",
+]
 
 
 @dataclass(frozen=True)
@@ -96,6 +104,31 @@ class AppSettings:
 def app_settings() -> AppSettings:
     """This process's settings, read from the environment once, on first use (``function_app.py``'s import)."""
     return AppSettings.from_env()
+
+
+@contextmanager
+def settings_overridden(values: Mapping[str, str | None]) -> Iterator[AppSettings]:
+    """The settings re-read with ``values`` set over the environment (``None``: unset); both restored on leaving.
+
+    For tests and the workflow test kit: the app reads its settings once, so a process that must see other
+    values (activities pointed at a test's scheduler) sets them here and re-reads, as a restarted app would.
+    """
+    saved = {name: os.environ.get(name) for name in values}
+    _set_environment(values)
+    app_settings.cache_clear()
+    try:
+        yield app_settings()
+    finally:
+        _set_environment(saved)
+        app_settings.cache_clear()
+
+
+def _set_environment(values: Mapping[str, str | None]) -> None:
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 CONNECTION_SETTINGS = (CONNECTION_STRING, TASKHUB_NAME, ENDPOINT, TASKHUB)

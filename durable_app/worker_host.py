@@ -17,6 +17,7 @@ from durabletask.worker import ConcurrencyOptions
 
 from durable_app.connection_monitor import ConnectionMonitor, ConnectionState
 from durable_app.credentials import sync_credential
+from durable_app.lint import warn_at_startup
 from durable_app.model_json import MODEL_JSON
 from durable_app.reconnect import channel_options, worker_resiliency
 from durable_app.registry import register_all
@@ -132,6 +133,7 @@ def start_hosted_worker(settings: AppSettings) -> HostedWorker | None:
             _hosted = HostedWorker(settings)
             _hosted.start()
             _stop_at_exit(_hosted)
+            warn_at_startup(logger)
             logger.info(
                 "DTS worker started for %s hosting %s",
                 settings.connection.redacted(),

@@ -19,7 +19,9 @@ from local_stack.ports import free_port  # noqa: E402
 from local_stack.scheduler import LocalScheduler  # noqa: E402
 from tests.helpers.settings import INSTANT_WORK, app_settings_with  # noqa: E402
 
-pytest_plugins = ["tests.helpers.http"]
+pytest_plugins = ["durable_app.testing", "tests.helpers.http"]
+"""The workflow test kit's fixture (``workflow_env``) for every test, as a project using the kit declares it, and
+the ``api`` client fixture."""
 
 TIERS = ("unit", "integration", "stack", "heavy")
 """The markers pyproject.toml registers; ``make test-fast`` runs ``-m "unit or integration"``."""
@@ -34,6 +36,7 @@ FOLDER_TIERS = {
     "reliability": "heavy",
     "infra": "heavy",
     "bench": "heavy",
+    "kit": "integration",
     "runtime": "heavy",
 }
 """The tier of every test in a folder under ``tests/``, unless ``MODULE_TIERS`` names its module."""

@@ -2,6 +2,8 @@
 
 ``backend``       the one seam to ``durabletask``'s in-memory backend (its private fields, pinned and tested)
 ``dts_semantics`` the backend answering as DTS where the two differ (termination, entities, purge)
+``clock``         the scheduler's own clock and the timers due on it (time a test may skip)
+``timers``        durable timers, delayed signals and step times on that clock; skipping the time nothing runs in
 ``trace_context`` W3C trace context carried between client, scheduler and workers, as DTS carries it
 ``queries``       newest-first instance queries with keyset paging (``query-order: created-desc``)
 ``memory``        :class:`LocalScheduler`: that backend served on loopback, with leases, redelivery, flow control

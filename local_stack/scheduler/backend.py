@@ -63,6 +63,7 @@ RELIED_ON_METHODS = (
     "_schedule_delayed_entity_operation",
     "_watch_sub_orchestration",
     "_process_schedule_task_action",
+    "_process_create_timer_action",
     "GetWorkItems",
 )
 """Private helpers (and the stream) the scheduler calls or overrides."""

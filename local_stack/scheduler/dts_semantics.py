@@ -20,7 +20,7 @@ Serving, leases and redelivery build on this in :mod:`local_stack.scheduler.memo
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC
 
 import grpc
 from durabletask.internal import helpers
@@ -29,12 +29,13 @@ from google.protobuf import timestamp_pb2, wrappers_pb2
 
 from local_stack.scheduler.backend import EntityState, OrchestrationInstance
 from local_stack.scheduler.queries import NewestFirstQueries
+from local_stack.scheduler.timers import ClockedTimers
 from local_stack.scheduler.trace_context import TraceContextPropagation
 
 logger = logging.getLogger(__name__)
 
 
-class DtsSemantics(NewestFirstQueries, TraceContextPropagation):
+class DtsSemantics(NewestFirstQueries, TraceContextPropagation, ClockedTimers):
     """The SDK's in-memory backend with DTS's answers where the two differ, trace context carried as DTS does.
 
     Newest-first instance queries, an option of the local scheduler only, come from
@@ -191,7 +192,7 @@ class DtsSemantics(NewestFirstQueries, TraceContextPropagation):
         instance = self._instances.get(instance_id)
         if instance is None or self._is_terminal_status(instance.status):
             return
-        now = datetime.now(UTC)
+        now = self.clock.now()
         status = pb.ORCHESTRATION_STATUS_TERMINATED
         queued = [*instance.dispatched_events, *instance.pending_events]  # an instance never run: what was started
         instance.history.extend(
@@ -280,7 +281,7 @@ class DtsSemantics(NewestFirstQueries, TraceContextPropagation):
         instance = self._instances.get(instance_id)
         if instance is None:
             return
-        now = datetime.now(UTC)
+        now = self.clock.now()
         for events in (instance.history, instance.pending_events):
             for event in reversed(events):  # new events are appended: stop at the first one already stamped
                 if event.timestamp.seconds or event.timestamp.nanos:

@@ -16,21 +16,20 @@ from __future__ import annotations
 
 import itertools
 import logging
-import threading
 import time
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import grpc
-from durabletask.internal import helpers
 from durabletask.internal import orchestrator_service_pb2 as pb
 
 from local_stack.scheduler.backend import ActivityWorkItem, EntityState, OrchestrationInstance, PendingLockRequest
 from local_stack.scheduler.memory import LocalScheduler
 from local_stack.scheduler.mirrors import EntityMirror, EventLog, InstanceMirror, iso_time, loaded_tags, parse_time
 from local_stack.scheduler.store import Changeset, SchedulerStore, StoredEvents, StoredState, StoreError
+from local_stack.scheduler.timers import answered_task_ids
 from local_stack.scheduler.unit_of_work import TouchedDict, UnitOfWorkLock
 
 logger = logging.getLogger(__name__)
@@ -143,14 +142,13 @@ class PersistentScheduler(LocalScheduler):
         generation = self._generation
 
         def fire() -> None:
-            time.sleep(max(0.0, (fire_at - datetime.now(UTC)).total_seconds()))
             with self._lock:
                 if self._shutdown_event.is_set() or self._generation != generation:
                     return
                 self._queue_entity_operation(entity_id, event)
                 self._extra.delete_delayed_signal(signal_id)
 
-        threading.Thread(target=fire, name=f"delayed-signal-{signal_id}", daemon=True).start()
+        self.clock.call_at(fire_at, fire)
 
     # --- restart ---
 
@@ -229,7 +227,7 @@ class PersistentScheduler(LocalScheduler):
             return False
         if instance.pending_events:
             self._enqueue_orchestration(instance.instance_id)
-        answered = _answered_task_ids([*instance.history, *instance.pending_events])
+        answered = answered_task_ids([*instance.history, *instance.pending_events])
         for event in instance.history:
             if event.eventId in answered:
                 continue
@@ -242,21 +240,6 @@ class PersistentScheduler(LocalScheduler):
                 self._watch_sub_orchestration(instance.instance_id, sub_instance_id, event.eventId)
         self._work_available.set()
         return True
-
-    def _arm_timer(self, instance_id: str, timer_id: int, fire_at: datetime) -> None:
-        """Fire a timer created before the restart at its original time (at once if that has passed)."""
-
-        def fire() -> None:
-            time.sleep(max(0.0, (fire_at - datetime.now(UTC)).total_seconds()))
-            with self._lock:
-                instance = self._instances.get(instance_id)
-                if instance is None or self._is_terminal_status(instance.status):
-                    return
-                instance.pending_events.append(helpers.new_timer_fired_event(timer_id, fire_at))
-                instance.last_updated_at = datetime.now(UTC)
-                self._enqueue_orchestration(instance_id)
-
-        threading.Thread(target=fire, name=f"timer-{instance_id}-{timer_id}", daemon=True).start()
 
 
 class _DurableAnswers(grpc.ServerInterceptor):
@@ -288,24 +271,6 @@ class _DurableAnswers(grpc.ServerInterceptor):
             request_deserializer=handler.request_deserializer,
             response_serializer=handler.response_serializer,
         )
-
-
-def _answered_task_ids(events: Iterable[pb.HistoryEvent]) -> set[int]:
-    """Ids of activities, timers and sub-orchestrations whose result is already recorded."""
-    answered: set[int] = set()
-    for event in events:
-        kind = event.WhichOneof("eventType")
-        if kind == "taskCompleted":
-            answered.add(event.taskCompleted.taskScheduledId)
-        elif kind == "taskFailed":
-            answered.add(event.taskFailed.taskScheduledId)
-        elif kind == "timerFired":
-            answered.add(event.timerFired.timerId)
-        elif kind == "subOrchestrationInstanceCompleted":
-            answered.add(event.subOrchestrationInstanceCompleted.taskScheduledId)
-        elif kind == "subOrchestrationInstanceFailed":
-            answered.add(event.subOrchestrationInstanceFailed.taskScheduledId)
-    return answered
 
 
 def _activity_work_item(instance: OrchestrationInstance, event: pb.HistoryEvent) -> ActivityWorkItem:

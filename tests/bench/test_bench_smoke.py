@@ -38,6 +38,8 @@ def test_quick_bench_writes_a_complete_report(tmp_path: Path) -> None:
     assert results["http_latency"]["milliseconds"]["signal_counter"]["count"] == 64
     assert results["io_bound_fan_out"]["wall_s"]["app_defaults"] > 0
     assert results["cold_start"]["app_to_healthy_s"] > 0
+    assert set(results["time_skipping"]["speedup"]) == {"approval_timeout", "monitor"}
+    assert all(speedup > 1 for speedup in results["time_skipping"]["speedup"].values())
     assert set(results["telemetry"]["ratio_over_off"]) == {"on", "on_sampled_10"}
     assert results["telemetry"]["exported_requests"] > 0  # the exporting stacks really exported
     report = (tmp_path / "report.md").read_text()

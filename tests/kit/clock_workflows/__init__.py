@@ -1,0 +1,1 @@
+"""Workflows that only the kit's own tests declare: what they read of durable time."""

@@ -12,7 +12,13 @@ from collections.abc import Iterable
 from pydantic import TypeAdapter
 from pydantic.json_schema import CoreModeRef, DefsRef, GenerateJsonSchema
 
-from durable_app.http_requests import ID_PATTERN, MAX_BATCH_STARTS, MAX_BATCH_WORK_ITEMS, MAX_PAGE_SIZE
+from durable_app.http_requests import (
+    ID_PATTERN,
+    MAX_BATCH_STARTS,
+    MAX_BATCH_WORK_ITEMS,
+    MAX_PAGE_SIZE,
+    MAX_TOKEN_LENGTH,
+)
 from durable_app.openapi_instances import TIMEOUT, started_answers
 from durable_app.openapi_parts import (
     SCHEDULER_ERRORS,
@@ -26,6 +32,7 @@ from durable_app.openapi_parts import (
 )
 from durable_app.registry import Entity, Orchestrator, Workflows, workflows
 from durable_app.request_models import type_adapter
+from durable_app.scheduler_pages import CONTINUATION_PATTERN
 
 REF_TEMPLATE = "#/components/schemas/{model}"
 
@@ -224,7 +231,9 @@ def _list_entities() -> Schema:
 
 CONTINUATION_TOKEN: Schema = {
     "type": "string",
-    "description": "Opaque: send it back as answered (the local scheduler's tokens read `after:@<name>@<key>`).",
+    "maxLength": MAX_TOKEN_LENGTH,
+    "pattern": CONTINUATION_PATTERN,
+    "description": "Opaque: send it back as answered; a token this API did not issue is a 400.",
 }
 
 PAGE_PARAMETERS: list[Schema] = [

@@ -110,11 +110,11 @@ def test_the_documented_continuation_token_is_the_one_the_scheduler_issues(app_m
         call(app_module, "signal_counter", "POST", f"counters/{key}/add", 1, route={"key": key, "operation": "add"})
     wait_until(lambda: len(counters_page(app_module, prefix, 10, None)[0]) == 2, 20, message="counters not listed")
     _, token = counters_page(app_module, prefix, 1, None)
-    assert token is not None and token.startswith("after:@counter@")
+    assert token is not None
     headers = openapi_document()["paths"][path]["get"]["responses"]["200"]["headers"]
     schema = headers["x-ms-continuation-token"]["schema"]
     assert schema["type"] == "string"
-    assert re.search(schema.get("pattern", ""), token), schema
+    assert re.fullmatch(schema["pattern"], token), schema
 
 
 def test_a_counters_page_size_out_of_range_is_a_400_naming_top(app_module: ModuleType) -> None:

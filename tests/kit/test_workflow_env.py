@@ -44,7 +44,7 @@ def test_a_bad_input_is_refused_naming_its_field_as_over_http(workflow_env: Work
 
 def test_ids_keys_and_operations_are_checked_before_anything_is_sent(workflow_env: WorkflowEnv) -> None:
     assert refusal(lambda: workflow_env.start("approval_workflow", instance_id="../etc")).field == "instance_id"
-    assert refusal(workflow_env.signal, "counter", "k", "multiply", 2).field == "op"
+    assert refusal(workflow_env.signal, "counter", "k", "multiply", 2).field == "operation"
     assert refusal(workflow_env.signal, "counter", "k", "add", "2").field == "input"
     assert refusal(workflow_env.signal, "counter", "k" * 101, "add", 2).field == "key"
     assert refusal(workflow_env.entity_state, "nothing", "k").field == "name"

@@ -65,7 +65,7 @@ def _profiled(pid: int, run: Callable[[], None], folder: Path, name: str) -> tup
     seconds = time.perf_counter() - started
     spy.send_signal(2)  # SIGINT: py-spy writes what it sampled and exits
     spy.wait(timeout=60)
-    return parse_raw(out.read_text()), seconds
+    return parse_raw(out.read_text(errors="replace")), seconds
 
 
 def _report(name: str, unit: str, units: int, stacks: Counter[tuple[str, ...]], seconds: float) -> None:

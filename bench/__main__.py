@@ -1,4 +1,4 @@
-"""``python -m bench [--quick] [--repeat N] [--out DIR]``: every scenario, then the report."""
+"""``python -m bench [--quick] [--repeat N] [--rounds N] [--max-rounds N] [--out DIR]``: all scenarios, a report."""
 
 from __future__ import annotations
 
@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 ROUND_SECONDS = {"fan_out": 240.0, "signal_rate": 120.0, "signal_batch_rate": 90.0}
-"""Each adaptive scenario's time for rounds beyond its minimum: the bench stays within about 15 minutes."""
+"""Seconds after which an adaptive scenario starts no round beyond its minimum: the bench stays near 15 minutes."""
 
 
 def _round_policies(args: argparse.Namespace) -> dict[str, RoundPolicy]:

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-import psutil
 from durabletask.azuremanaged.client import DurableTaskSchedulerClient
 
 from local_stack.ports import free_port, wait_for_port
@@ -99,6 +98,8 @@ class Stack:
         )  # fmt: skip
 
     def worker_rss(self) -> int:
+        import psutil  # requirements-bench.txt: imported when measured, so the fast test tier can import this
+
         return psutil.Process(self.worker.pid).memory_info().rss
 
 

@@ -8,11 +8,6 @@ import platform
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-
 from bench import python_versions
 from bench.rounds import RatioSummary, cell, verdict
 
@@ -267,7 +262,18 @@ def write_capacity(results: dict[str, Any], out: Path) -> None:
     (out / "capacity.md").write_text(capacity_markdown(source))
 
 
+def _pyplot() -> Any:
+    """matplotlib, imported when a plot is drawn: the fast test tier imports this module without it."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def _plot_throughput(fan_out: dict[str, Any], path: Path) -> None:
+    plt = _pyplot()
     figure, axes = plt.subplots(figsize=(6, 4))
     for kind, per_n in fan_out["activities_per_second"].items():
         sizes = sorted(per_n, key=int)
@@ -280,6 +286,7 @@ def _plot_throughput(fan_out: dict[str, Any], path: Path) -> None:
 
 
 def _plot_latency(latency: dict[str, Any], path: Path) -> None:
+    plt = _pyplot()
     figure, axes = plt.subplots(figsize=(6, 4))
     names = list(latency["milliseconds"])
     width = 0.25
@@ -296,6 +303,7 @@ def _plot_latency(latency: dict[str, Any], path: Path) -> None:
 
 def _plot_scale_out(scale: dict[str, Any], path: Path) -> None:
     """Backlog and replicas over time in the last autoscaled run."""
+    plt = _pyplot()
     seconds, pending, in_flight, replicas, workers = (
         zip(*scale["timeline"], strict=True) if scale["timeline"] else ([],) * 5
     )

@@ -1,14 +1,16 @@
-"""``python -m bench [--quick] [--repeat N] [--out DIR]``: every scenario, then the report."""
+"""``python -m bench [--quick] [--repeat N] [--rounds N] [--max-rounds N] [--out DIR]``: all scenarios, a report."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 from pathlib import Path
 
 from bench import capacity, python_versions, report, scale_out, scenarios, time_skipping
+from bench.rounds import RoundPolicy
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -17,20 +19,28 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks the benchmark code, not speed")
     parser.add_argument("--repeat", type=int, default=3, help="interleaved runs per configuration (default 3)")
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="least interleaved rounds of a row with a target (default 5)"
+    )
+    parser.add_argument("--max-rounds", type=int, default=15, help="most rounds of a row with a target (default 15)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     logging.getLogger("durabletask").setLevel(logging.WARNING)  # the SDK logs every call at INFO
     repeat = 1 if args.quick else args.repeat
     sizes = [10, 50] if args.quick else [100, 1000, 5000]
     started = time.perf_counter()
+    rounds = _round_policies(args)
     results = {
-        "command": "python -m bench" + (" --quick" if args.quick else f" --repeat {repeat}"),
+        "command": "python -m bench"
+        + (" --quick" if args.quick else f" --repeat {repeat} --rounds {args.rounds} --max-rounds {args.max_rounds}"),
         "repeat": repeat,
+        "rounds": {name: vars(policy) for name, policy in rounds.items()},
         "machine": report.machine(),
-        "fan_out_throughput": _step("fan-out throughput", scenarios.fan_out_throughput, sizes, repeat),
+        "load_average_at_start": os.getloadavg()[0],
+        "fan_out_throughput": _step("fan-out throughput", scenarios.fan_out_throughput, sizes, rounds["fan_out"]),
         "io_bound_fan_out": _step("I/O-bound fan-out", scenarios.io_bound_fan_out, 10 if args.quick else 100, repeat),
         "signal_rate": _step(
-            "signal rate", scenarios.signal_rate, 40 if args.quick else 1000, [1, 32], repeat * SIGNAL_RATE_ROUNDS
+            "signal rate", scenarios.signal_rate, 40 if args.quick else 1000, [1, 32], rounds["signal_rate"]
         ),
         "signal_batch_rate": _step(
             "signal batches",
@@ -38,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
             40 if args.quick else 2000,
             10 if args.quick else 1000,
             10 if args.quick else 100,
-            repeat,
+            rounds["signal_batch_rate"],
         ),
         "start_batch_rate": _step(
             "start batches", scenarios.start_batch_rate, 20 if args.quick else 1000, 10 if args.quick else 500, repeat
@@ -83,9 +93,18 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-SIGNAL_RATE_ROUNDS = 3
-"""Rounds of the signal-rate row per ``--repeat``: one round of 1,000 signals lasts under a second, shorter than
-the shared machine's swings, so its medians rest on more rounds."""
+ROUND_SECONDS = {"fan_out": 240.0, "signal_rate": 120.0, "signal_batch_rate": 90.0}
+"""Seconds after which an adaptive scenario starts no round beyond its minimum: the bench stays near 15 minutes."""
+
+
+def _round_policies(args: argparse.Namespace) -> dict[str, RoundPolicy]:
+    """The rounds of the rows with a target; ``--quick`` takes two, enough to exercise the statistics."""
+    if args.quick:
+        return {name: RoundPolicy(min_rounds=2, max_rounds=2, seconds=0) for name in ROUND_SECONDS}
+    return {
+        name: RoundPolicy(min_rounds=args.rounds, max_rounds=max(args.rounds, args.max_rounds), seconds=seconds)
+        for name, seconds in ROUND_SECONDS.items()
+    }
 
 
 def _step(name: str, scenario, *arguments):  # type: ignore[no-untyped-def]

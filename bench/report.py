@@ -10,6 +10,7 @@ from types import ModuleType
 from typing import Any
 
 from bench import python_versions, time_skipping
+from bench.rounds import RatioSummary, cell, verdict
 
 
 def machine() -> dict[str, Any]:
@@ -40,17 +41,21 @@ def markdown(r: dict[str, Any]) -> str:
         "# Benchmark report",
         "",
         f"Machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}. Command: `{r['command']}`.",
-        f"Medians of {r['repeat']} interleaved runs per configuration (fan-outs of 100 items: 10 pairs per run; "
-        f"signals over HTTP: {len(r['signal_rate']['runs']['app_1'])} runs).",
+        f"1-minute load average {r['load_average_at_start']:.1f} at the start. Rows with a target: the median of "
+        "their interleaved rounds' ratios (A B per round; fan-outs of 100 items: 10 pairs per round), its "
+        "distribution-free confidence interval, and the lowest and highest round; met only where the interval's "
+        f"lower bound meets the target. Rounds per row: {_round_range(r)}, until the interval settles the target. "
+        f"Other rows: medians of {r['repeat']} interleaved runs per configuration, the rounds' ratios in brackets.",
         "",
         "| scenario | measure | result | target |",
         "|---|---|---|---|",
     ]
     fan_out = r["fan_out_throughput"]
-    for n, ratio in fan_out["ratio_app_over_bare"].items():
+    for n, rounds in fan_out["ratio_rounds"].items():
         app, bare = fan_out["activities_per_second"]["app"][n], fan_out["activities_per_second"]["bare"][n]
         lines.append(
-            f"| 1. fan-out N={n} | activities/s app / bare | {app:.0f} / {bare:.0f} = **{ratio:.2f}x** | >= 0.95x |"
+            f"| 1. fan-out N={n} | activities/s app / bare | {app:.0f} / {bare:.0f}; {cell(rounds)} | "
+            f"{verdict(rounds, '>= 1.0x')} |"
         )
     io = r["io_bound_fan_out"]
     lines += [
@@ -60,12 +65,12 @@ def markdown(r: dict[str, Any]) -> str:
         f"| 2. I/O fan-out | app wall / longest delay (2 s) | **{io['app_over_longest_delay']:.2f}x** | <= 1.5x |",
     ]
     signals = r["signal_rate"]
-    for senders, ratio in signals["ratio_app_over_asgi"].items():
+    for senders, rounds in signals["ratio_rounds"].items():
         app = signals["signals_per_second"][f"app_{senders}"]
         bare = signals["signals_per_second"][f"asgi_{senders}"]
         lines.append(
             f"| 3. counter signals over HTTP, {senders} sender(s) | signals/s app / bare ASGI service | "
-            f"{app:.0f} / {bare:.0f} = **{ratio:.2f}x** | >= 0.9x |"
+            f"{app:.0f} / {bare:.0f}; {cell(rounds)} | {verdict(rounds, '>= 0.95x')} |"
         )
     signals, starts = r["signal_batch_rate"], r["start_batch_rate"]
     signals_label = f"counter signals, batches of {signals['batch_size']} over HTTP, 1 sender, {signals['keys']} keys"
@@ -79,9 +84,10 @@ def markdown(r: dict[str, Any]) -> str:
     ):
         sqlite, memory = stored["per_second"][f"sqlite_{measure}"], stored["per_second"][f"memory_{measure}"]
         ratio = stored["ratio_sqlite_over_memory"][measure]
+        spread = _round_spread(stored["runs"][f"sqlite_{measure}"], stored["runs"][f"memory_{measure}"])
         lines.append(
             f"| 4. persistent scheduler, {label} | SQLite file / in memory | "
-            f"{sqlite:.0f} / {memory:.0f} = **{ratio:.2f}x** | >= 0.7x |"
+            f"{sqlite:.0f} / {memory:.0f} = **{ratio:.2f}x** {spread} | >= 0.7x |"
         )
     lines.append(f"| 4. persistent scheduler | data file after the runs | {stored['data_file_mb']:.1f} MB | |")
     dashboard = r["dashboard"]
@@ -110,7 +116,8 @@ def markdown(r: dict[str, Any]) -> str:
         lines.append(
             f"| 8. telemetry, fan-out N={telemetry['fan_out_size']} | activities/s exporting {label} / off | "
             f"{telemetry['activities_per_second'][name]:.0f} / {off:.0f} = "
-            f"**{telemetry['ratio_over_off'][name]:.2f}x** | |"
+            f"**{telemetry['ratio_over_off'][name]:.2f}x** "
+            f"{_round_spread(telemetry['runs'][name], telemetry['runs']['off'])} | |"
         )
     lines.append(
         f"| 8. telemetry, I/O fan-out of {telemetry['io_bound_items']} | wall time exporting / off | "
@@ -126,14 +133,38 @@ def markdown(r: dict[str, Any]) -> str:
 
 
 def _batch_rows(batch: dict[str, Any], unit: str, label: str, target: str) -> list[str]:
-    """Section 3, batches: one HTTP sender posting batches of ``unit`` against direct single-call gRPC senders."""
+    """Section 3, batches: one HTTP sender posting batches of ``unit`` against direct single-call gRPC senders.
+
+    Rows with rounds of their own (signals) carry their interval; the others, their rounds' spread."""
     rates = batch[f"{unit}_per_second"]
-    target_cell = f" {target} |" if target else " |"
-    return [
-        f"| 3. {label} | {unit}/s batch / direct gRPC {senders} sender(s) | "
-        f"{rates['batch']:.0f} / {rates[f'direct_{senders}']:.0f} = **{ratio:.2f}x** |{target_cell}"
-        for senders, ratio in batch["ratio_batch_over_direct"].items()
+    rows = []
+    for senders, ratio in batch["ratio_batch_over_direct"].items():
+        rounds = batch.get("ratio_rounds", {}).get(senders)
+        direct = rates[f"direct_{senders}"]
+        if rounds is None:
+            result = f"{rates['batch']:.0f} / {direct:.0f} = **{ratio:.2f}x** "
+            result += _round_spread(batch["runs"]["batch"], batch["runs"][f"direct_{senders}"])
+        else:
+            result = f"{rates['batch']:.0f} / {direct:.0f}; {cell(rounds)}"
+        target_cell = verdict(rounds, target) if rounds and target else target
+        rows.append(f"| 3. {label} | {unit}/s batch / direct gRPC {senders} sender(s) | {result} | {target_cell} |")
+    return rows
+
+
+def _round_spread(a_runs: list[float], b_runs: list[float]) -> str:
+    """The lowest and highest ratio of runs taken in the same round, for rows with a fixed number of rounds."""
+    summary = RatioSummary.of([a / b for a, b in zip(a_runs, b_runs, strict=True)])
+    return f"(rounds {summary.lowest:.2f}-{summary.highest:.2f})"
+
+
+def _round_range(r: dict[str, Any]) -> str:
+    """The fewest and most rounds the rows with a target took."""
+    counts = [
+        summary["rounds"]
+        for name in ("fan_out_throughput", "signal_rate", "signal_batch_rate")
+        for summary in r[name]["ratio_rounds"].values()
     ]
+    return f"{min(counts)}" if min(counts) == max(counts) else f"{min(counts)}-{max(counts)}"
 
 
 def _scale_out_rows(scale: dict[str, Any]) -> list[str]:

@@ -21,6 +21,7 @@ import httpx
 from durabletask.entities import EntityInstanceId
 
 from bench.processes import HOST, ROOT, Stack, spawn, stop, wait_healthy
+from bench.rounds import RoundPolicy, summaries, take_rounds
 from local_stack.ports import free_port, wait_for_port
 
 SDK_DEFAULT_THREADS = "6"  # cpu + 4 on the 2-core machines this runs on; see the report's machine line
@@ -33,22 +34,42 @@ def _medians(runs: dict[Configuration, list[float]]) -> dict[Configuration, floa
     return {configuration: statistics.median(values) for configuration, values in runs.items()}
 
 
-def fan_out_throughput(sizes: list[int], repeat: int) -> dict[str, Any]:
-    """Activities/s for zero-delay fan-outs: started over HTTP and run by the hosted worker, against bare SDK."""
+FAN_OUT_TARGET = 1.0
+SIGNAL_TARGET = 0.95
+BATCH_TARGET = 2.0
+"""The targets of the ratio rows, met only at the lower bound of their interval (``bench.rounds``)."""
+
+
+def fan_out_throughput(sizes: list[int], policy: RoundPolicy) -> dict[str, Any]:
+    """Activities/s for zero-delay fan-outs: started over HTTP and run by the hosted worker, against bare SDK.
+
+    Each round runs every unsettled size app then bare (A B, ``_pairs_per_round`` times); its ratio is the
+    bare side's seconds over the app's.
+    """
     runs: dict[str, dict[int, list[float]]] = {"app": {n: [] for n in sizes}, "bare": {n: [] for n in sizes}}
     peak_rss = 0
     with Stack("app") as app, Stack("bare") as bare:
-        for _ in range(repeat):
-            for n in sizes:
-                for _ in range(_pairs_per_round(n)):
+
+        def measure(rows: list[int]) -> dict[int, float]:
+            nonlocal peak_rss
+            ratios = {}
+            for n in rows:
+                pairs, app_seconds, bare_seconds = _pairs_per_round(n), 0.0, 0.0
+                for _ in range(pairs):
                     seconds, rss = _timed_fan_out_app(app, n)
-                    runs["app"][n].append(n / seconds)
-                    peak_rss = max(peak_rss, rss)
-                    runs["bare"][n].append(n / timed_fan_out_over_grpc(bare, n))
-    medians = {kind: _medians(per) for kind, per in runs.items()}
+                    app_seconds, peak_rss = app_seconds + seconds, max(peak_rss, rss)
+                    bare_seconds += timed_fan_out_over_grpc(bare, n)
+                runs["app"][n].append(n * pairs / app_seconds)
+                runs["bare"][n].append(n * pairs / bare_seconds)
+                ratios[n] = bare_seconds / app_seconds
+            return ratios
+
+        targets = dict.fromkeys(sizes, FAN_OUT_TARGET)
+        ratios = take_rounds(targets, measure, policy)
     return {
-        "activities_per_second": medians,
-        "ratio_app_over_bare": {n: medians["app"][n] / medians["bare"][n] for n in sizes},
+        "activities_per_second": {kind: _medians(per) for kind, per in runs.items()},
+        "ratio_app_over_bare": {n: statistics.median(values) for n, values in ratios.items()},
+        "ratio_rounds": summaries(ratios, targets),
         "runs": runs,
         "peak_rss_mb_largest_fan_out": peak_rss / 2**20,
     }
@@ -120,25 +141,36 @@ def io_bound_fan_out(items: int, repeat: int) -> dict[str, Any]:
     }
 
 
-def signal_rate(signals: int, sender_counts: list[int], repeat: int) -> dict[str, Any]:
+def signal_rate(signals: int, sender_counts: list[int], policy: RoundPolicy) -> dict[str, Any]:
     """Acknowledged counter signals/s over HTTP: the app against a bare ASGI service doing the same work.
 
     Both answer ``POST /api/counters/{key}/add`` by calling the async client's ``signal_entity`` with an SDK
-    worker in the same process, each on its own scheduler; totals must be exact.
+    worker in the same process, each on its own scheduler; totals must be exact. A round sends ``signals`` to
+    the app then to the bare service, per unsettled sender count; its ratio is the app's rate over the bare one's.
     """
     rates: dict[str, list[float]] = {}
     with Stack("app") as app, Stack("asgi") as bare:
-        for round_number in range(repeat):
-            for senders in sender_counts:
+
+        def measure(rows: list[int]) -> dict[int, float]:
+            round_number = len(rates.get(f"app_{rows[0]}", []))
+            for senders in rows:
                 for mode, stack in (("app", app), ("asgi", bare)):
                     key = f"bench-{mode}-{senders}-{round_number}"
                     started = time.perf_counter()
                     asyncio.run(_signal_over_http(stack.base_url, key, signals, senders))
                     rates.setdefault(f"{mode}_{senders}", []).append(signals / (time.perf_counter() - started))
                     _expect_counter(stack.base_url, key, signals)
-    medians = _medians(rates)
-    ratios = {senders: medians[f"app_{senders}"] / medians[f"asgi_{senders}"] for senders in sender_counts}
-    return {"signals_per_run": signals, "signals_per_second": medians, "ratio_app_over_asgi": ratios, "runs": rates}
+            return {senders: rates[f"app_{senders}"][-1] / rates[f"asgi_{senders}"][-1] for senders in rows}
+
+        targets = dict.fromkeys(sender_counts, SIGNAL_TARGET)
+        ratios = take_rounds(targets, measure, policy)
+    return {
+        "signals_per_run": signals,
+        "signals_per_second": _medians(rates),
+        "ratio_app_over_asgi": {senders: statistics.median(values) for senders, values in ratios.items()},
+        "ratio_rounds": summaries(ratios, targets),
+        "runs": rates,
+    }
 
 
 async def _signal_over_http(base_url: str, key: str, signals: int, senders: int) -> None:
@@ -168,33 +200,41 @@ def _signal_directly(client: Any, key: str, signals: int, senders: int) -> None:
         list(pool.map(lambda _: client.signal_entity(entity, "add", input=1), range(signals)))
 
 
-def signal_batch_rate(signals: int, batch_size: int, keys: int, repeat: int) -> dict[str, Any]:
+def signal_batch_rate(signals: int, batch_size: int, keys: int, policy: RoundPolicy) -> dict[str, Any]:
     """Signals/s posted in batches by one HTTP sender, against one and 32 direct gRPC senders (one call each).
 
     Every mode sends the same signals: add 1 to ``keys`` counters in turn (a batch sends one key's signals in
-    order, different keys concurrently). Totals are checked exactly after each run.
+    order, different keys concurrently). Totals are checked exactly after each run. A round runs the batch,
+    then each unsettled row's direct senders; a row's ratio is the batch's rate over its senders' rate.
     """
     rates: dict[str, list[float]] = {}
-    modes = {"batch": None, "direct_1": 1, "direct_32": 32}
     with Stack("app") as stack, stack.client() as client:
-        for round_number in range(repeat):
-            for mode, senders in modes.items():
-                prefix = f"bench-batch-{mode}-{round_number}-"
-                names = [f"{prefix}{number}" for number in range(keys)]
-                started = time.perf_counter()
-                if senders is None:
-                    asyncio.run(_signal_in_batches(stack.base_url, names, signals, batch_size))
-                else:
-                    _signal_keys_directly(client, names, signals, senders)
-                rates.setdefault(mode, []).append(signals / (time.perf_counter() - started))
-                _expect_counters(stack.base_url, prefix, Counter(names[number % keys] for number in range(signals)))
-    medians = _medians(rates)
+
+        def run(mode: str, senders: int | None) -> float:
+            prefix = f"bench-batch-{mode}-{len(rates.get(mode, []))}-"
+            names = [f"{prefix}{number}" for number in range(keys)]
+            started = time.perf_counter()
+            if senders is None:
+                asyncio.run(_signal_in_batches(stack.base_url, names, signals, batch_size))
+            else:
+                _signal_keys_directly(client, names, signals, senders)
+            rates.setdefault(mode, []).append(signals / (time.perf_counter() - started))
+            _expect_counters(stack.base_url, prefix, Counter(names[number % keys] for number in range(signals)))
+            return rates[mode][-1]
+
+        def measure(rows: list[int]) -> dict[int, float]:
+            batch = run("batch", None)
+            return {senders: batch / run(f"direct_{senders}", senders) for senders in rows}
+
+        targets = dict.fromkeys((1, 32), BATCH_TARGET)
+        ratios = take_rounds(targets, measure, policy)
     return {
         "signals_per_run": signals,
         "batch_size": batch_size,
         "keys": keys,
-        "signals_per_second": medians,
-        "ratio_batch_over_direct": {senders: medians["batch"] / medians[f"direct_{senders}"] for senders in (1, 32)},
+        "signals_per_second": _medians(rates),
+        "ratio_batch_over_direct": {senders: statistics.median(values) for senders, values in ratios.items()},
+        "ratio_rounds": summaries(ratios, targets),
         "runs": rates,
     }
 

@@ -10,7 +10,7 @@ import azure.functions as func
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from durable_app.span_attributes import TRACER_NAME
+from durable_app.span_attributes import TRACER_NAME, tracing_installed
 
 _tracer = trace.get_tracer(TRACER_NAME)
 
@@ -28,11 +28,14 @@ def traced_request(trigger: Trigger) -> Trigger:
     In Azure, with ``PYTHON_ENABLE_OPENTELEMETRY=true``, the Python worker makes the host's request span
     current first; this span is then its child (INTERNAL) so the request is counted once, by the host.
     Where no request span is current (the local host) this one is the request (SERVER). The URL's query is
-    left out: it may hold a function key.
+    left out: it may hold a function key. Without a tracer provider the trigger runs bare: the span would
+    record nothing.
     """
 
     @functools.wraps(trigger)
     async def traced(req: func.HttpRequest) -> func.HttpResponse:
+        if not tracing_installed():
+            return await trigger(req)
         under_host = trace.get_current_span().get_span_context().is_valid
         attributes = {"http.request.method": req.method, "url.path": _path_of(req.url)}
         kind = SpanKind.INTERNAL if under_host else SpanKind.SERVER

@@ -21,6 +21,7 @@ from durable_app.reconnect import channel_options
 from durable_app.sdk_logging import sdk_logger
 from durable_app.settings import AppSettings
 from durable_app.signal_tracing import SignalTraceInterceptor
+from durable_app.span_attributes import tracing_installed
 
 _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncDurableTaskSchedulerClient] = (
     weakref.WeakKeyDictionary()
@@ -42,12 +43,16 @@ def _client_options(settings: AppSettings) -> dict[str, Any]:
 
 
 def create_client(settings: AppSettings) -> AsyncDurableTaskSchedulerClient:
-    """A new async client for the configured scheduler and task hub."""
+    """A new async client for the configured scheduler and task hub.
+
+    Signals sent over HTTP carry their request's trace where tracing is installed; without it the trace
+    interceptor is left out, since every ``grpc.aio`` interceptor costs each call a task of its own.
+    """
     options = _client_options(settings)
     return AsyncDurableTaskSchedulerClient(
         **options,
         token_credential=async_credential(settings.connection),
-        interceptors=[SignalTraceInterceptor()],  # signals sent over HTTP carry their request's trace
+        interceptors=[SignalTraceInterceptor()] if tracing_installed() else None,
     )
 
 

@@ -21,6 +21,12 @@ TRACER_NAME = "durable_app"
 """The instrumentation scope of the spans the app creates itself."""
 
 
+def tracing_installed() -> bool:
+    """Whether a tracer provider is installed. Without one every span is a no-op, so the app skips the work
+    of making its own (a span and an extra gRPC interceptor per request cost the HTTP routes about 5%)."""
+    return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
+
+
 def annotate(attributes: Mapping[str, str | int | float | bool]) -> None:
     """Set attributes (keys: the ``ATTR_*`` names) on the current span; a no-op without telemetry."""
     span = trace.get_current_span()

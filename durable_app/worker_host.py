@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from durabletask.azuremanaged.worker import DurableTaskSchedulerWorker
 from durabletask.worker import ConcurrencyOptions
 
+from durable_app.activity_pool import use_elastic_pool
 from durable_app.connection_monitor import ConnectionMonitor, ConnectionState
 from durable_app.credentials import sync_credential
 from durable_app.lint import warn_at_startup
@@ -73,6 +74,7 @@ class HostedWorker:
             logger=sdk_log,
             data_converter=MODEL_JSON,
         )
+        use_elastic_pool(self._worker, concurrency.thread_pool_workers)
         self.registered = register_all(with_drills(self._worker, settings.drills))
         if settings.drills.enabled:
             logger.warning("Work-item drills on (benchmarks and fault tests only): %s", settings.drills.describe())

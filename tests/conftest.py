@@ -49,6 +49,7 @@ MODULE_TIERS = {
     "observability/test_settings_and_sampling.py": "unit",
     "dashboard/test_timeline.py": "unit",
     "reliability/test_openapi_sync.py": "integration",
+    "bench/test_rounds.py": "unit",
 }
 """Modules whose kind differs from their folder's: they start the stack's processes, or need none."""
 

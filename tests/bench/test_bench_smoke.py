@@ -42,8 +42,12 @@ def test_quick_bench_writes_a_complete_report(tmp_path: Path) -> None:
     assert all(speedup > 1 for speedup in results["time_skipping"]["speedup"].values())
     assert set(results["telemetry"]["ratio_over_off"]) == {"on", "on_sampled_10"}
     assert results["telemetry"]["exported_requests"] > 0  # the exporting stacks really exported
+    for row in ("fan_out_throughput", "signal_rate", "signal_batch_rate"):
+        for summary in results[row]["ratio_rounds"].values():  # --quick takes two rounds per row
+            assert summary["rounds"] == 2 and summary["lowest"] <= summary["median"] <= summary["highest"]
+            assert summary["met"] == (summary["low"] >= summary["target"])
     report = (tmp_path / "report.md").read_text()
-    assert report.count("| 1. fan-out N=") == 2
+    assert report.count("interval") >= 6 and report.count("| 1. fan-out N=") == 2
     assert report.count("| 3. counter signals, batches of 10 over HTTP") == 2
     assert report.count("| 3. orchestration starts, batches of 10 over HTTP") == 2
     assert report.count("| 8. telemetry") == 3

@@ -1,12 +1,11 @@
 """The Function App: the HTTP triggers (client side) and the hosted DTS worker (worker side) of one process.
 
-The routes come from three blueprints: ``durable_app.orchestration_routes`` (a start route for every
-declared orchestrator, and batches), ``durable_app.entity_routes`` (every declared entity, and the
-counter's own routes) and ``durable_app.instance_routes`` (Durable Functions' management API). Workflows
-declare themselves in their own modules under ``orchestrations/`` and ``entities/`` (``durable_app.registry``).
-Importing this module reads and validates every app setting (``durable_app.settings``: a bad one stops the
-app here, named), installs the app's telemetry exporters when configured (``durable_app.telemetry``) and
-starts this process's DTS worker unless ``DTS_WORKER_ENABLED`` is false.
+The routes come from the HTTP room's blueprints (``durable_app.http``): a start route for every declared
+orchestrator, and batches; every declared entity, and the counter's own routes; Durable Functions' management
+API. Workflows declare themselves in their own modules under ``orchestrations/`` and ``entities/``
+(``durable_app.workflows``). Importing this module reads and validates every app setting (``durable_app.settings``:
+a bad one stops the app here, named), installs the app's telemetry exporters when configured
+(``durable_app.telemetry``) and starts this process's DTS worker unless ``DTS_WORKER_ENABLED`` is false.
 """
 
 from __future__ import annotations
@@ -16,12 +15,11 @@ from datetime import UTC, datetime
 
 import azure.functions as func
 
-from durable_app import entity_routes, instance_routes, orchestration_routes
-from durable_app.http_responses import api_base_url, json_response, utc_iso
-from durable_app.openapi import openapi_document
+from durable_app.http import api_base_url, blueprints, json_response, openapi_document
 from durable_app.settings import app_settings
 from durable_app.telemetry import configure_telemetry
-from durable_app.worker_host import hosted_worker_status, start_hosted_worker
+from durable_app.values import utc_iso
+from durable_app.worker import hosted_worker_status, start_hosted_worker
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +28,7 @@ configure_telemetry(settings.telemetry)
 start_hosted_worker(settings)
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
-for blueprint in (orchestration_routes.bp, entity_routes.bp, instance_routes.bp):
+for blueprint in blueprints:
     app.register_functions(blueprint)
 
 

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from durable_app.registry import register_all
+from durable_app.workflows.registry import register_all
 
 
 def create_service(scheduler: str) -> Starlette:

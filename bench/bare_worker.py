@@ -8,7 +8,7 @@ import threading
 
 from durabletask.azuremanaged.worker import DurableTaskSchedulerWorker
 
-from durable_app.registry import register_all
+from durable_app.workflows.registry import register_all
 
 
 def main(host_address: str) -> None:

@@ -27,7 +27,7 @@ from bench import report
 from bench.processes import HOST, Stack
 from bench.scenarios import timed_fan_out_over_grpc
 from durable_app.settings import WorkerConcurrency
-from durable_app.work_item_drills import burn_cpu
+from durable_app.worker.drills import burn_cpu
 from local_stack.scheduler.backlog import read_backlog
 
 BACKLOGS = (10_000, 100_000)

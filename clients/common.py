@@ -13,7 +13,7 @@ import grpc
 import httpx
 from durabletask.azuremanaged.client import DurableTaskSchedulerClient
 
-from durable_app.credentials import sync_credential
+from durable_app.scheduler import sync_credential
 from durable_app.settings import connection_from_env
 
 logger = logging.getLogger("client")

@@ -9,7 +9,7 @@ orchestrator, the step, what the history holds and what the code did now.
     python -m durable_app.replay check FILE...                  # exit 1 when any history no longer replays
 
 ``record`` reads the history through the SDK's public history call, so it works against the local scheduler
-and DTS in Azure alike; the file is the JSON document of :mod:`durable_app.history_format`.
+and DTS in Azure alike; the file is the JSON document of :mod:`durable_app.scheduler.history_format`.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from durabletask import worker as sdk_worker
 from durabletask.internal import orchestrator_service_pb2 as pb
 from durabletask.serialization import DEFAULT_DATA_CONVERTER
 
-from durable_app.history_format import HistoryFormatError, history_of, load, protocol_events, save
-from durable_app.registry import workflows
+from durable_app.scheduler.history_format import HistoryFormatError, history_of, load, protocol_events, save
+from durable_app.workflows import workflows
 
 FAILED_STATUSES = {pb.ORCHESTRATION_STATUS_FAILED}
 NON_DETERMINISM = "NonDeterminismError"
@@ -43,7 +43,8 @@ class ReplayError(AssertionError):
 def replay(history: Mapping[str, Any], orchestrator: Callable[..., Any] | None = None) -> None:
     """Re-run the current code of the history's orchestrator (or ``orchestrator``) against ``history``.
 
-    ``history`` is a recorded document (:func:`durable_app.history_format.load`, ``WorkflowEnv.history``). Raises
+    ``history`` is a recorded document (:func:`durable_app.scheduler.history_format.load`,
+    ``WorkflowEnv.history``). Raises
     :class:`ReplayError` when the code schedules other work than the history holds, or finishes otherwise.
     """
     name, events = _checked(history)
@@ -145,8 +146,8 @@ def _action_words(action: pb.OrchestratorAction) -> str:
 
 def record(instance_id: str, output: Path | None) -> int:
     """Write an instance's history, read from the scheduler the app's connection settings name."""
-    from durable_app.scheduler_client import shared_sync_client
-    from durable_app.settings import SettingsError, app_settings
+    from durable_app.scheduler.client import shared_sync_client
+    from durable_app.settings.reader import SettingsError, app_settings
 
     try:
         client = shared_sync_client(app_settings())

@@ -39,17 +39,18 @@ from durabletask.client import OrchestrationState
 from durabletask.entities import EntityInstanceId
 from durabletask.worker import ConcurrencyOptions
 
-from durable_app.entity_routes import declared_entity, operation_input
-from durable_app.history_format import history_of
-from durable_app.http_requests import identifier
-from durable_app.http_status import RefusedRequest
-from durable_app.orchestration_routes import REUSE_FINISHED_IDS
-from durable_app.registry import Workflows, workflows
+from durable_app.http.routes.entities import declared_entity, operation_input
+from durable_app.http.routes.orchestrations import REUSE_FINISHED_IDS
 from durable_app.replay import replay
-from durable_app.runtime_status import TERMINAL, status_name
-from durable_app.sdk_logging import CleanStopFilter, sdk_logger
-from durable_app.settings import CONNECTION_SETTINGS, settings_overridden
-from durable_app.settings_catalog import CONNECTION_STRING
+from durable_app.scheduler import TERMINAL, status_name
+from durable_app.scheduler.history_format import history_of
+from durable_app.scheduler.sdk_logging import CleanStopFilter, sdk_logger
+from durable_app.settings import settings_overridden
+from durable_app.settings.catalog import CONNECTION_STRING
+from durable_app.settings.reader import CONNECTION_SETTINGS
+from durable_app.values import RefusedRequest, identifier
+from durable_app.workflows import workflows
+from durable_app.workflows.registry import Workflows
 
 if TYPE_CHECKING:
     from local_stack.scheduler import LocalScheduler

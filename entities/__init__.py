@@ -1,1 +1,1 @@
-"""Durable entities hosted by the worker: each module declares its own (``durable_app.registry``)."""
+"""Durable entities hosted by the worker: each module declares its own (``durable_app.workflows.registry``)."""

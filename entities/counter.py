@@ -11,8 +11,7 @@ import logging
 
 from durabletask import entities
 
-from durable_app.registry import workflows
-from durable_app.request_models import Amount
+from durable_app.workflows import Amount, workflows
 
 logger = logging.getLogger(__name__)
 

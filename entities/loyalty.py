@@ -13,7 +13,7 @@ from typing import Annotated
 from durabletask.entities import DurableEntity
 from pydantic import BaseModel, Field
 
-from durable_app.registry import workflows
+from durable_app.workflows import workflows
 
 Points = Annotated[int, Field(gt=0, le=1_000_000)]
 """A positive whole number of points."""

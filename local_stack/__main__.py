@@ -17,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-from durable_app.settings_catalog import LOCAL_FUNCTION_KEY, TASKHUB, TASKHUB_NAME
+from durable_app.settings.catalog import LOCAL_FUNCTION_KEY, TASKHUB, TASKHUB_NAME
 from local_stack import LOG_FORMAT
 from local_stack.ports import PortInUseError, ensure_free, wait_for_port
 
@@ -60,7 +60,7 @@ def run_host(args: argparse.Namespace) -> int:
     """Serve the app's HTTP triggers, in ``FUNCTIONS_WORKER_PROCESS_COUNT`` worker processes (default 1)."""
     import uvicorn
 
-    from durable_app.host_config import route_prefix
+    from durable_app.http.host_config import route_prefix
     from local_stack.functions_host import create_asgi_app, load_function_app, load_local_settings
     from local_stack.functions_host.processes import serve_processes, worker_process_count
 

@@ -14,9 +14,7 @@ from typing import Any, Literal, TypedDict
 from durabletask import task
 from pydantic import BaseModel, Field, ValidationError
 
-from durable_app.http_responses import utc_iso
-from durable_app.registry import workflows
-from durable_app.request_models import StartRequest
+from durable_app.workflows import StartRequest, utc_iso, workflows
 
 APPROVAL_EVENT = "approval"
 

@@ -11,8 +11,7 @@ from typing import Any, Self
 from durabletask import task
 from pydantic import Field, model_validator
 
-from durable_app.registry import workflows
-from durable_app.request_models import FieldError, Number, StartRequest
+from durable_app.workflows import FieldError, Number, StartRequest, workflows
 from orchestrations.fan_out_fan_in import MAX_FAN_OUT_ITEMS, Aggregate, WorkItem, fan_out_fan_in_orchestrator
 
 MAX_CHUNKED_ITEMS = 50_000

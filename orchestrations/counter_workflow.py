@@ -11,9 +11,7 @@ from typing import ClassVar
 
 from durabletask import entities, task
 
-from durable_app.orchestration_logging import orchestration_logger
-from durable_app.registry import workflows
-from durable_app.request_models import Key, StartRequest
+from durable_app.workflows import Key, StartRequest, orchestration_logger, workflows
 from entities.counter import counter
 
 logger = logging.getLogger(__name__)

@@ -3,7 +3,7 @@
 ``fan_out_fan_in_orchestrator`` schedules one ``process_work_item`` activity per item, waits for all of
 them with ``when_all`` and hands the results to ``aggregate_results``. Each item's result is its square, after
 a simulated I/O delay of 0.5-2 s as in the seed (``WORK_ITEM_DELAY_*``, read at startup). Benchmarks and fault
-tests add CPU work and failures around the activity with ``durable_app.work_item_drills``.
+tests add CPU work and failures around the activity with ``durable_app.worker.drills``.
 """
 
 from __future__ import annotations
@@ -17,11 +17,16 @@ from typing import Any, ClassVar, Self, TypedDict
 from durabletask import task
 from pydantic import Field, model_validator
 
-from durable_app.orchestration_logging import orchestration_logger
-from durable_app.registry import workflows
-from durable_app.request_models import FieldError, Number, StartRequest
-from durable_app.settings import app_settings
-from durable_app.span_attributes import ATTR_WORK_ITEM, annotate
+from durable_app.workflows import (
+    ATTR_WORK_ITEM,
+    FieldError,
+    Number,
+    StartRequest,
+    annotate,
+    app_settings,
+    orchestration_logger,
+    workflows,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -15,10 +15,7 @@ from durabletask import task
 from durabletask.entities import EntityInstanceId
 from pydantic import Field
 
-from durable_app.registry import workflows
-from durable_app.request_models import Amount, Key, StartRequest
-from durable_app.scheduler_client import shared_sync_client
-from durable_app.settings import app_settings
+from durable_app.workflows import Amount, Key, StartRequest, app_settings, shared_sync_client, workflows
 
 
 class MonitorRequest(StartRequest):

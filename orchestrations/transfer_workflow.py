@@ -14,8 +14,7 @@ from durabletask import task
 from durabletask.entities import EntityInstanceId
 from pydantic import Field, model_validator
 
-from durable_app.registry import workflows
-from durable_app.request_models import Amount, FieldError, Key, StartRequest
+from durable_app.workflows import Amount, FieldError, Key, StartRequest, workflows
 from entities.counter import counter
 
 

@@ -96,7 +96,7 @@ def app_module(endpoint: str) -> Iterator[ModuleType]:
     os.environ.update(INSTANT_WORK)
     app_settings.cache_clear()  # read at the import below, as in a new worker process, whatever ran before
     import function_app
-    from durable_app.worker_host import _hosted
+    from durable_app.worker.hosting import _hosted
 
     yield function_app
     if _hosted is not None:

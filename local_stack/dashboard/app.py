@@ -22,8 +22,9 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from durable_app.http_status import RefusedRequest, http_status
-from durable_app.runtime_status import STATUS_BY_NAME, TERMINAL_NAMES
+from durable_app.http.status import http_status
+from durable_app.scheduler import STATUS_BY_NAME, TERMINAL_NAMES
+from durable_app.values import RefusedRequest
 from local_stack.dashboard import pages
 from local_stack.dashboard.guard import Guard, GuardMiddleware, SecurityHeaders
 from local_stack.dashboard.reader import SchedulerReader

@@ -9,9 +9,9 @@ from urllib.parse import quote, urlencode
 
 from durabletask import task
 
-from durable_app.registry import workflows
-from durable_app.runtime_status import RUNTIME_STATUS, TERMINAL_NAMES
-from durable_app.waiting import InFlight, Waiting
+from durable_app.scheduler import RUNTIME_STATUS, TERMINAL_NAMES
+from durable_app.scheduler.waiting import InFlight, Waiting
+from durable_app.workflows import workflows
 from local_stack.dashboard.reader import EntityRow, InstanceDetail, InstanceRow, Page
 from local_stack.dashboard.timeline import Bar, Span, Step, bars, spans
 
@@ -297,7 +297,7 @@ def entity_page(row: EntityRow) -> str:
 
 
 def _declared_list(list_id: str, names: list[str]) -> str:
-    """The declared workflows (``durable_app.registry``) offered as a filter's suggestions."""
+    """The declared workflows (``durable_app.workflows.registry``) offered as a filter's suggestions."""
     options = "".join(f'<option value="{_e(name)}">' for name in names)
     return f'<datalist id="{list_id}">{options}</datalist>'
 

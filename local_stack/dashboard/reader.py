@@ -22,8 +22,8 @@ from durabletask.internal import orchestrator_service_pb2_grpc as stubs
 from durabletask.internal.client_helpers import build_query_instances_req
 from google.protobuf import wrappers_pb2
 
-from durable_app.runtime_status import STATUS_BY_NAME, TERMINAL_NAMES, status_name
-from durable_app.waiting import Waiting, waiting
+from durable_app.scheduler import STATUS_BY_NAME, TERMINAL_NAMES, status_name
+from durable_app.scheduler.waiting import Waiting, waiting
 from local_stack.dashboard.timeline import Step, timeline
 
 COUNT_PAGE = 1000

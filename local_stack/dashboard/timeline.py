@@ -9,7 +9,7 @@ from durabletask import history as h
 from durabletask import task
 from durabletask.client import OrchestrationStatus
 
-from durable_app.runtime_status import status_name
+from durable_app.scheduler import status_name
 
 
 @dataclass

@@ -29,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import request_response
 
-from durable_app.request_tracing import redacted_url
+from durable_app.http.tracing import redacted_url
 from local_stack.functions_host.routes import Route, RouteTable
 
 logger = logging.getLogger("local_stack.host")

@@ -16,8 +16,8 @@ import uvicorn
 from starlette.applications import Starlette
 from uvicorn.supervisors import Multiprocess
 
-from durable_app.host_config import route_prefix
-from durable_app.settings_catalog import LOCAL_FUNCTION_KEY, WORKER_PROCESS_COUNT
+from durable_app.http.host_config import route_prefix
+from durable_app.settings.catalog import LOCAL_FUNCTION_KEY, WORKER_PROCESS_COUNT
 from local_stack import LOG_FORMAT
 from local_stack.functions_host.app import create_asgi_app, load_function_app, load_local_settings
 
@@ -25,7 +25,7 @@ from local_stack.functions_host.app import create_asgi_app, load_function_app, l
 def worker_process_count(settings: Mapping[str, str] = os.environ) -> int:
     """The number of worker processes the settings ask for (1 when unset; Azure accepts 1 to 10).
 
-    Anything else raises :class:`durable_app.settings_schema.SettingsError` naming the setting.
+    Anything else raises :class:`durable_app.settings.schema.SettingsError` naming the setting.
     """
     return WORKER_PROCESS_COUNT.read(settings)
 

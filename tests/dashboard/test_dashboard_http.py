@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from durable_app.registry import workflows
+from durable_app.workflows import workflows
 from local_stack.ports import free_port, wait_for_port
 from tests.dashboard.conftest import Shown
 from tests.helpers.dashboard import form_token

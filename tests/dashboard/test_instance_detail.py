@@ -112,7 +112,7 @@ def test_a_failure_is_shown_in_full_with_the_failing_work_by_name(  # type: igno
     assert step.locator(".name").first.inner_text() == "process_work_item"
     assert json.loads(step.first.locator("pre").inner_text()) == FAILING_ITEM
     assert step.count() == 3  # each of the retry policy's three attempts
-    fault = "durable_app.work_item_drills.InjectedFault"
+    fault = "durable_app.worker.drills.InjectedFault"
     assert page.locator("table.facts .failure .inner .error-type").first.inner_text() == fault  # what it wraps
     row = page.locator("tr.step.activity", has=page.locator(".failure")).first
     assert row.locator(".error-type").inner_text() == fault

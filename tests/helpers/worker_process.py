@@ -8,7 +8,7 @@ import threading
 
 from durabletask.worker import TaskHubGrpcWorker
 
-from durable_app.registry import register_all
+from durable_app.workflows.registry import register_all
 
 
 def main() -> None:

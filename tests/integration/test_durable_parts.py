@@ -14,10 +14,11 @@ from durabletask.client import OrchestrationStatus, TaskHubGrpcClient
 from durabletask.entities import EntityInstanceId
 from durabletask.worker import TaskHubGrpcWorker
 
-from durable_app import work_item_drills
-from durable_app.registry import register_all, workflows
 from durable_app.settings import AppSettings
-from durable_app.work_item_drills import WorkItemDrills, with_drills
+from durable_app.worker import drills as work_item_drills
+from durable_app.worker.drills import WorkItemDrills, with_drills
+from durable_app.workflows import workflows
+from durable_app.workflows.registry import register_all
 from local_stack.ports import free_port
 from local_stack.scheduler import serve
 from orchestrations import fan_out_fan_in

@@ -12,8 +12,9 @@ from typing import Any
 import azure.functions as func
 import pytest
 
-from durable_app.openapi import openapi_document
-from durable_app.registry import RESERVED_NAMES, workflows
+from durable_app.http import openapi_document
+from durable_app.workflows import workflows
+from durable_app.workflows.registry import RESERVED_NAMES
 from local_stack.functions_host import registered_functions
 from tests.helpers.polling import wait_until
 from tests.integration.test_http_api import BASE, call, handler_named, payload

@@ -12,7 +12,7 @@ from durabletask.client import EntityQuery, TaskHubGrpcClient
 from durabletask.entities import EntityInstanceId
 from durabletask.worker import TaskHubGrpcWorker
 
-from durable_app.registry import register_all
+from durable_app.workflows.registry import register_all
 from local_stack.scheduler import LocalScheduler
 from tests.helpers.counters import entity_value, wait_for_value
 from tests.helpers.workers import Tally

@@ -14,7 +14,7 @@ from durabletask import task
 from durabletask.client import TaskHubGrpcClient
 from durabletask.worker import TaskHubGrpcWorker
 
-from durable_app.history_events import history_events
+from durable_app.http.history import history_events
 from local_stack.scheduler import LocalScheduler
 from tests.integration.test_http_api import call, payload, wait_done
 

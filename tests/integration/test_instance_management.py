@@ -18,9 +18,9 @@ import pytest
 from durabletask import task
 from durabletask.worker import TaskHubGrpcWorker
 
-from durable_app.completion import MAX_WAIT_SECONDS
-from durable_app.http_requests import CONTINUATION_HEADER
-from durable_app.registry import register_all
+from durable_app.http.completion import MAX_WAIT_SECONDS
+from durable_app.http.requests import CONTINUATION_HEADER
+from durable_app.workflows.registry import register_all
 from tests.helpers.dashboard import form_token
 from tests.helpers.polling import wait_until
 from tests.helpers.settings import INSTANT_WORK

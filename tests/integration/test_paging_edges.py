@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from durable_app.http_requests import CONTINUATION_HEADER
-from durable_app.scheduler_pages import api_token, scheduler_token
+from durable_app.http.paging import api_token, scheduler_token
+from durable_app.http.requests import CONTINUATION_HEADER
 from tests.helpers.stack import LocalStack
 
 pytestmark = [pytest.mark.stack, pytest.mark.timeout(300)]  # starts the stack's processes

@@ -20,8 +20,8 @@ from durabletask.entities import EntityInstanceId
 from durabletask.history import TimerCreatedEvent
 from durabletask.worker import TaskHubGrpcWorker
 
-from durable_app.reconnect import channel_options, worker_resiliency
-from durable_app.registry import register_all
+from durable_app.scheduler.reconnect import channel_options, worker_resiliency
+from durable_app.workflows.registry import register_all
 from local_stack.ports import free_port
 from local_stack.scheduler.store import APPLICATION_ID, WAL_SIZE_LIMIT_BYTES
 from tests.helpers.polling import wait_until

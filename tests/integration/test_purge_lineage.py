@@ -12,7 +12,7 @@ from durabletask.client import OrchestrationState, TaskHubGrpcClient
 from durabletask.history import ExecutionStartedEvent
 from durabletask.worker import TaskHubGrpcWorker
 
-from durable_app.orchestration_routes import REUSE_FINISHED_IDS
+from durable_app.http.routes.orchestrations import REUSE_FINISHED_IDS
 from local_stack.scheduler import LocalScheduler
 
 

@@ -17,7 +17,7 @@ from durabletask.internal import orchestrator_service_pb2_grpc as stubs
 from durabletask.worker import TaskHubGrpcWorker
 from google.protobuf import wrappers_pb2
 
-from durable_app.registry import register_all
+from durable_app.workflows.registry import register_all
 from local_stack.scheduler import LocalScheduler
 from tests.helpers.polling import wait_until
 from tests.helpers.workers import Tally

@@ -15,9 +15,9 @@ from durabletask.entities import EntityInstanceId
 from durabletask.worker import TaskHubGrpcWorker
 from pydantic import BaseModel, Field
 
-from durable_app.model_json import MODEL_JSON
-from durable_app.registry import Workflows, workflows
-from durable_app.request_models import StartRequest
+from durable_app.scheduler.model_json import MODEL_JSON
+from durable_app.workflows import StartRequest, workflows
+from durable_app.workflows.registry import Workflows
 from entities.loyalty import Redemption
 from local_stack.ports import free_port
 from local_stack.scheduler import serve

@@ -8,13 +8,13 @@ import sys
 from types import ModuleType
 
 from durable_app.settings import AppSettings
-from durable_app.worker_host import hosted_worker_status, start_hosted_worker
+from durable_app.worker import hosted_worker_status, start_hosted_worker
 from tests.conftest import ROOT
 
 IMPORT_AND_EXIT = """
 import time
 import function_app
-from durable_app.worker_host import hosted_worker_status
+from durable_app.worker.hosting import hosted_worker_status
 deadline = time.monotonic() + 30
 while not hosted_worker_status().healthy and time.monotonic() < deadline:
     time.sleep(0.05)

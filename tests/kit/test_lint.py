@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from durable_app.lint import app_findings, lint_paths, warn_at_startup
+from durable_app.workflows.determinism import app_findings, lint_paths, warn_at_startup
 from local_stack.ports import free_port
 from tests.kit.app_copy import copy_app
 from tests.kit.hazard_workflows import hazards
@@ -90,7 +90,7 @@ def test_startup_skips_sources_it_cannot_read_with_a_warning(
     package.mkdir()
     (package / "__init__.py").write_text("")
     (package / "flow.py").write_text(
-        "from durable_app.registry import Workflows\n\n"
+        "from durable_app.workflows.registry import Workflows\n\n"
         "declared = Workflows(packages=('shipped_without_sources',))\n\n\n"
         "@declared.orchestrator\n"
         "def flow(ctx, _):\n"
@@ -114,7 +114,7 @@ def test_the_app_warns_of_a_hazardous_orchestrator_when_its_worker_starts(tmp_pa
     copy_app(tmp_path)
     (tmp_path / "orchestrations" / "clocked_workflow.py").write_text(
         "from datetime import datetime\n\n"
-        "from durable_app.registry import workflows\n\n\n"
+        "from durable_app.workflows.registry import workflows\n\n\n"
         "@workflows.orchestrator\n"
         "def clocked_workflow(ctx, _):\n"
         "    return datetime.now().isoformat()\n",

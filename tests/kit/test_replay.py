@@ -16,10 +16,10 @@ from durabletask import task
 from durabletask.internal import orchestrator_service_pb2 as pb
 from durabletask.internal import orchestrator_service_pb2_grpc as stubs
 
-from durable_app.history_format import HistoryFormatError, load, protocol_events
-from durable_app.registry import workflows
 from durable_app.replay import ReplayError
+from durable_app.scheduler.history_format import HistoryFormatError, load, protocol_events
 from durable_app.testing import replay
+from durable_app.workflows import workflows
 
 if TYPE_CHECKING:
     from durable_app.testing import WorkflowEnv

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from durabletask import task
 
-from durable_app.http_status import RefusedRequest
 from durable_app.testing import WorkflowEnv
+from durable_app.values import RefusedRequest
 from tests.helpers.polling import wait_until
 from tests.kit.clock_workflows.timers import clock_workflows
 

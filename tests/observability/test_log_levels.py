@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from durable_app.sdk_logging import CleanStopFilter
+from durable_app.scheduler.sdk_logging import CleanStopFilter
 from tests.helpers.settings import INSTANT_WORK
 from tests.helpers.stack import LocalStack, wait_for_output
 

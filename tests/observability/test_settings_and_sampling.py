@@ -9,11 +9,10 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
 
-from durable_app.request_tracing import _path_of
-from durable_app.settings import AppSettings, SettingsError
-from durable_app.span_sampling import SAMPLE_RATE_ATTRIBUTE, FailureKeepingSpanProcessor
+from durable_app.http.tracing import _path_of
+from durable_app.settings import AppSettings, SettingsError, TelemetrySettings
 from durable_app.telemetry import configure_telemetry
-from durable_app.telemetry_settings import TelemetrySettings
+from durable_app.telemetry.sampling import SAMPLE_RATE_ATTRIBUTE, FailureKeepingSpanProcessor
 
 
 def telemetry_settings(env: dict[str, str]) -> TelemetrySettings:

@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from durable_app.openapi import openapi_document
+from durable_app.http import openapi_document
 from tests.helpers.limits import MAX_BATCH_SIGNALS, MAX_BATCH_STARTS, MAX_BATCH_WORK_ITEMS, MAX_BODY_BYTES
 from tests.helpers.stack import LocalStack
 

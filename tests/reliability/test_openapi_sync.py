@@ -7,8 +7,8 @@ from types import ModuleType
 
 import azure.functions as func
 
-from durable_app.host_config import route_prefix
-from durable_app.openapi import openapi_document
+from durable_app.http import openapi_document
+from durable_app.http.host_config import route_prefix
 from local_stack.functions_host import registered_functions
 
 BATCH_FAILURES = ["BatchFailure", "StartBatchFailure"]

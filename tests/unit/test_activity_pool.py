@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from durabletask.worker import ConcurrencyOptions, TaskHubGrpcWorker
 
-from durable_app.activity_pool import ElasticThreadPool, use_elastic_pool
+from durable_app.worker.activity_pool import ElasticThreadPool, use_elastic_pool
 from tests.helpers.polling import wait_until
 
 

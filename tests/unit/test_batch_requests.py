@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from durabletask.entities import EntityInstanceId
 
-from durable_app.entity_routes import signal_batch
-from durable_app.http_status import RefusedRequest
-from durable_app.orchestration_routes import start_batch as start_declared_batch
-from durable_app.registry import workflows
+from durable_app.http.routes.entities import signal_batch
+from durable_app.http.routes.orchestrations import start_batch as start_declared_batch
+from durable_app.values import RefusedRequest
+from durable_app.workflows import workflows
 from entities.loyalty import Redemption
 from tests.helpers.limits import MAX_BATCH_SIGNALS, MAX_BATCH_STARTS, MAX_BATCH_WORK_ITEMS, MAX_FAN_OUT_ITEMS
 

@@ -1,6 +1,6 @@
 import pytest
 
-from durable_app.connection_string import Authentication, ConnectionStringError, parse_connection_string
+from durable_app.settings import Authentication, ConnectionStringError, parse_connection_string
 
 
 def test_emulator_string() -> None:

@@ -8,8 +8,9 @@ import azure.identity as identity
 import azure.identity.aio as identity_aio
 import pytest
 
-from durable_app.connection_string import Authentication, parse_connection_string
-from durable_app.credentials import ThreadedAsyncCredential, async_credential, sync_credential
+from durable_app.scheduler import async_credential, sync_credential
+from durable_app.scheduler.credentials import ThreadedAsyncCredential
+from durable_app.settings import Authentication, parse_connection_string
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from durable_app.http_status import RefusedRequest
+from durable_app.values import RefusedRequest
 from local_stack.dashboard.guard import Guard
 
 EVERY_ADDRESS = "0.0.0.0"  # noqa: S104 - the address the guard is told it serves; nothing binds here

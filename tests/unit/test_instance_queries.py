@@ -8,10 +8,10 @@ import pytest
 from durabletask.azuremanaged.client import AsyncDurableTaskSchedulerClient
 from durabletask.client import OrchestrationStatus
 
-from durable_app import instance_queries as queries
-from durable_app.completion import MAX_WAIT_SECONDS, completion_timeout
-from durable_app.http_requests import MAX_PAGE_SIZE, page_size
-from durable_app.http_status import RefusedRequest
+from durable_app.http import instance_queries as queries
+from durable_app.http.completion import MAX_WAIT_SECONDS, completion_timeout
+from durable_app.http.requests import MAX_PAGE_SIZE, page_size
+from durable_app.values import RefusedRequest
 
 
 def test_the_one_private_sdk_name_the_single_page_query_uses_is_still_there() -> None:

@@ -7,10 +7,10 @@ from typing import Any
 
 from pydantic import BaseModel, create_model
 
-from durable_app.openapi import openapi_document
-from durable_app.openapi_workflows import WorkflowSchemas
-from durable_app.registry import Workflows
-from durable_app.request_models import StartRequest
+from durable_app.http import openapi_document
+from durable_app.http.openapi.workflows import WorkflowSchemas
+from durable_app.workflows import StartRequest
+from durable_app.workflows.registry import Workflows
 
 
 def model_in(module: str, name: str, base: type[BaseModel] = BaseModel, **fields: Any) -> type[BaseModel]:

@@ -8,8 +8,8 @@ import inspect
 import pytest
 from pydantic import Field, create_model
 
-from durable_app.registry import DeclarationError, Workflows
-from durable_app.request_models import StartRequest
+from durable_app.workflows import DeclarationError, StartRequest
+from durable_app.workflows.registry import Workflows
 
 
 def test_declarations_are_listed_by_name_whatever_order_they_arrive_in() -> None:

@@ -12,9 +12,10 @@ import pytest
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from typing_extensions import TypedDict
 
-from durable_app.http_status import RefusedRequest
-from durable_app.registry import Workflows
-from durable_app.request_models import MESSAGES, StartRequest, validated, validated_value
+from durable_app.values import RefusedRequest
+from durable_app.workflows import StartRequest
+from durable_app.workflows.registry import Workflows
+from durable_app.workflows.request_models import MESSAGES, validated, validated_value
 
 
 class Phone(TypedDict):

@@ -10,12 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from durable_app.connection_string import Authentication
-from durable_app.reconnect import channel_options, worker_resiliency
-from durable_app.settings import AppSettings, SettingsError, connection_from_env
-from durable_app.settings_catalog import DECLARED
-from durable_app.settings_doc import DOC_PATH, settings_markdown
-from durable_app.settings_schema import Boolean, Number, NumberSet, WholeNumber
+from durable_app.scheduler.reconnect import channel_options, worker_resiliency
+from durable_app.settings import AppSettings, Authentication, SettingsError, connection_from_env
+from durable_app.settings.catalog import DECLARED
+from durable_app.settings.doc import DOC_PATH, settings_markdown
+from durable_app.settings.schema import Boolean, Number, NumberSet, WholeNumber
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -135,7 +134,7 @@ def test_each_setting_is_declared_once_with_a_default_its_kind_accepts() -> None
 
 def test_the_settings_page_is_the_declarations() -> None:
     assert DOC_PATH.read_text(encoding="utf-8") == settings_markdown(), (
-        "docs/settings.md differs from durable_app/settings_catalog.py: run python -m durable_app.settings_doc --write"
+        "docs/settings.md differs from durable_app/settings/catalog.py: run python -m durable_app.settings.doc --write"
     )
 
 
@@ -155,9 +154,14 @@ def test_workflows_never_read_the_environment(package: str) -> None:
 
 
 def test_the_app_reads_the_environment_only_where_it_reads_its_settings() -> None:
-    """``settings.py`` reads them; ``telemetry.py`` only writes one back for the exporter, which reads it itself."""
-    touching = {path.name for path in (ROOT / "durable_app").glob("*.py") if ENVIRONMENT_READ.search(path.read_text())}
-    assert touching == {"settings.py", "telemetry.py"}
+    """``settings/reader.py`` reads them; ``telemetry/setup.py`` only writes one back for the exporter."""
+    package = ROOT / "durable_app"
+    touching = {
+        path.relative_to(package).as_posix()
+        for path in package.rglob("*.py")
+        if ENVIRONMENT_READ.search(path.read_text())
+    }
+    assert touching == {"settings/reader.py", "telemetry/setup.py"}
 
 
 def test_a_bad_setting_stops_the_app_at_import_naming_it() -> None:

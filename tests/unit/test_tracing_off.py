@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
-from durable_app.scheduler_client import create_client
-from durable_app.signal_tracing import SignalTraceInterceptor
-from durable_app.span_attributes import tracing_installed
+from durable_app.scheduler import create_client
+from durable_app.scheduler.signal_tracing import SignalTraceInterceptor
+from durable_app.telemetry.attributes import tracing_installed
 from tests.helpers.settings import app_settings_with
 
 CONNECTION = "Endpoint=http://127.0.0.1:9;TaskHub=default;Authentication=None"

@@ -1,4 +1,4 @@
-"""What an instance waits for, from the SDK's own history event types (``durable_app.waiting``)."""
+"""What an instance waits for, from the SDK's own history event types (``durable_app.scheduler.waiting``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from durabletask import history as h
 from durabletask import task
 from durabletask.client import OrchestrationStatus
 
-from durable_app.waiting import waiting
+from durable_app.scheduler.waiting import waiting
 
 START = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
 

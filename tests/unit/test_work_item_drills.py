@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from durable_app.settings import AppSettings
-from durable_app.work_item_drills import (
+from durable_app.worker.drills import (
     CPU_UNIT_HASHES,
     DrillingRegistrar,
     InjectedFault,

@@ -7,7 +7,7 @@ from typing import Any
 
 from durabletask import task
 
-from durable_app.registry import Workflows
+from durable_app.workflows.registry import Workflows
 
 clock_workflows = Workflows(packages=("tests.kit.clock_workflows",))
 

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import requests
 
-from durable_app.registry import Workflows
+from durable_app.workflows.registry import Workflows
 
 hazard_workflows = Workflows(packages=("tests.kit.hazard_workflows",))
 

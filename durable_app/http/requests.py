@@ -1,0 +1,180 @@
+"""Parse and validate what the HTTP triggers receive.
+
+Every rejection is a :class:`~durable_app.http.status.RefusedRequest` naming the field at fault, which the
+triggers turn into a 400 (or 413) JSON answer. Validation happens before anything reaches the scheduler, so bad
+input never creates, changes or corrupts durable state.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import azure.functions as func
+
+from durable_app.http.responses import REASON_PLACEHOLDER
+from durable_app.values import (
+    RefusedRequest,
+    identifier,
+    json_words,
+    parse_boolean,
+)
+
+MAX_BODY_BYTES = 1024 * 1024
+"""Request bodies above this size answer 413."""
+
+MAX_BATCH_SIGNALS = 1000
+"""The most signals one ``POST /batch/signals`` may carry; larger sets go in several requests."""
+
+MAX_BATCH_STARTS = 500
+"""The most orchestrations one ``POST /batch/orchestrators/{name}`` may start."""
+
+MAX_BATCH_WORK_ITEMS = 50_000
+"""The most fan-out work items one batch may start in all, so one request cannot queue unbounded work."""
+
+_INTEGER_PATTERN = re.compile(r"[+-]?[0-9]{1,16}")
+
+
+def json_body(req: func.HttpRequest) -> Any:
+    """The decoded JSON body, or ``None`` when the body is empty.
+
+    The Functions host forwards a body only with a ``Content-Length``: a chunked one reaches the function
+    empty. Rather than act as if none was sent (a fan-out of the default count, say), that is a 400.
+    """
+    raw = req.get_body() or b""
+    if len(raw) > MAX_BODY_BYTES:
+        raise RefusedRequest("body", f"request body is larger than {MAX_BODY_BYTES} bytes", status=413)
+    if not raw.strip():
+        if "chunked" in req.headers.get("transfer-encoding", "").lower():
+            raise RefusedRequest(
+                "body",
+                "the body was sent chunked (Transfer-Encoding: chunked), which Azure Functions does not pass to "
+                "the function; send it with a Content-Length header",
+            )
+        return None
+    try:
+        return json.loads(raw, parse_constant=_not_json)
+    except ValueError as error:  # also bad UTF-8 and integers longer than Python's digit limit
+        raise RefusedRequest("body", f"body is not valid JSON: {error}") from None
+
+
+def _not_json(constant: str) -> Any:
+    """Python's reader takes ``NaN`` and ``Infinity``; JSON has no such numbers."""
+    raise ValueError(f"{constant} is not a JSON number")
+
+
+def flag(params: Any, name: str) -> bool:
+    """A boolean query parameter such as ``?history=true``."""
+    raw = (params.get(name) or "").strip().lower()
+    try:
+        return bool(raw) and parse_boolean(raw)
+    except ValueError:
+        raise RefusedRequest(name, f"{name} must be true or false, got {json_words(raw)}") from None
+
+
+def reason(params: Any, body: Any) -> str | None:
+    """An optional human reason for terminate/suspend/resume: ``?reason=`` or ``{"reason": ...}``."""
+    query_value = params.get("reason")
+    if query_value == REASON_PLACEHOLDER:  # the management URL posted as given: no query reason
+        query_value = None
+    if body is None:
+        value = query_value
+    elif isinstance(body, dict):
+        if query_value is not None:
+            raise RefusedRequest("reason", "give reason in the body or the query string, not both")
+        unknown = sorted(set(body) - {"reason"})
+        if unknown:
+            raise RefusedRequest(unknown[0], f'unknown field "{unknown[0]}"; expected "reason"')
+        value = body.get("reason")
+    else:
+        raise RefusedRequest("body", 'body must be {"reason": "..."} or empty')
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > 1000:
+        raise RefusedRequest("reason", "reason must be a string of at most 1000 characters")
+    return value
+
+
+def query_integer(value: str | None, field: str) -> int | None:
+    """An integer from the query string, where every value is text: ASCII digits with an optional sign."""
+    if value is None:
+        return None
+    if not _INTEGER_PATTERN.fullmatch(value.strip()):
+        raise RefusedRequest(field, f"{field} must be an integer, got {json_words(value)}")
+    return int(value)
+
+
+CONTINUATION_HEADER = "x-ms-continuation-token"
+"""Durable Functions' paging header: in the answer of a partial page, and sent back to read the next one."""
+
+MAX_PAGE_SIZE = 1000
+"""The largest ``top`` a listing takes: a page is one scheduler call and one response body, so it stays bounded;
+more are a page at a time, with the continuation token."""
+
+
+MAX_TOKEN_LENGTH = 1000
+"""A continuation token longer than any the scheduler issues is refused before a call is made."""
+
+
+def page_size(raw: str | None, default: int | None) -> int | None:
+    """``?top=``: how many entries one page of a listing holds, ASCII digits from 1 to :data:`MAX_PAGE_SIZE`;
+    ``default`` when absent."""
+    if raw is None:
+        return default
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+        raise RefusedRequest("top", f"top must be a whole number from 1 to {MAX_PAGE_SIZE}, got {json_words(raw)}")
+    return int(raw)
+
+
+def continuation_token(headers: Any) -> str | None:
+    """The ``x-ms-continuation-token`` a caller sent back, if any; one no page could have carried is refused."""
+    token = headers.get(CONTINUATION_HEADER) or None
+    if token is not None and len(token) > MAX_TOKEN_LENGTH:
+        raise RefusedRequest(CONTINUATION_HEADER, f"{CONTINUATION_HEADER} is not a token this API issued")
+    return token
+
+
+def batch_instance_ids(value: Any, count: int) -> list[str | None]:
+    if value is None:
+        return [None] * count
+    if not isinstance(value, list) or len(value) != count:
+        raise RefusedRequest("instance_ids", f"instance_ids must be an array of {count} ids (null for a generated one)")
+    seen: dict[str, int] = {}
+    ids = []
+    for index, entry in enumerate(value):
+        field = f"instance_ids[{index}]"
+        instance_id = None if entry is None else identifier(entry, field)
+        if instance_id is not None and instance_id in seen:
+            raise RefusedRequest(field, f"{field} repeats instance_ids[{seen[instance_id]}]")
+        if instance_id is not None:
+            seen[instance_id] = index
+        ids.append(instance_id)
+    return ids
+
+
+def batch_list(body: Any, field: str, maximum: int, optional: tuple[str, ...]) -> list[Any]:
+    if not isinstance(body, dict):
+        raise RefusedRequest("body", f'body must be an object {{"{field}": [...]}}, got {json_words(body)}')
+    unknown = sorted(set(body) - {field, *optional})
+    if unknown:
+        raise RefusedRequest(unknown[0], f'unknown field "{unknown[0]}"; expected "{field}"')
+    entries = body.get(field)
+    if not isinstance(entries, list):
+        raise RefusedRequest(field, f"{field} must be a JSON array, got {json_words(entries)}")
+    if len(entries) > maximum:
+        raise RefusedRequest(field, f"{field} has {len(entries)} entries; the maximum per request is {maximum}")
+    return entries
+
+
+@contextmanager
+def within(prefix: str) -> Iterator[None]:
+    """Name a refusal inside a batch entry by its place: ``amount`` becomes ``signals[3].amount``, and a
+    refusal of the whole entry (``body``) names the entry itself."""
+    try:
+        yield
+    except RefusedRequest as error:
+        field = prefix if error.field in (None, "body") else f"{prefix}.{error.field}"
+        raise RefusedRequest(field, f"{prefix}: {error.message}", error.status) from None

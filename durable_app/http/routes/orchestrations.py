@@ -1,0 +1,162 @@
+"""Start routes for every declared orchestrator, one by one or in batches, generated from the declarations.
+
+Each orchestrator gets ``POST /api/orchestrators/<name>/{instance_id?}``, a function named
+``start_<name>``, whose body is validated against the orchestrator's request model before anything reaches
+the scheduler; ``POST /api/batch/orchestrators/{name}`` starts many of any declared orchestrator.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import azure.functions as func
+from durabletask.internal.orchestrator_service_pb2 import OrchestrationIdReusePolicy
+
+from durable_app.http import requests as inputs
+from durable_app.http.batch import send_batch
+from durable_app.http.completion import completion_or_check_status, completion_timeout
+from durable_app.http.errors import api_errors, batch_failure
+from durable_app.http.responses import json_response, management_urls
+from durable_app.http.tracing import traced_request
+from durable_app.scheduler import TERMINAL, shared_client
+from durable_app.settings import app_settings
+from durable_app.telemetry import ATTR_INSTANCE_ID, ATTR_NAME, annotate
+from durable_app.values import RefusedRequest, optional_identifier
+from durable_app.workflows import StartRequest, workflows
+from durable_app.workflows.registry import Orchestrator
+
+logger = logging.getLogger(__name__)
+
+bp = func.Blueprint(http_auth_level=func.AuthLevel.FUNCTION)
+
+REUSE_FINISHED_IDS = OrchestrationIdReusePolicy(replaceableStatus=[status.value for status in TERMINAL])
+"""A caller-chosen id may be reused once its instance has finished; while it runs, a second start is 409."""
+
+
+def orchestration_input(declaration: Orchestrator, body: Any, params: Any) -> Any:
+    """What the orchestrator receives: the validated request model's input, or the body as sent."""
+    if declaration.request is None:
+        return body
+    return declaration.request.from_request(body, params).orchestration_input()
+
+
+async def start_instance(req: func.HttpRequest, declaration: Orchestrator) -> func.HttpResponse:
+    """Validate the request, schedule the instance, answer 202 with its management URLs (or, with
+    ``?timeout=``, 200 with its status if it finishes within that time)."""
+    requested_id = optional_identifier(req.route_params.get("instance_id"), "instance_id")
+    start_input = orchestration_input(declaration, inputs.json_body(req), req.params)
+    completion_timeout(req.params)  # a bad ?timeout= refuses the request before anything starts
+    # The id is chosen here, not by the SDK: durabletask 1.12 tags its create_orchestration span with an id of
+    # its own when none is given, so the span would name an instance that does not exist.
+    instance_id = await shared_client(app_settings()).schedule_new_orchestration(
+        declaration.name,
+        input=start_input,
+        instance_id=requested_id or uuid.uuid4().hex,
+        reuse_id_policy=REUSE_FINISHED_IDS,
+    )
+    annotate({ATTR_INSTANCE_ID: instance_id, ATTR_NAME: declaration.name})
+    logger.info("Started %s instance %s", declaration.name, instance_id)
+    return await completion_or_check_status(req, instance_id)
+
+
+def _start_trigger(declaration: Orchestrator) -> Callable[[func.HttpRequest], Awaitable[func.HttpResponse]]:
+    async def start(req: func.HttpRequest) -> func.HttpResponse:
+        return await start_instance(req, declaration)
+
+    start.__name__ = start.__qualname__ = f"start_{declaration.name}"
+    start.__doc__ = f"Start ``{declaration.name}``: {declaration.summary}"
+    return start
+
+
+def add_start_routes(blueprint: func.Blueprint) -> None:
+    """One start route per declared orchestrator."""
+    for declaration in workflows.orchestrators.values():
+        trigger = api_errors(_start_trigger(declaration))
+        blueprint.route(route=f"orchestrators/{declaration.name}/{{instance_id?}}", methods=["POST"])(
+            traced_request(trigger)
+        )
+
+
+add_start_routes(bp)
+
+
+@bp.route(route="batch/orchestrators/{name}", methods=["POST"])
+@traced_request
+@api_errors
+async def start_orchestrations(req: func.HttpRequest) -> func.HttpResponse:
+    """Start up to 500 instances of one orchestration: all validated first, then started concurrently."""
+    declaration = _declared(req.route_params.get("name"))
+    starts = start_batch(declaration, inputs.json_body(req))
+    ids = [instance_id or uuid.uuid4().hex for _, instance_id in starts]
+    client = shared_client(app_settings())
+    calls = [
+        functools.partial(
+            client.schedule_new_orchestration,
+            declaration.name,
+            input=start_input,
+            instance_id=instance_id,
+            reuse_id_policy=REUSE_FINISHED_IDS,
+        )
+        for (start_input, _), instance_id in zip(starts, ids, strict=True)
+    ]
+    outcome = await send_batch(calls)
+    annotate({ATTR_NAME: declaration.name})
+    instances = [_instance_urls(req, instance_id) for instance_id in ids]
+    if outcome.error is not None:
+        return batch_failure(outcome, "instance_ids", {"instances": instances})
+    logger.info("Started %d %s instances", len(ids), declaration.name)
+    return json_response({"count": len(ids), "instances": instances}, status=202)
+
+
+def _declared(name: str | None) -> Orchestrator:
+    declaration = workflows.orchestrators.get(name or "")
+    if declaration is None:
+        choices = ", ".join(workflows.orchestrators)
+        raise RefusedRequest("name", f'no orchestration named "{name}"; use one of {choices}', status=404)
+    return declaration
+
+
+def start_batch(declaration: Orchestrator, body: Any) -> list[tuple[Any, str | None]]:
+    """``{"inputs": [...], "instance_ids": [...]}``: each input as the single start takes its body.
+
+    Every entry is validated before any is started; ``instance_ids`` is optional, one id (or ``null`` for a
+    generated one) per input. The fan-out work items of all entries together are capped.
+    """
+    entries = inputs.batch_list(body, "inputs", inputs.MAX_BATCH_STARTS, optional=("instance_ids",))
+    models = [_batch_entry(declaration, entry, f"inputs[{index}]") for index, entry in enumerate(entries)]
+    work_items = sum(model.work_items() for model in models if isinstance(model, StartRequest))
+    if work_items > inputs.MAX_BATCH_WORK_ITEMS:
+        raise RefusedRequest(
+            "inputs",
+            f"inputs hold {work_items} work items in all; the maximum per batch is {inputs.MAX_BATCH_WORK_ITEMS}",
+        )
+    ids = inputs.batch_instance_ids(body.get("instance_ids"), len(models))
+    start_inputs = [model.orchestration_input() if isinstance(model, StartRequest) else model for model in models]
+    return list(zip(start_inputs, ids, strict=True))
+
+
+def _batch_entry(declaration: Orchestrator, entry: Any, field: str) -> Any:
+    """One batch input; a refusal inside an entry given in shorthand is named from the entry (``inputs[1][3]``)."""
+    model = declaration.request
+    if model is None:
+        return entry
+    try:
+        return model.from_json(entry)
+    except RefusedRequest as error:
+        inner = error.field or "body"
+        if model.shorthand and not isinstance(entry, dict) and inner.startswith(model.shorthand):
+            inner = inner.removeprefix(model.shorthand)
+        elif inner != "body":
+            inner = f".{inner}"
+        else:
+            inner = ""
+        raise RefusedRequest(f"{field}{inner}", f"{field}: {error.message}", error.status) from None
+
+
+def _instance_urls(req: func.HttpRequest, instance_id: str) -> dict[str, str]:
+    urls = management_urls(req, instance_id)
+    return {"id": instance_id, "statusQueryGetUri": urls["statusQueryGetUri"]}

@@ -62,7 +62,7 @@ def shared_client(settings: AppSettings | None = None) -> AsyncDurableTaskSchedu
     with _lock:
         client = _clients.get(loop)
         if client is None:
-            client = create_client(settings or app_settings())
+            client = create_client(app_settings() if settings is None else settings)
             _clients[loop] = client
         return client
 
@@ -72,7 +72,7 @@ def shared_sync_client(settings: AppSettings | None = None) -> DurableTaskSchedu
 
     Keyed by the settings' values, so settings re-read with other values (the test kit's) get their own client.
     """
-    return _sync_client(settings or app_settings())
+    return _sync_client(app_settings() if settings is None else settings)
 
 
 @functools.cache

@@ -40,9 +40,9 @@ app's, so each kind kept its parser as a validator and its errors a formatter na
 connection settings alone, one model reads all 29; and this page's sections and shown defaults are not the model's.
 What it would replace is the lookup and the error collection, about 45 lines. It would cost every cold start:
 imported after pydantic's `BaseModel`, which the app loads anyway, pydantic-settings and the model took a median
-129 ms against 28 ms for these modules (15 fresh interpreters each on a loaded 2-core VM), about a third of the
-0.32 s cold start in [performance.md](performance.md). The settings load nothing outside the standard library and
-`durable_app.values`, and a layout test keeps it so.
+129 ms and 231 ms in two runs, against 28 ms and 40 ms for these modules (15 fresh interpreters each, on a shared
+2-core VM at load average 3-4), a third or more of the 0.32 s cold start in [performance.md](performance.md). The
+settings load nothing outside the standard library and `durable_app.values`, and a layout test keeps it so.
 """
 
 

@@ -147,10 +147,10 @@ def _action_words(action: pb.OrchestratorAction) -> str:
 def record(instance_id: str, output: Path | None) -> int:
     """Write an instance's history, read from the scheduler the app's connection settings name."""
     from durable_app.scheduler.client import shared_sync_client
-    from durable_app.settings.reader import SettingsError, app_settings
+    from durable_app.settings.reader import SettingsError
 
     try:
-        client = shared_sync_client(app_settings())
+        client = shared_sync_client()
         state = client.get_orchestration_state(instance_id, fetch_payloads=False)
         if state is None:
             print(f"no instance {instance_id!r} on this scheduler", file=sys.stderr)

@@ -15,7 +15,7 @@ from durabletask import task
 from durabletask.entities import EntityInstanceId
 from pydantic import Field
 
-from durable_app.workflows import Amount, Key, StartRequest, app_settings, shared_sync_client, workflows
+from durable_app.workflows import Amount, Key, StartRequest, shared_sync_client, workflows
 
 
 class MonitorRequest(StartRequest):
@@ -58,7 +58,7 @@ def monitor_workflow(ctx: task.OrchestrationContext, request: MonitorRequest) ->
 @workflows.activity
 def read_counter(ctx: task.ActivityContext, entity_key: str) -> int | None:
     """The counter's value as a client outside the orchestration sees it; ``None`` before its first operation."""
-    metadata = shared_sync_client(app_settings()).get_entity(EntityInstanceId("counter", entity_key))
+    metadata = shared_sync_client().get_entity(EntityInstanceId("counter", entity_key))
     if metadata is None or metadata.get_state() is None:
         return None
     return metadata.get_typed_state(int)

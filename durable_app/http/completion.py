@@ -19,7 +19,6 @@ import azure.functions as func
 
 from durable_app.http.responses import json_response, started_response, status_body
 from durable_app.scheduler import shared_client
-from durable_app.settings import app_settings
 from durable_app.values import RefusedRequest, json_words
 
 MAX_WAIT_SECONDS = 120.0
@@ -49,7 +48,7 @@ async def completion_or_check_status(req: func.HttpRequest, instance_id: str) ->
     seconds = completion_timeout(req.params)
     if not seconds:
         return started_response(req, instance_id)
-    client = shared_client(app_settings())
+    client = shared_client()
     try:
         state = await client.wait_for_orchestration_completion(instance_id, timeout=seconds)
     except TimeoutError:

@@ -20,7 +20,7 @@ from durable_app.scheduler.model_json import MODEL_JSON
 from durable_app.scheduler.reconnect import channel_options
 from durable_app.scheduler.sdk_logging import sdk_logger
 from durable_app.scheduler.signal_tracing import SignalTraceInterceptor
-from durable_app.settings import AppSettings
+from durable_app.settings import AppSettings, app_settings
 from durable_app.telemetry.attributes import tracing_installed
 
 _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncDurableTaskSchedulerClient] = (
@@ -56,19 +56,26 @@ def create_client(settings: AppSettings) -> AsyncDurableTaskSchedulerClient:
     )
 
 
-def shared_client(settings: AppSettings) -> AsyncDurableTaskSchedulerClient:
-    """The running loop's client, created on first use."""
+def shared_client(settings: AppSettings | None = None) -> AsyncDurableTaskSchedulerClient:
+    """The running loop's client, created on first use from ``settings``: the app's own unless a test passes others."""
     loop = asyncio.get_running_loop()
     with _lock:
         client = _clients.get(loop)
         if client is None:
-            client = create_client(settings)
+            client = create_client(app_settings() if settings is None else settings)
             _clients[loop] = client
         return client
 
 
+def shared_sync_client(settings: AppSettings | None = None) -> DurableTaskSchedulerClient:
+    """One blocking client per process, for activities that read durable state (their threads share it).
+
+    Keyed by the settings' values, so settings re-read with other values (the test kit's) get their own client.
+    """
+    return _sync_client(app_settings() if settings is None else settings)
+
+
 @functools.cache
-def shared_sync_client(settings: AppSettings) -> DurableTaskSchedulerClient:
-    """One blocking client per process, for activities that read durable state (their threads share it)."""
+def _sync_client(settings: AppSettings) -> DurableTaskSchedulerClient:
     options = _client_options(settings)
     return DurableTaskSchedulerClient(**options, token_credential=sync_credential(settings.connection))

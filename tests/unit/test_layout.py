@@ -43,6 +43,23 @@ def test_settings_load_only_the_values_beneath_them() -> None:
     assert rooms <= {"durable_app", "durable_app.settings", "durable_app.values"}
 
 
+PACKAGES = (
+    "import sys, importlib; importlib.import_module(sys.argv[1]); "
+    "print('\\n'.join(sorted({m.split('.')[0] for m in sys.modules} - set(sys.stdlib_module_names))))"
+)
+
+
+def test_settings_load_no_package_beyond_the_standard_library() -> None:
+    """Why the settings are not pydantic-settings (docs/settings.md): that would add about 0.1 s to each cold start."""
+
+    def packages(module: str) -> set[str]:
+        run = subprocess.run([sys.executable, "-c", PACKAGES, module], cwd=ROOT, capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        return set(run.stdout.split())
+
+    assert packages("durable_app.settings") - packages("json") == {"durable_app"}
+
+
 def test_at_most_three_modules_stay_at_the_package_root() -> None:
     modules = sorted(p.name for p in (ROOT / "durable_app").glob("*.py") if p.name != "__init__.py")
     assert len(modules) <= 3, modules

@@ -23,7 +23,6 @@ from durable_app.http.paging import entity_page
 from durable_app.http.responses import json_response
 from durable_app.http.tracing import traced_request
 from durable_app.scheduler import shared_client
-from durable_app.settings import app_settings
 from durable_app.values import RefusedRequest, identifier, json_words, utc_iso
 from durable_app.workflows import workflows
 from durable_app.workflows.registry import Entity
@@ -70,7 +69,7 @@ async def signal_entity(req: func.HttpRequest) -> func.HttpResponse:
     if operation is None:
         raise RefusedRequest("op", f"op is required: one of {', '.join(declaration.operations)}")
     value = operation_input(declaration, operation, inputs.json_body(req), "body")
-    await shared_client(app_settings()).signal_entity(entity_id, operation, input=value)
+    await shared_client().signal_entity(entity_id, operation, input=value)
     return json_response({"name": declaration.name, "key": entity_id.key, "operation": operation}, status=202)
 
 
@@ -110,7 +109,7 @@ async def _entity_page(
     top = inputs.page_size(req.params.get("top"), None)
     token = inputs.continuation_token(req.headers)
     query = EntityQuery(instance_id_starts_with=f"@{name}@{prefix}", include_state=True, page_size=top)
-    entities, next_token = await entity_page(shared_client(app_settings()), query, token)
+    entities, next_token = await entity_page(shared_client(), query, token)
     return entities, {inputs.CONTINUATION_HEADER: next_token} if next_token else None
 
 
@@ -126,7 +125,7 @@ def _entity_id(req: func.HttpRequest, name: str) -> EntityInstanceId:
 
 async def _existing_entity(entity_id: EntityInstanceId, kind: str) -> EntityMetadata:
     """The entity's metadata; 404 until an operation has given it state (never signalled, or still queued)."""
-    metadata = await shared_client(app_settings()).get_entity(entity_id)
+    metadata = await shared_client().get_entity(entity_id)
     if metadata is None:
         raise RefusedRequest("key", f"no {kind} with key '{entity_id.key}'", status=404)
     return metadata
@@ -163,7 +162,7 @@ async def signal_counter(req: func.HttpRequest) -> func.HttpResponse:
     entity_id = _entity_id(req, COUNTER)
     operation = _counter_operation(req.route_params.get("operation"))
     amount = _counter_amount(operation, inputs.json_body(req), req.params)
-    await shared_client(app_settings()).signal_entity(entity_id, operation, input=amount)
+    await shared_client().signal_entity(entity_id, operation, input=amount)
     return json_response({"key": entity_id.key, "operation": operation, "amount": amount}, status=202)
 
 
@@ -173,7 +172,7 @@ async def signal_counter(req: func.HttpRequest) -> func.HttpResponse:
 async def signal_counters(req: func.HttpRequest) -> func.HttpResponse:
     """Queue up to 1,000 signals: all validated first, sent concurrently, in order per entity."""
     signals = signal_batch(inputs.json_body(req))
-    client = shared_client(app_settings())
+    client = shared_client()
     calls = [
         functools.partial(client.signal_entity, entity_id, operation, input=value)
         for entity_id, operation, value in signals

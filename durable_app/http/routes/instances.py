@@ -31,7 +31,6 @@ from durable_app.http.responses import json_response, status_body, status_respon
 from durable_app.http.tracing import traced_request
 from durable_app.scheduler import TERMINAL, shared_client, status_name
 from durable_app.scheduler.waiting import waiting
-from durable_app.settings import app_settings
 from durable_app.telemetry import ATTR_INSTANCE_ID, annotate
 from durable_app.values import RefusedRequest, existing_instance_id, identifier
 
@@ -41,7 +40,7 @@ bp = func.Blueprint(http_auth_level=func.AuthLevel.FUNCTION)
 
 
 async def _existing_state(instance_id: str, *, fetch_payloads: bool = False) -> OrchestrationState:
-    state = await shared_client(app_settings()).get_orchestration_state(instance_id, fetch_payloads=fetch_payloads)
+    state = await shared_client().get_orchestration_state(instance_id, fetch_payloads=fetch_payloads)
     if state is None:
         raise _no_instance(instance_id)
     return state
@@ -82,7 +81,7 @@ def _accepted(instance_id: str, action: str) -> func.HttpResponse:
 async def list_instances(req: func.HttpRequest) -> func.HttpResponse:
     """One page of instances; a partial page names the next in its ``x-ms-continuation-token`` header."""
     listing = queries.list_request(req.params, req.headers)
-    states, next_token = await instance_page(shared_client(app_settings()), listing.query, listing.continuation_token)
+    states, next_token = await instance_page(shared_client(), listing.query, listing.continuation_token)
     body = [status_body(state, show_input=listing.show_input) for state in states]
     headers = {inputs.CONTINUATION_HEADER: next_token} if next_token else None
     return json_response(body, headers=headers)
@@ -94,7 +93,7 @@ async def list_instances(req: func.HttpRequest) -> func.HttpResponse:
 async def purge_instances(req: func.HttpRequest) -> func.HttpResponse:
     """Purge every finished instance the filters match: 200 with the count, 404 when none matched."""
     filters = queries.purge_filter(req.params)
-    result = await shared_client(app_settings()).purge_orchestrations_by(
+    result = await shared_client().purge_orchestrations_by(
         created_time_from=filters.created_from,
         created_time_to=filters.created_to,
         runtime_status=filters.statuses or None,
@@ -125,7 +124,7 @@ async def get_instance_status(req: func.HttpRequest) -> func.HttpResponse:
     state = await _existing_state(instance_id, fetch_payloads=True)
     body = status_body(state, show_input=show_input)
     if with_history:
-        events = await shared_client(app_settings()).get_orchestration_history(instance_id)
+        events = await shared_client().get_orchestration_history(instance_id)
         body["historyEvents"] = history_events(events, with_outputs=with_outputs, show_input=show_input)
     return status_response(req, body, state, failed_as_500=failed_as_500)
 
@@ -137,7 +136,7 @@ async def get_instance_waiting(req: func.HttpRequest) -> func.HttpResponse:
     """What the instance waits for (``durable_app.scheduler.waiting``): work in flight, timers, entity locks, events."""
     instance_id = _instance_id(req)
     state = await _existing_state(instance_id)
-    events = await shared_client(app_settings()).get_orchestration_history(instance_id)
+    events = await shared_client().get_orchestration_history(instance_id)
     found = waiting(events).to_json(datetime.now(UTC))
     return json_response({"instanceId": instance_id, "runtimeStatus": status_name(state.runtime_status), **found})
 
@@ -149,7 +148,7 @@ async def terminate_instance(req: func.HttpRequest) -> func.HttpResponse:
     """Stop an unfinished instance for good; the reason becomes its output."""
     instance_id, reason = _action_request(req)
     await _refuse_finished(instance_id)
-    await shared_client(app_settings()).terminate_orchestration(instance_id, output=reason)
+    await shared_client().terminate_orchestration(instance_id, output=reason)
     return _accepted(instance_id, "terminate")
 
 
@@ -160,7 +159,7 @@ async def suspend_instance(req: func.HttpRequest) -> func.HttpResponse:
     """Pause an unfinished instance: events still queue, and nothing runs until it is resumed."""
     instance_id, reason = _action_request(req)
     await _refuse_finished(instance_id)
-    await shared_client(app_settings()).suspend_orchestration(instance_id, reason=reason)
+    await shared_client().suspend_orchestration(instance_id, reason=reason)
     return _accepted(instance_id, "suspend")
 
 
@@ -171,7 +170,7 @@ async def resume_instance(req: func.HttpRequest) -> func.HttpResponse:
     """Let a suspended instance run again, from where it paused."""
     instance_id, reason = _action_request(req)
     await _refuse_finished(instance_id, unless_suspended=True)
-    await shared_client(app_settings()).resume_orchestration(instance_id, reason=reason)
+    await shared_client().resume_orchestration(instance_id, reason=reason)
     return _accepted(instance_id, "resume")
 
 
@@ -184,7 +183,7 @@ async def raise_event(req: func.HttpRequest) -> func.HttpResponse:
     event_name = identifier(req.route_params.get("event_name"), "event_name")
     data = inputs.json_body(req)
     await _refuse_finished(instance_id)
-    await shared_client(app_settings()).raise_orchestration_event(instance_id, event_name, data=data)
+    await shared_client().raise_orchestration_event(instance_id, event_name, data=data)
     return json_response({"id": instance_id, "event": event_name}, status=202)
 
 
@@ -195,7 +194,7 @@ async def purge_instance(req: func.HttpRequest) -> func.HttpResponse:
     """Delete a finished instance's history; the scheduler refuses a running one (409: terminate it first)."""
     instance_id = _instance_id(req)
     async with _refusals(instance_id, "purged", "only a finished instance can be purged; terminate it first"):
-        result = await shared_client(app_settings()).purge_orchestration(instance_id)
+        result = await shared_client().purge_orchestration(instance_id)
     if result.deleted_instance_count == 0:
         raise _no_instance(instance_id)
     return json_response({"id": instance_id, "instancesDeleted": result.deleted_instance_count})
@@ -208,7 +207,7 @@ async def rewind_instance(req: func.HttpRequest) -> func.HttpResponse:
     """Run a Failed instance again from its failure: failed work is retried, completed work is kept."""
     instance_id, reason = _action_request(req)
     async with _refusals(instance_id, "rewound", "only a Failed instance can be rewound"):
-        await shared_client(app_settings()).rewind_orchestration(instance_id, reason=reason)
+        await shared_client().rewind_orchestration(instance_id, reason=reason)
     return _accepted(instance_id, "rewind")
 
 
@@ -225,9 +224,7 @@ async def restart_instance(req: func.HttpRequest) -> func.HttpResponse:
     new_id = req.params.get("restartWithNewInstanceId") is None or inputs.flag(req.params, "restartWithNewInstanceId")
     completion_timeout(req.params)
     async with _refusals(instance_id, "restarted", "only a finished instance can be restarted"):
-        restarted = await shared_client(app_settings()).restart_orchestration(
-            instance_id, restart_with_new_instance_id=new_id
-        )
+        restarted = await shared_client().restart_orchestration(instance_id, restart_with_new_instance_id=new_id)
     annotate({ATTR_INSTANCE_ID: restarted})
     logger.info("Restarted instance %s as %s", instance_id, restarted)
     return await completion_or_check_status(req, restarted)
@@ -246,7 +243,7 @@ async def _refusals(instance_id: str, done: str, rule: str) -> AsyncIterator[Non
             raise _no_instance(instance_id) from None
         if error.code() is not grpc.StatusCode.FAILED_PRECONDITION:
             raise
-        state = await shared_client(app_settings()).get_orchestration_state(instance_id, fetch_payloads=False)
+        state = await shared_client().get_orchestration_state(instance_id, fetch_payloads=False)
         status = "gone" if state is None else status_name(state.runtime_status)
         raise RefusedRequest(
             "instance_id", f"instance '{instance_id}' is {status} and cannot be {done}: {rule}", status=409

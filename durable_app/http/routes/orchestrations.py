@@ -23,7 +23,6 @@ from durable_app.http.errors import api_errors, batch_failure
 from durable_app.http.responses import json_response, management_urls
 from durable_app.http.tracing import traced_request
 from durable_app.scheduler import TERMINAL, shared_client
-from durable_app.settings import app_settings
 from durable_app.telemetry import ATTR_INSTANCE_ID, ATTR_NAME, annotate
 from durable_app.values import RefusedRequest, optional_identifier
 from durable_app.workflows import StartRequest, workflows
@@ -52,7 +51,7 @@ async def start_instance(req: func.HttpRequest, declaration: Orchestrator) -> fu
     completion_timeout(req.params)  # a bad ?timeout= refuses the request before anything starts
     # The id is chosen here, not by the SDK: durabletask 1.12 tags its create_orchestration span with an id of
     # its own when none is given, so the span would name an instance that does not exist.
-    instance_id = await shared_client(app_settings()).schedule_new_orchestration(
+    instance_id = await shared_client().schedule_new_orchestration(
         declaration.name,
         input=start_input,
         instance_id=requested_id or uuid.uuid4().hex,
@@ -92,7 +91,7 @@ async def start_orchestrations(req: func.HttpRequest) -> func.HttpResponse:
     declaration = _declared(req.route_params.get("name"))
     starts = start_batch(declaration, inputs.json_body(req))
     ids = [instance_id or uuid.uuid4().hex for _, instance_id in starts]
-    client = shared_client(app_settings())
+    client = shared_client()
     calls = [
         functools.partial(
             client.schedule_new_orchestration,

@@ -52,7 +52,8 @@ MAX_ACTIVITY_THREADS = Setting(
     "DTS_MAX_ACTIVITY_THREADS",
     WholeNumber(1),
     100,
-    "activity thread pool (the SDK default is cpu + 4: far too few for I/O-bound fan-out)",
+    "most activity threads: the pool starts at the SDK's cpu + 4 and adds one only while work waits and no thread "
+    "has started an item for 50 ms, so I/O-bound fan-out grows to this while CPU-bound work stays near cpu + 4",
 )
 MAX_CONCURRENT_ACTIVITIES = Setting(
     "DTS_MAX_CONCURRENT_ACTIVITIES", WholeNumber(1), 500, "activity work items in flight per process"

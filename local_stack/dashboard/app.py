@@ -22,6 +22,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from durable_app import values
 from durable_app.http.status import http_status
 from durable_app.scheduler import STATUS_BY_NAME, TERMINAL_NAMES
 from durable_app.values import RefusedRequest
@@ -68,7 +69,7 @@ def create_app(reader: SchedulerReader, guard: Guard) -> Starlette:
             created_from=created_from,
             created_to=created_to,
             page_size=page_size,
-            token=params.get("token") or None,
+            token=_token(params),
             id_prefix=id_prefix,
         )
         query = {
@@ -153,9 +154,7 @@ def create_app(reader: SchedulerReader, guard: Guard) -> Starlette:
         params = request.query_params
         prefix = params.get("prefix", "")
         page_size = _page_size(params)
-        result = await run_in_threadpool(
-            reader.entities, prefix=prefix, page_size=page_size, token=params.get("token") or None
-        )
+        result = await run_in_threadpool(reader.entities, prefix=prefix, page_size=page_size, token=_token(params))
         body = pages.entity_table(result, prefix, page_size, first_page=not params.get("token"))
         live = body[body.index('<div id="live">') :]
         return page(request, "Entities", body, live=live, refresh=True)
@@ -217,10 +216,11 @@ def _form(body: bytes) -> dict[str, str]:
 
 
 def _page_size(params: Any) -> int:
-    raw = params.get("page_size", str(DEFAULT_PAGE_SIZE))
-    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
-        raise RefusedRequest("page_size", f"page_size must be a whole number from 1 to {MAX_PAGE_SIZE}")
-    return int(raw)
+    return values.page_size(params.get("page_size"), DEFAULT_PAGE_SIZE, field="page_size", maximum=MAX_PAGE_SIZE)
+
+
+def _token(params: Any) -> str | None:
+    return values.continuation_token(params.get("token"), "token")
 
 
 def _whole_number(params: Any, name: str, *, default: int) -> int:

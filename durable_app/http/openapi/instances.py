@@ -17,9 +17,9 @@ from durable_app.http.openapi.parts import (
     ref,
 )
 from durable_app.http.paging import CONTINUATION_PATTERN
-from durable_app.http.requests import CONTINUATION_HEADER, MAX_PAGE_SIZE, MAX_TOKEN_LENGTH
+from durable_app.http.requests import CONTINUATION_HEADER
 from durable_app.scheduler import RUNTIME_STATUS
-from durable_app.values import BOOLEAN_WORDS, EXISTING_ID_PATTERN
+from durable_app.values import BOOLEAN_WORDS, EXISTING_ID_PATTERN, MAX_PAGE_SIZE, MAX_REASON_LENGTH, MAX_TOKEN_LENGTH
 
 EXISTING_INSTANCE_ID: Schema = {
     "name": "instance_id",
@@ -200,7 +200,7 @@ def _restart() -> Schema:
 
 
 def _instance_action(action: str, summary: str, conflict: str) -> Schema:
-    reason = {"type": "string", "maxLength": 1000}
+    reason = {"type": "string", "maxLength": MAX_REASON_LENGTH}
     body = optional_body(
         {"type": "object", "properties": {"reason": reason}, "additionalProperties": False},
         'An optional {"reason": "..."}.',

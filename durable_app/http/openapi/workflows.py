@@ -24,8 +24,8 @@ from durable_app.http.openapi.parts import (
     ref,
 )
 from durable_app.http.paging import CONTINUATION_PATTERN
-from durable_app.http.requests import MAX_BATCH_STARTS, MAX_BATCH_WORK_ITEMS, MAX_PAGE_SIZE, MAX_TOKEN_LENGTH
-from durable_app.values import ID_PATTERN
+from durable_app.http.requests import MAX_BATCH_STARTS, MAX_BATCH_WORK_ITEMS
+from durable_app.values import ID_PATTERN, MAX_PAGE_SIZE, MAX_TOKEN_LENGTH
 from durable_app.workflows import workflows
 from durable_app.workflows.registry import Entity, Orchestrator, Workflows
 from durable_app.workflows.request_models import type_adapter

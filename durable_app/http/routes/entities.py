@@ -24,7 +24,7 @@ from durable_app.http.responses import json_response
 from durable_app.http.tracing import traced_request
 from durable_app.scheduler import shared_client
 from durable_app.settings import app_settings
-from durable_app.values import RefusedRequest, identifier, json_words, utc_iso
+from durable_app.values import RefusedRequest, identifier, json_words, page_size, utc_iso
 from durable_app.workflows import workflows
 from durable_app.workflows.registry import Entity
 from durable_app.workflows.request_models import validated_value
@@ -107,7 +107,7 @@ async def _entity_page(
 ) -> tuple[list[EntityMetadata], dict[str, str] | None]:
     """One page (``?top=``, the caller's ``x-ms-continuation-token``) of the entities named ``name`` whose keys
     start with ``prefix``, and the header naming the next page when one follows."""
-    top = inputs.page_size(req.params.get("top"), None)
+    top = page_size(req.params.get("top"), None)
     token = inputs.continuation_token(req.headers)
     query = EntityQuery(instance_id_starts_with=f"@{name}@{prefix}", include_state=True, page_size=top)
     entities, next_token = await entity_page(shared_client(app_settings()), query, token)

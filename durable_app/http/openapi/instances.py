@@ -18,6 +18,7 @@ from durable_app.http.openapi.parts import (
 )
 from durable_app.http.paging import CONTINUATION_PATTERN
 from durable_app.http.requests import CONTINUATION_HEADER
+from durable_app.http.responses import MANAGEMENT_URLS
 from durable_app.scheduler import RUNTIME_STATUS
 from durable_app.values import BOOLEAN_WORDS, EXISTING_ID_PATTERN, MAX_PAGE_SIZE, MAX_REASON_LENGTH, MAX_TOKEN_LENGTH
 
@@ -30,19 +31,6 @@ EXISTING_INSTANCE_ID: Schema = {
 }
 
 FLAG: Schema = {"type": "string", "enum": list(BOOLEAN_WORDS)}
-
-MANAGEMENT_URLS = [
-    "id",
-    "statusQueryGetUri",
-    "sendEventPostUri",
-    "terminatePostUri",
-    "suspendPostUri",
-    "resumePostUri",
-    "rewindPostUri",
-    "restartPostUri",
-    "purgeHistoryDeleteUri",
-]
-"""The check-status payload's fields, in Durable Functions' names."""
 
 TIMEOUT: Schema = {
     "name": "timeout",
@@ -384,8 +372,8 @@ def instance_schemas() -> Schema:
         "ManagementUrls": {
             "type": "object",
             "description": "Each URL carries `code=<key>` when the request sent a function key, and never otherwise.",
-            "required": MANAGEMENT_URLS,
-            "properties": {name: text for name in MANAGEMENT_URLS},
+            "required": ["id", *MANAGEMENT_URLS],
+            "properties": {name: text for name in ("id", *MANAGEMENT_URLS)},
         },
         "Purged": {
             "type": "object",

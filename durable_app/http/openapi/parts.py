@@ -68,7 +68,7 @@ def operation(
     errors: dict[str, Schema] | None = None,
     anonymous: bool = False,
 ) -> Schema:
-    operation: Schema = {"summary": summary, "responses": {**responses, **(errors or COMMON_ERRORS)}}
+    operation: Schema = {"summary": summary, "responses": {**responses, **(COMMON_ERRORS if errors is None else errors)}}
     if parameters:
         operation["parameters"] = parameters
     if body is not None:

@@ -61,7 +61,7 @@ def operation_input(declaration: Entity, operation: Any, value: Any, field: str)
 
 @bp.route(route="entities/{name}/{key}", methods=["POST"])
 @traced_request
-@api_errors
+@api_errors(subject="key")
 async def signal_entity(req: func.HttpRequest) -> func.HttpResponse:
     """Signal ``?op=`` on one entity with the JSON body as its input; 202 once queued."""
     declaration = declared_entity(req.route_params.get("name"))
@@ -76,7 +76,7 @@ async def signal_entity(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="entities/{name}/{key}", methods=["GET"])
 @traced_request
-@api_errors
+@api_errors(subject="key")
 async def get_entity(req: func.HttpRequest) -> func.HttpResponse:
     """The entity's state, as Durable Functions answers it; 404 until an operation has given it state."""
     declaration = declared_entity(req.route_params.get("name"))
@@ -86,7 +86,7 @@ async def get_entity(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="entities/{name}", methods=["GET"])
 @traced_request
-@api_errors
+@api_errors(subject="body")
 async def list_entities(req: func.HttpRequest) -> func.HttpResponse:
     """One page of an entity's instances (``?top=``), the next page's token in ``x-ms-continuation-token``."""
     declaration = declared_entity(req.route_params.get("name"))
@@ -157,7 +157,7 @@ def _counter_operation(value: Any) -> str:
 
 @bp.route(route="counters/{key}/{operation}", methods=["POST"])
 @traced_request
-@api_errors
+@api_errors(subject="key")
 async def signal_counter(req: func.HttpRequest) -> func.HttpResponse:
     """Signal ``add``/``subtract`` (amount in the body or ``?amount=``) or ``reset``; 202 once queued."""
     entity_id = _entity_id(req, COUNTER)
@@ -169,7 +169,7 @@ async def signal_counter(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="batch/signals", methods=["POST"])
 @traced_request
-@api_errors
+@api_errors(subject="body")
 async def signal_counters(req: func.HttpRequest) -> func.HttpResponse:
     """Queue up to 1,000 signals: all validated first, sent concurrently, in order per entity."""
     signals = signal_batch(inputs.json_body(req))
@@ -231,7 +231,7 @@ def _refuse_unknown(entry: dict[str, Any], field: str, known: tuple[str, ...]) -
 
 @bp.route(route="counters/{key}", methods=["GET"])
 @traced_request
-@api_errors
+@api_errors(subject="key")
 async def get_counter(req: func.HttpRequest) -> func.HttpResponse:
     """The counter's value; 404 until an operation has given it state (never signalled, or still queued)."""
     return json_response(_counter_body(await _existing_entity(_entity_id(req, COUNTER), "counter")))
@@ -239,7 +239,7 @@ async def get_counter(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="counters", methods=["GET"])
 @traced_request
-@api_errors
+@api_errors(subject="body")
 async def list_counters(req: func.HttpRequest) -> func.HttpResponse:
     """One page of counters with their values (``?top=``, ``x-ms-continuation-token``), optionally only keys
     starting with ``?prefix=``."""

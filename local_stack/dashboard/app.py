@@ -125,6 +125,7 @@ def create_app(reader: SchedulerReader, guard: Guard) -> Starlette:
         if action == "raise-event" and not event:
             raise RefusedRequest("event", "raising an event needs its name")
         data = _json_data(form.get("data", ""))
+        reason = values.reason(form.get("reason") or None)
         status = await run_in_threadpool(reader.status, instance_id)
         if status is None:
             return refused(request, instance_id, f"No orchestration instance {instance_id!r} in this task hub.", 404)
@@ -132,9 +133,7 @@ def create_app(reader: SchedulerReader, guard: Guard) -> Starlette:
             allowed = ", ".join(_label(a) for a in pages.actions_for(status))
             why = f"{_label(action)} does not apply: the orchestration is {status}. What applies now: {allowed}."
             return refused(request, instance_id, why, 409)
-        shown = await run_in_threadpool(
-            reader.act, instance_id, action, reason=form.get("reason") or None, event=event, data=data
-        )
+        shown = await run_in_threadpool(reader.act, instance_id, action, reason=reason, event=event, data=data)
         logger.info("%s %s from the dashboard", action, instance_id)
         if action == "purge":
             return RedirectResponse(f"/?{urlencode({'purged': instance_id})}", status_code=303)

@@ -68,7 +68,8 @@ def operation(
     errors: dict[str, Schema] | None = None,
     anonymous: bool = False,
 ) -> Schema:
-    operation: Schema = {"summary": summary, "responses": {**responses, **(COMMON_ERRORS if errors is None else errors)}}
+    shared = COMMON_ERRORS if errors is None else errors  # {} for routes that answer none of them
+    operation: Schema = {"summary": summary, "responses": {**responses, **shared}}
     if parameters:
         operation["parameters"] = parameters
     if body is not None:

@@ -21,6 +21,7 @@ from durable_app.values import (
     MAX_REASON_LENGTH,
     MAX_TOKEN_LENGTH,
     RefusedRequest,
+    continuation_token,
     existing_instance_id,
     identifier,
     page_size,
@@ -121,7 +122,11 @@ def test_every_continuation_token_header_is_the_token_the_api_issues_and_checks(
             assert len(token) <= MAX_TOKEN_LENGTH
     for path, parameter in sent:
         assert parameter["schema"]["maxLength"] == MAX_TOKEN_LENGTH, path
-        assert parameter["schema"]["pattern"] == CONTINUATION_PATTERN, path
+        assert re.fullmatch(parameter["schema"]["pattern"], ""), f"{path}: an empty header counts as none"
+        assert not re.fullmatch(parameter["schema"]["pattern"], "after:@counter@k"), path
+    for path, header in answered:
+        assert header["schema"]["pattern"] == CONTINUATION_PATTERN, path
+    assert continuation_token("", CONTINUATION_HEADER) is None
 
 
 def test_every_top_is_the_page_size_the_handlers_take() -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from durable_app.http.completion import MAX_WAIT_SECONDS
 from durable_app.http.instance_queries import DEFAULT_PAGE_SIZE, MAX_PREFIX_LENGTH, TIMESTAMP_PATTERN
 from durable_app.http.openapi.parts import (
+    ISSUED_TOKEN,
     SCHEDULER_ERRORS,
+    SENT_TOKEN,
     STATUS_HEADERS,
     Schema,
     error_answer,
@@ -16,11 +18,10 @@ from durable_app.http.openapi.parts import (
     path_identifier,
     ref,
 )
-from durable_app.http.paging import CONTINUATION_PATTERN
 from durable_app.http.requests import CONTINUATION_HEADER
 from durable_app.http.responses import MANAGEMENT_URLS
 from durable_app.scheduler import RUNTIME_STATUS
-from durable_app.values import BOOLEAN_WORDS, EXISTING_ID_PATTERN, MAX_PAGE_SIZE, MAX_REASON_LENGTH, MAX_TOKEN_LENGTH
+from durable_app.values import BOOLEAN_WORDS, EXISTING_ID_PATTERN, MAX_PAGE_SIZE, MAX_REASON_LENGTH
 
 EXISTING_INSTANCE_ID: Schema = {
     "name": "instance_id",
@@ -118,7 +119,7 @@ def _instances() -> Schema:
             "The token a partial page answered with, sent back unchanged with the same filters: read the page "
             "after it. Opaque; a token this API did not issue for this listing is a 400."
         ),
-        "schema": {"type": "string", "maxLength": MAX_TOKEN_LENGTH, "pattern": CONTINUATION_PATTERN},
+        "schema": SENT_TOKEN,
     }
     list_only = [
         {
@@ -140,7 +141,7 @@ def _instances() -> Schema:
     page["headers"] = {
         CONTINUATION_HEADER: {
             "description": "Present when more instances follow: send it back as the request header.",
-            "schema": {"type": "string", "pattern": CONTINUATION_PATTERN},
+            "schema": ISSUED_TOKEN,
         }
     }
     listed = operation(

@@ -20,31 +20,36 @@ logger = logging.getLogger(__name__)
 Handler = Callable[[func.HttpRequest], Awaitable[func.HttpResponse]]
 
 
-def api_errors(handler: Handler) -> Handler:
-    """Map bad input to 400/413, known conditions to their status, scheduler faults to 5xx with a body."""
+def api_errors(*, subject: str) -> Callable[[Handler], Handler]:
+    """Map bad input to 400/413, known conditions to their status, scheduler faults to 5xx with a body.
 
-    @functools.wraps(handler)
-    async def wrapper(req: func.HttpRequest) -> func.HttpResponse:
-        try:
-            return await handler(req)
-        except RefusedRequest as error:
-            return error_response(error.status, error.field, error.message)
-        except grpc.aio.AioRpcError as error:
-            status = http_status(error.code())
-            level = logging.WARNING if status >= 500 else logging.INFO
-            logger.log(level, "Scheduler call for %s %s failed: %s", req.method, redacted_url(req.url), error.details())
-            field = _refused_field(req) if status < 500 else None
-            return error_response(status, field, _scheduler_message(error, req))
+    ``subject`` is what the route declares a scheduler refusal to be about: the path parameter naming the
+    instance or entity it acts on (``instance_id``, ``key``), or ``body``. A request that leaves an optional
+    subject out (a start without a chosen id) has its refusals blamed on the body.
+    """
 
-    return wrapper
+    def decorate(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def wrapper(req: func.HttpRequest) -> func.HttpResponse:
+            try:
+                return await handler(req)
+            except RefusedRequest as error:
+                return error_response(error.status, error.field, error.message)
+            except grpc.aio.AioRpcError as error:
+                status = http_status(error.code())
+                level = logging.WARNING if status >= 500 else logging.INFO
+                url = redacted_url(req.url)
+                logger.log(level, "Scheduler call for %s %s failed: %s", req.method, url, error.details())
+                field = _refused_field(req, subject) if status < 500 else None
+                return error_response(status, field, _scheduler_message(error, req))
+
+        return wrapper
+
+    return decorate
 
 
-def _refused_field(req: func.HttpRequest) -> str:
-    """The request part a scheduler refusal is about: the instance or counter the route names, else the body."""
-    for name in ("instance_id", "key"):
-        if req.route_params.get(name):
-            return name
-    return "body"
+def _refused_field(req: func.HttpRequest, subject: str) -> str:
+    return subject if subject == "body" or req.route_params.get(subject) else "body"
 
 
 def _scheduler_message(error: grpc.aio.AioRpcError, req: func.HttpRequest) -> str:

@@ -17,9 +17,9 @@ from typing import Any
 
 from durabletask.client import OrchestrationQuery, OrchestrationStatus
 
-from durable_app.http.requests import continuation_token, flag, page_size
+from durable_app.http.requests import continuation_token, flag
 from durable_app.scheduler import STATUS_BY_NAME
-from durable_app.values import RefusedRequest, json_words
+from durable_app.values import RefusedRequest, json_words, page_size
 
 DEFAULT_PAGE_SIZE = 100
 """Instances per page when ``top`` is not given (Durable Functions' default page size)."""

@@ -15,6 +15,7 @@ from typing import Any
 
 import azure.functions as func
 
+from durable_app import values
 from durable_app.http.responses import REASON_PLACEHOLDER
 from durable_app.values import (
     RefusedRequest,
@@ -91,11 +92,7 @@ def reason(params: Any, body: Any) -> str | None:
         value = body.get("reason")
     else:
         raise RefusedRequest("body", 'body must be {"reason": "..."} or empty')
-    if value is None:
-        return None
-    if not isinstance(value, str) or len(value) > 1000:
-        raise RefusedRequest("reason", "reason must be a string of at most 1000 characters")
-    return value
+    return values.reason(value)
 
 
 def query_integer(value: str | None, field: str) -> int | None:
@@ -110,31 +107,10 @@ def query_integer(value: str | None, field: str) -> int | None:
 CONTINUATION_HEADER = "x-ms-continuation-token"
 """Durable Functions' paging header: in the answer of a partial page, and sent back to read the next one."""
 
-MAX_PAGE_SIZE = 1000
-"""The largest ``top`` a listing takes: a page is one scheduler call and one response body, so it stays bounded;
-more are a page at a time, with the continuation token."""
-
-
-MAX_TOKEN_LENGTH = 1000
-"""A continuation token longer than any the scheduler issues is refused before a call is made."""
-
-
-def page_size(raw: str | None, default: int | None) -> int | None:
-    """``?top=``: how many entries one page of a listing holds, ASCII digits from 1 to :data:`MAX_PAGE_SIZE`;
-    ``default`` when absent."""
-    if raw is None:
-        return default
-    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
-        raise RefusedRequest("top", f"top must be a whole number from 1 to {MAX_PAGE_SIZE}, got {json_words(raw)}")
-    return int(raw)
-
 
 def continuation_token(headers: Any) -> str | None:
-    """The ``x-ms-continuation-token`` a caller sent back, if any; one no page could have carried is refused."""
-    token = headers.get(CONTINUATION_HEADER) or None
-    if token is not None and len(token) > MAX_TOKEN_LENGTH:
-        raise RefusedRequest(CONTINUATION_HEADER, f"{CONTINUATION_HEADER} is not a token this API issued")
-    return token
+    """The ``x-ms-continuation-token`` a caller sent back, if any."""
+    return values.continuation_token(headers.get(CONTINUATION_HEADER), CONTINUATION_HEADER)
 
 
 def batch_instance_ids(value: Any, count: int) -> list[str | None]:

@@ -57,22 +57,28 @@ def function_key(req: func.HttpRequest) -> str | None:
     return req.headers.get(FUNCTION_KEY_HEADER) or req.params.get(FUNCTION_KEY_PARAMETER) or None
 
 
+_REASON_QUERY = f"reason={REASON_PLACEHOLDER}"
+
+MANAGEMENT_URLS: dict[str, tuple[str, str]] = {
+    "statusQueryGetUri": ("", ""),
+    "sendEventPostUri": ("/raiseEvent/{eventName}", ""),
+    "terminatePostUri": ("/terminate", _REASON_QUERY),
+    "suspendPostUri": ("/suspend", _REASON_QUERY),
+    "resumePostUri": ("/resume", _REASON_QUERY),
+    "rewindPostUri": ("/rewind", _REASON_QUERY),
+    "restartPostUri": ("/restart", ""),
+    "purgeHistoryDeleteUri": ("", ""),
+}
+"""The check-status payload's URLs in Durable Functions' names, each as the instance URL's suffix and query; the
+payload and its OpenAPI schema are both built from this one table."""
+
+
 def management_urls(req: func.HttpRequest, instance_id: str) -> dict[str, str]:
     """The Durable Functions ``HttpManagementPayload`` for ``instance_id``, keyed as the request was."""
     instance = f"{api_base_url(req)}/instances/{quote(instance_id, safe='')}"
     key = function_key(req)
-    reason = f"reason={REASON_PLACEHOLDER}"
-    return {
-        "id": instance_id,
-        "statusQueryGetUri": _with_key(instance, "", key),
-        "sendEventPostUri": _with_key(f"{instance}/raiseEvent/{{eventName}}", "", key),
-        "terminatePostUri": _with_key(f"{instance}/terminate", reason, key),
-        "suspendPostUri": _with_key(f"{instance}/suspend", reason, key),
-        "resumePostUri": _with_key(f"{instance}/resume", reason, key),
-        "rewindPostUri": _with_key(f"{instance}/rewind", reason, key),
-        "restartPostUri": _with_key(f"{instance}/restart", "", key),
-        "purgeHistoryDeleteUri": _with_key(instance, "", key),
-    }
+    urls = {name: _with_key(f"{instance}{suffix}", query, key) for name, (suffix, query) in MANAGEMENT_URLS.items()}
+    return {"id": instance_id, **urls}
 
 
 def _with_key(url: str, query: str, key: str | None) -> str:

@@ -12,10 +12,13 @@ from durable_app.values.ids import (
     ID_PATTERN,
     ID_RULE,
     existing_instance_id,
+    id_problem,
     identifier,
     optional_identifier,
 )
 from durable_app.values.numbers import MAX_NUMBER_MAGNITUDE
+from durable_app.values.pages import MAX_PAGE_SIZE, MAX_TOKEN_LENGTH, continuation_token, page_size
+from durable_app.values.reasons import MAX_REASON_LENGTH, reason
 from durable_app.values.refusal import RefusedRequest
 from durable_app.values.times import utc_iso
 
@@ -26,11 +29,18 @@ __all__ = [
     "ID_PATTERN",
     "ID_RULE",
     "MAX_NUMBER_MAGNITUDE",
+    "MAX_PAGE_SIZE",
+    "MAX_REASON_LENGTH",
+    "MAX_TOKEN_LENGTH",
     "RefusedRequest",
+    "continuation_token",
     "existing_instance_id",
+    "id_problem",
     "identifier",
     "json_words",
     "optional_identifier",
+    "page_size",
     "parse_boolean",
+    "reason",
     "utc_iso",
 ]

@@ -29,10 +29,19 @@ def existing_instance_id(value: Any) -> str:
     return value
 
 
+def id_problem(value: Any) -> str | None:
+    """Why ``value`` is no instance id, entity key or event name (``None`` when it is one): the one check, which
+    query strings, route paths and request models word as their own refusal."""
+    if isinstance(value, str) and _ID_REGEX.fullmatch(value):
+        return None
+    return f"must be {ID_RULE}, got {json_words(value)}"
+
+
 def identifier(value: Any, field: str) -> str:
     """An instance id, entity key or event name: URL-safe characters DTS accepts everywhere."""
-    if not isinstance(value, str) or not _ID_REGEX.fullmatch(value):
-        raise RefusedRequest(field, f"{field} must be {ID_RULE}, got {json_words(value)}")
+    problem = id_problem(value)
+    if problem is not None:
+        raise RefusedRequest(field, f"{field} {problem}")
     return value
 
 

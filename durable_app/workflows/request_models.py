@@ -22,7 +22,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 from typing_extensions import is_typeddict
 
-from durable_app.values import ID_PATTERN, ID_RULE, MAX_NUMBER_MAGNITUDE, RefusedRequest, json_words
+from durable_app.values import ID_PATTERN, MAX_NUMBER_MAGNITUDE, RefusedRequest, id_problem, json_words
 
 
 class FieldError(ValueError):
@@ -60,8 +60,9 @@ Amount = Annotated[int, BeforeValidator(_bounded_integer), WithJsonSchema({**NUM
 
 
 def _key(value: Any) -> Any:
-    if not isinstance(value, str) or not re.fullmatch(ID_PATTERN, value):
-        raise ValueError(f"must be {ID_RULE}, got {json_words(value)}")
+    problem = id_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
     return value
 
 

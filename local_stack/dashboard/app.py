@@ -22,6 +22,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from durable_app import values
 from durable_app.http.status import http_status
 from durable_app.scheduler import STATUS_BY_NAME, TERMINAL_NAMES
 from durable_app.values import RefusedRequest
@@ -68,7 +69,7 @@ def create_app(reader: SchedulerReader, guard: Guard) -> Starlette:
             created_from=created_from,
             created_to=created_to,
             page_size=page_size,
-            token=params.get("token") or None,
+            token=_token(params),
             id_prefix=id_prefix,
         )
         query = {
@@ -124,6 +125,7 @@ def create_app(reader: SchedulerReader, guard: Guard) -> Starlette:
         if action == "raise-event" and not event:
             raise RefusedRequest("event", "raising an event needs its name")
         data = _json_data(form.get("data", ""))
+        reason = values.reason(form.get("reason") or None)
         status = await run_in_threadpool(reader.status, instance_id)
         if status is None:
             return refused(request, instance_id, f"No orchestration instance {instance_id!r} in this task hub.", 404)
@@ -131,9 +133,7 @@ def create_app(reader: SchedulerReader, guard: Guard) -> Starlette:
             allowed = ", ".join(_label(a) for a in pages.actions_for(status))
             why = f"{_label(action)} does not apply: the orchestration is {status}. What applies now: {allowed}."
             return refused(request, instance_id, why, 409)
-        shown = await run_in_threadpool(
-            reader.act, instance_id, action, reason=form.get("reason") or None, event=event, data=data
-        )
+        shown = await run_in_threadpool(reader.act, instance_id, action, reason=reason, event=event, data=data)
         logger.info("%s %s from the dashboard", action, instance_id)
         if action == "purge":
             return RedirectResponse(f"/?{urlencode({'purged': instance_id})}", status_code=303)
@@ -153,9 +153,7 @@ def create_app(reader: SchedulerReader, guard: Guard) -> Starlette:
         params = request.query_params
         prefix = params.get("prefix", "")
         page_size = _page_size(params)
-        result = await run_in_threadpool(
-            reader.entities, prefix=prefix, page_size=page_size, token=params.get("token") or None
-        )
+        result = await run_in_threadpool(reader.entities, prefix=prefix, page_size=page_size, token=_token(params))
         body = pages.entity_table(result, prefix, page_size, first_page=not params.get("token"))
         live = body[body.index('<div id="live">') :]
         return page(request, "Entities", body, live=live, refresh=True)
@@ -217,10 +215,11 @@ def _form(body: bytes) -> dict[str, str]:
 
 
 def _page_size(params: Any) -> int:
-    raw = params.get("page_size", str(DEFAULT_PAGE_SIZE))
-    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
-        raise RefusedRequest("page_size", f"page_size must be a whole number from 1 to {MAX_PAGE_SIZE}")
-    return int(raw)
+    return values.page_size(params.get("page_size"), DEFAULT_PAGE_SIZE, field="page_size", maximum=MAX_PAGE_SIZE)
+
+
+def _token(params: Any) -> str | None:
+    return values.continuation_token(params.get("token"), "token")
 
 
 def _whole_number(params: Any, name: str, *, default: int) -> int:

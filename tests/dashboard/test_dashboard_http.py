@@ -148,6 +148,9 @@ def test_paging_walks_every_instance_and_entity_once(stack: LocalStack, dashboar
         ("/?status=Sleeping", "status"),
         ("/?created_from=yesterday", "created_from"),
         ("/entities?page_size=501", "page_size"),
+        ("/?page_size=" + "9" * 5000, "page_size"),
+        ("/?token=" + "t" * 1001, "token"),
+        ("/entities?token=" + "t" * 1001, "token"),
         ("/?created_to=2026-13-01T00:00", "created_to"),
         ("/instances/any?history_page=0", "history_page"),
         ("/instances/any?history_page=%D9%A3", "history_page"),
@@ -177,6 +180,12 @@ def test_an_action_that_no_longer_applies_is_refused_saying_why(
         assert "What applies now: Restart, Purge." in refused.text
     missing = dashboard.post("/instances/no-such-instance/terminate", data={"token": token})
     assert (missing.status_code, "No orchestration instance" in missing.text) == (404, True)
+    too_long = dashboard.post(
+        f"/instances/{shown.fan_out_id}/terminate",
+        data={"token": token, "reason": "r" * 1001},
+        headers={"accept": "application/json"},
+    )
+    assert (too_long.status_code, too_long.json()["field"]) == (400, "reason")
 
 
 def test_entities_filter_by_plain_key_prefix(dashboard: httpx.Client, shown: Shown) -> None:

@@ -13,6 +13,8 @@ from typing import Any
 import azure.functions as func
 import pytest
 
+from durable_app.http.requests import CONTINUATION_HEADER
+from durable_app.values import MAX_PAGE_SIZE, MAX_REASON_LENGTH, MAX_TOKEN_LENGTH
 from local_stack.functions_host import registered_functions
 from tests.helpers.counters import wait_for_value
 from tests.helpers.polling import wait_until
@@ -350,3 +352,28 @@ def test_every_trigger_but_health_needs_a_function_key(app_module: ModuleType) -
     assert levels.pop("health").endswith("ANONYMOUS")
     assert levels.pop("openapi").endswith("ANONYMOUS")
     assert levels and all(level.endswith("FUNCTION") for level in levels.values())
+
+
+@pytest.mark.parametrize(
+    ("handler", "route", "params", "headers", "field"),
+    [
+        ("list_instances", {}, {"top": "9" * 5000}, {}, "top"),
+        ("list_counters", {}, {"top": "9" * 5000}, {}, "top"),
+        ("list_entities", {"name": "counter"}, {"top": str(MAX_PAGE_SIZE + 1)}, {}, "top"),
+        ("list_instances", {}, {}, {CONTINUATION_HEADER: "t" * (MAX_TOKEN_LENGTH + 1)}, CONTINUATION_HEADER),
+        ("list_entities", {"name": "counter"}, {}, {CONTINUATION_HEADER: "t" * 1001}, CONTINUATION_HEADER),
+        ("terminate_instance", {"instance_id": "x"}, {"reason": "r" * (MAX_REASON_LENGTH + 1)}, {}, "reason"),
+    ],
+)
+def test_paging_and_reason_values_past_their_limits_are_a_400_naming_them(
+    app_module: ModuleType,
+    handler: str,
+    route: dict[str, str],
+    params: dict[str, str],
+    headers: dict[str, str],
+    field: str,
+) -> None:
+    """Checked by the values' one parser before any scheduler call: thousands of digits are no integer-size 500."""
+    request = func.HttpRequest("GET", f"{BASE}/x", body=b"", route_params=route, params=params, headers=headers)
+    answer = asyncio.run(handler_named(app_module, handler)(request))
+    assert (answer.status_code, payload(answer)["field"]) == (400, field)

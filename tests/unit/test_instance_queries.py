@@ -10,8 +10,7 @@ from durabletask.client import OrchestrationStatus
 
 from durable_app.http import instance_queries as queries
 from durable_app.http.completion import MAX_WAIT_SECONDS, completion_timeout
-from durable_app.http.requests import MAX_PAGE_SIZE, page_size
-from durable_app.values import RefusedRequest
+from durable_app.values import MAX_PAGE_SIZE, RefusedRequest, page_size
 
 
 def test_the_one_private_sdk_name_the_single_page_query_uses_is_still_there() -> None:

@@ -8,6 +8,8 @@ Every error answer has the one shape ``{"error": str, "field": str | null}``.
 
 from __future__ import annotations
 
+from pydantic import TypeAdapter
+
 from durable_app.http.batch import MAX_IN_FLIGHT
 from durable_app.http.openapi.instances import instance_paths, instance_schemas
 from durable_app.http.openapi.parts import (
@@ -32,8 +34,10 @@ from durable_app.http.openapi.workflows import (
     paged_answer,
 )
 from durable_app.http.requests import MAX_BATCH_SIGNALS, MAX_BATCH_STARTS
-from durable_app.values import MAX_NUMBER_MAGNITUDE
-from durable_app.workflows import workflows
+from durable_app.workflows import Amount, workflows
+
+AMOUNT: Schema = TypeAdapter(Amount).json_schema()
+"""A counter's amount, as the request model checks it."""
 
 
 def _paths(generated: WorkflowSchemas) -> Schema:
@@ -51,7 +55,6 @@ def _paths(generated: WorkflowSchemas) -> Schema:
 
 
 def _signal() -> Schema:
-    amount = {"type": "integer", "minimum": -MAX_NUMBER_MAGNITUDE, "maximum": MAX_NUMBER_MAGNITUDE}
     operation_parameter = {
         "name": "operation",
         "in": "path",
@@ -61,13 +64,13 @@ def _signal() -> Schema:
     body = optional_body(
         {
             "anyOf": [
-                amount,
-                {"type": "object", "properties": {"amount": amount}, "additionalProperties": False},
+                AMOUNT,
+                {"type": "object", "properties": {"amount": AMOUNT}, "additionalProperties": False},
             ]
         },
         'add/subtract: the integer amount, as the body, {"amount": n} or ?amount=n. reset: no amount.',
     )
-    query = {"name": "amount", "in": "query", "required": False, "allowEmptyValue": True, "schema": amount}
+    query = {"name": "amount", "in": "query", "required": False, "allowEmptyValue": True, "schema": AMOUNT}
     responses = {
         "202": json_answer(ref("Signal"), "The signal was queued."),
         "400": error_answer("Bad input (a missing, extra or non-integer amount); `field` names it."),
@@ -102,14 +105,13 @@ def _batch_failures(schema: str, conflict: str | None = None) -> dict[str, Schem
 
 
 def _signal_batch() -> Schema:
-    amount = {"type": "integer", "minimum": -MAX_NUMBER_MAGNITUDE, "maximum": MAX_NUMBER_MAGNITUDE}
     entry = {
         "type": "object",
         "required": ["key", "operation"],
         "properties": {
             "key": KEY,
             "operation": {"type": "string", "enum": _counter_operations()},
-            "amount": nullable(amount),
+            "amount": nullable(AMOUNT),
         },
         "additionalProperties": False,
     }

@@ -5,7 +5,9 @@ from __future__ import annotations
 from durable_app.http.completion import MAX_WAIT_SECONDS
 from durable_app.http.instance_queries import DEFAULT_PAGE_SIZE, MAX_PREFIX_LENGTH, TIMESTAMP_PATTERN
 from durable_app.http.openapi.parts import (
+    ISSUED_TOKEN,
     SCHEDULER_ERRORS,
+    SENT_TOKEN,
     STATUS_HEADERS,
     Schema,
     error_answer,
@@ -16,10 +18,10 @@ from durable_app.http.openapi.parts import (
     path_identifier,
     ref,
 )
-from durable_app.http.paging import CONTINUATION_PATTERN
-from durable_app.http.requests import CONTINUATION_HEADER, MAX_PAGE_SIZE, MAX_TOKEN_LENGTH
+from durable_app.http.requests import CONTINUATION_HEADER
+from durable_app.http.responses import MANAGEMENT_URLS
 from durable_app.scheduler import RUNTIME_STATUS
-from durable_app.values import BOOLEAN_WORDS, EXISTING_ID_PATTERN
+from durable_app.values import BOOLEAN_WORDS, EXISTING_ID_PATTERN, MAX_PAGE_SIZE, MAX_REASON_LENGTH
 
 EXISTING_INSTANCE_ID: Schema = {
     "name": "instance_id",
@@ -30,19 +32,6 @@ EXISTING_INSTANCE_ID: Schema = {
 }
 
 FLAG: Schema = {"type": "string", "enum": list(BOOLEAN_WORDS)}
-
-MANAGEMENT_URLS = [
-    "id",
-    "statusQueryGetUri",
-    "sendEventPostUri",
-    "terminatePostUri",
-    "suspendPostUri",
-    "resumePostUri",
-    "rewindPostUri",
-    "restartPostUri",
-    "purgeHistoryDeleteUri",
-]
-"""The check-status payload's fields, in Durable Functions' names."""
 
 TIMEOUT: Schema = {
     "name": "timeout",
@@ -130,7 +119,7 @@ def _instances() -> Schema:
             "The token a partial page answered with, sent back unchanged with the same filters: read the page "
             "after it. Opaque; a token this API did not issue for this listing is a 400."
         ),
-        "schema": {"type": "string", "maxLength": MAX_TOKEN_LENGTH, "pattern": CONTINUATION_PATTERN},
+        "schema": SENT_TOKEN,
     }
     list_only = [
         {
@@ -152,7 +141,7 @@ def _instances() -> Schema:
     page["headers"] = {
         CONTINUATION_HEADER: {
             "description": "Present when more instances follow: send it back as the request header.",
-            "schema": {"type": "string", "pattern": CONTINUATION_PATTERN},
+            "schema": ISSUED_TOKEN,
         }
     }
     listed = operation(
@@ -200,7 +189,7 @@ def _restart() -> Schema:
 
 
 def _instance_action(action: str, summary: str, conflict: str) -> Schema:
-    reason = {"type": "string", "maxLength": 1000}
+    reason = {"type": "string", "maxLength": MAX_REASON_LENGTH}
     body = optional_body(
         {"type": "object", "properties": {"reason": reason}, "additionalProperties": False},
         'An optional {"reason": "..."}.',
@@ -384,8 +373,8 @@ def instance_schemas() -> Schema:
         "ManagementUrls": {
             "type": "object",
             "description": "Each URL carries `code=<key>` when the request sent a function key, and never otherwise.",
-            "required": MANAGEMENT_URLS,
-            "properties": {name: text for name in MANAGEMENT_URLS},
+            "required": ["id", *MANAGEMENT_URLS],
+            "properties": {name: text for name in ("id", *MANAGEMENT_URLS)},
         },
         "Purged": {
             "type": "object",

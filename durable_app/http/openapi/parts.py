@@ -4,12 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
+from durable_app.http.paging import CONTINUATION_PATTERN
 from durable_app.http.requests import MAX_BODY_BYTES
-from durable_app.values import ID_PATTERN, MAX_NUMBER_MAGNITUDE
+from durable_app.values import ID_PATTERN, MAX_NUMBER_MAGNITUDE, MAX_TOKEN_LENGTH
 
 Schema = dict[str, Any]
 
 NUMBER: Schema = {"type": "number", "minimum": -MAX_NUMBER_MAGNITUDE, "maximum": MAX_NUMBER_MAGNITUDE}
+
+ISSUED_TOKEN: Schema = {
+    "type": "string",
+    "maxLength": MAX_TOKEN_LENGTH,
+    "pattern": CONTINUATION_PATTERN,
+    "description": "Opaque: send it back as answered; a token this API did not issue is a 400.",
+}
+"""The ``x-ms-continuation-token`` a partial page answers with."""
+
+SENT_TOKEN: Schema = {
+    **ISSUED_TOKEN,
+    "pattern": f"^(?:{CONTINUATION_PATTERN.removeprefix('^').removesuffix('$')})?$",
+    "description": f"{ISSUED_TOKEN['description']} An empty header counts as none.",
+}
+"""The token a caller sends back: an issued one, or an empty header, which the app reads as none."""
 
 FUNCTION_KEY_SECURITY: list[dict[str, list[str]]] = [{"functionKeyQuery": []}, {"functionKeyHeader": []}]
 """Routes at the FUNCTION auth level take the key as ``?code=`` or ``x-functions-key``."""
@@ -68,7 +84,8 @@ def operation(
     errors: dict[str, Schema] | None = None,
     anonymous: bool = False,
 ) -> Schema:
-    operation: Schema = {"summary": summary, "responses": {**responses, **(errors or COMMON_ERRORS)}}
+    shared = COMMON_ERRORS if errors is None else errors  # {} for routes that answer none of them
+    operation: Schema = {"summary": summary, "responses": {**responses, **shared}}
     if parameters:
         operation["parameters"] = parameters
     if body is not None:

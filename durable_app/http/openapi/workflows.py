@@ -14,7 +14,9 @@ from pydantic.json_schema import CoreModeRef, DefsRef, GenerateJsonSchema
 
 from durable_app.http.openapi.instances import TIMEOUT, started_answers
 from durable_app.http.openapi.parts import (
+    ISSUED_TOKEN,
     SCHEDULER_ERRORS,
+    SENT_TOKEN,
     Schema,
     error_answer,
     json_answer,
@@ -23,9 +25,8 @@ from durable_app.http.openapi.parts import (
     path_identifier,
     ref,
 )
-from durable_app.http.paging import CONTINUATION_PATTERN
-from durable_app.http.requests import MAX_BATCH_STARTS, MAX_BATCH_WORK_ITEMS, MAX_PAGE_SIZE, MAX_TOKEN_LENGTH
-from durable_app.values import ID_PATTERN
+from durable_app.http.requests import MAX_BATCH_STARTS, MAX_BATCH_WORK_ITEMS
+from durable_app.values import ID_PATTERN, MAX_PAGE_SIZE
 from durable_app.workflows import workflows
 from durable_app.workflows.registry import Entity, Orchestrator, Workflows
 from durable_app.workflows.request_models import type_adapter
@@ -225,13 +226,6 @@ def _list_entities() -> Schema:
     )
 
 
-CONTINUATION_TOKEN: Schema = {
-    "type": "string",
-    "maxLength": MAX_TOKEN_LENGTH,
-    "pattern": CONTINUATION_PATTERN,
-    "description": "Opaque: send it back as answered; a token this API did not issue is a 400.",
-}
-
 PAGE_PARAMETERS: list[Schema] = [
     {
         "name": "top",
@@ -245,7 +239,7 @@ PAGE_PARAMETERS: list[Schema] = [
         "in": "header",
         "required": False,
         "description": "The token the previous page answered with.",
-        "schema": CONTINUATION_TOKEN,
+        "schema": SENT_TOKEN,
     },
 ]
 """``top`` and the continuation header of an entity listing."""
@@ -253,9 +247,7 @@ PAGE_PARAMETERS: list[Schema] = [
 
 def paged_answer(description: str, schema: Schema) -> Schema:
     """A 200 holding one page of a listing, with the next page's token in a header when one follows."""
-    headers = {
-        "x-ms-continuation-token": {"description": "Send it back for the next page.", "schema": CONTINUATION_TOKEN}
-    }
+    headers = {"x-ms-continuation-token": {"description": "Send it back for the next page.", "schema": ISSUED_TOKEN}}
     return {**json_answer(schema, description), "headers": headers}
 
 

@@ -23,7 +23,7 @@ from durable_app.http.paging import entity_page
 from durable_app.http.responses import json_response
 from durable_app.http.tracing import traced_request
 from durable_app.scheduler import shared_client
-from durable_app.values import RefusedRequest, identifier, json_words, utc_iso
+from durable_app.values import RefusedRequest, identifier, json_words, page_size, utc_iso
 from durable_app.workflows import workflows
 from durable_app.workflows.registry import Entity
 from durable_app.workflows.request_models import validated_value
@@ -60,7 +60,7 @@ def operation_input(declaration: Entity, operation: Any, value: Any, field: str)
 
 @bp.route(route="entities/{name}/{key}", methods=["POST"])
 @traced_request
-@api_errors
+@api_errors(subject="key")
 async def signal_entity(req: func.HttpRequest) -> func.HttpResponse:
     """Signal ``?op=`` on one entity with the JSON body as its input; 202 once queued."""
     declaration = declared_entity(req.route_params.get("name"))
@@ -75,7 +75,7 @@ async def signal_entity(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="entities/{name}/{key}", methods=["GET"])
 @traced_request
-@api_errors
+@api_errors(subject="key")
 async def get_entity(req: func.HttpRequest) -> func.HttpResponse:
     """The entity's state, as Durable Functions answers it; 404 until an operation has given it state."""
     declaration = declared_entity(req.route_params.get("name"))
@@ -85,7 +85,7 @@ async def get_entity(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="entities/{name}", methods=["GET"])
 @traced_request
-@api_errors
+@api_errors(subject="body")
 async def list_entities(req: func.HttpRequest) -> func.HttpResponse:
     """One page of an entity's instances (``?top=``), the next page's token in ``x-ms-continuation-token``."""
     declaration = declared_entity(req.route_params.get("name"))
@@ -106,7 +106,7 @@ async def _entity_page(
 ) -> tuple[list[EntityMetadata], dict[str, str] | None]:
     """One page (``?top=``, the caller's ``x-ms-continuation-token``) of the entities named ``name`` whose keys
     start with ``prefix``, and the header naming the next page when one follows."""
-    top = inputs.page_size(req.params.get("top"), None)
+    top = page_size(req.params.get("top"), None)
     token = inputs.continuation_token(req.headers)
     query = EntityQuery(instance_id_starts_with=f"@{name}@{prefix}", include_state=True, page_size=top)
     entities, next_token = await entity_page(shared_client(), query, token)
@@ -156,7 +156,7 @@ def _counter_operation(value: Any) -> str:
 
 @bp.route(route="counters/{key}/{operation}", methods=["POST"])
 @traced_request
-@api_errors
+@api_errors(subject="key")
 async def signal_counter(req: func.HttpRequest) -> func.HttpResponse:
     """Signal ``add``/``subtract`` (amount in the body or ``?amount=``) or ``reset``; 202 once queued."""
     entity_id = _entity_id(req, COUNTER)
@@ -168,7 +168,7 @@ async def signal_counter(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="batch/signals", methods=["POST"])
 @traced_request
-@api_errors
+@api_errors(subject="body")
 async def signal_counters(req: func.HttpRequest) -> func.HttpResponse:
     """Queue up to 1,000 signals: all validated first, sent concurrently, in order per entity."""
     signals = signal_batch(inputs.json_body(req))
@@ -230,7 +230,7 @@ def _refuse_unknown(entry: dict[str, Any], field: str, known: tuple[str, ...]) -
 
 @bp.route(route="counters/{key}", methods=["GET"])
 @traced_request
-@api_errors
+@api_errors(subject="key")
 async def get_counter(req: func.HttpRequest) -> func.HttpResponse:
     """The counter's value; 404 until an operation has given it state (never signalled, or still queued)."""
     return json_response(_counter_body(await _existing_entity(_entity_id(req, COUNTER), "counter")))
@@ -238,7 +238,7 @@ async def get_counter(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="counters", methods=["GET"])
 @traced_request
-@api_errors
+@api_errors(subject="body")
 async def list_counters(req: func.HttpRequest) -> func.HttpResponse:
     """One page of counters with their values (``?top=``, ``x-ms-continuation-token``), optionally only keys
     starting with ``?prefix=``."""

@@ -77,7 +77,7 @@ def _accepted(instance_id: str, action: str) -> func.HttpResponse:
 
 @bp.route(route="instances", methods=["GET"])
 @traced_request
-@api_errors
+@api_errors(subject="body")
 async def list_instances(req: func.HttpRequest) -> func.HttpResponse:
     """One page of instances; a partial page names the next in its ``x-ms-continuation-token`` header."""
     listing = queries.list_request(req.params, req.headers)
@@ -89,7 +89,7 @@ async def list_instances(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="instances", methods=["DELETE"])
 @traced_request
-@api_errors
+@api_errors(subject="body")
 async def purge_instances(req: func.HttpRequest) -> func.HttpResponse:
     """Purge every finished instance the filters match: 200 with the count, 404 when none matched."""
     filters = queries.purge_filter(req.params)
@@ -107,7 +107,7 @@ async def purge_instances(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="instances/{instance_id}", methods=["GET"])
 @traced_request
-@api_errors
+@api_errors(subject="instance_id")
 async def get_instance_status(req: func.HttpRequest) -> func.HttpResponse:
     """Status, output and custom status, with Durable Functions' ``showInput`` (default true),
     ``showHistory``, ``showHistoryOutput`` and ``returnInternalServerErrorOnFailure``.
@@ -131,7 +131,7 @@ async def get_instance_status(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="instances/{instance_id}/waiting", methods=["GET"])
 @traced_request
-@api_errors
+@api_errors(subject="instance_id")
 async def get_instance_waiting(req: func.HttpRequest) -> func.HttpResponse:
     """What the instance waits for (``durable_app.scheduler.waiting``): work in flight, timers, entity locks, events."""
     instance_id = _instance_id(req)
@@ -143,7 +143,7 @@ async def get_instance_waiting(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="instances/{instance_id}/terminate", methods=["POST"])
 @traced_request
-@api_errors
+@api_errors(subject="instance_id")
 async def terminate_instance(req: func.HttpRequest) -> func.HttpResponse:
     """Stop an unfinished instance for good; the reason becomes its output."""
     instance_id, reason = _action_request(req)
@@ -154,7 +154,7 @@ async def terminate_instance(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="instances/{instance_id}/suspend", methods=["POST"])
 @traced_request
-@api_errors
+@api_errors(subject="instance_id")
 async def suspend_instance(req: func.HttpRequest) -> func.HttpResponse:
     """Pause an unfinished instance: events still queue, and nothing runs until it is resumed."""
     instance_id, reason = _action_request(req)
@@ -165,7 +165,7 @@ async def suspend_instance(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="instances/{instance_id}/resume", methods=["POST"])
 @traced_request
-@api_errors
+@api_errors(subject="instance_id")
 async def resume_instance(req: func.HttpRequest) -> func.HttpResponse:
     """Let a suspended instance run again, from where it paused."""
     instance_id, reason = _action_request(req)
@@ -176,7 +176,7 @@ async def resume_instance(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="instances/{instance_id}/raiseEvent/{event_name}", methods=["POST"])
 @traced_request
-@api_errors
+@api_errors(subject="instance_id")
 async def raise_event(req: func.HttpRequest) -> func.HttpResponse:
     """Deliver an external event (any JSON body, or none) to a running instance."""
     instance_id = _instance_id(req)
@@ -189,7 +189,7 @@ async def raise_event(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="instances/{instance_id}", methods=["DELETE"])
 @traced_request
-@api_errors
+@api_errors(subject="instance_id")
 async def purge_instance(req: func.HttpRequest) -> func.HttpResponse:
     """Delete a finished instance's history; the scheduler refuses a running one (409: terminate it first)."""
     instance_id = _instance_id(req)
@@ -202,7 +202,7 @@ async def purge_instance(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="instances/{instance_id}/rewind", methods=["POST"])
 @traced_request
-@api_errors
+@api_errors(subject="instance_id")
 async def rewind_instance(req: func.HttpRequest) -> func.HttpResponse:
     """Run a Failed instance again from its failure: failed work is retried, completed work is kept."""
     instance_id, reason = _action_request(req)
@@ -213,7 +213,7 @@ async def rewind_instance(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="instances/{instance_id}/restart", methods=["POST"])
 @traced_request
-@api_errors
+@api_errors(subject="instance_id")
 async def restart_instance(req: func.HttpRequest) -> func.HttpResponse:
     """Run a finished instance again with its original input, answered as a start is.
 

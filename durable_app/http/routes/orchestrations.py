@@ -74,7 +74,7 @@ def _start_trigger(declaration: Orchestrator) -> Callable[[func.HttpRequest], Aw
 def add_start_routes(blueprint: func.Blueprint) -> None:
     """One start route per declared orchestrator."""
     for declaration in workflows.orchestrators.values():
-        trigger = api_errors(_start_trigger(declaration))
+        trigger = api_errors(subject="instance_id")(_start_trigger(declaration))
         blueprint.route(route=f"orchestrators/{declaration.name}/{{instance_id?}}", methods=["POST"])(
             traced_request(trigger)
         )
@@ -85,7 +85,7 @@ add_start_routes(bp)
 
 @bp.route(route="batch/orchestrators/{name}", methods=["POST"])
 @traced_request
-@api_errors
+@api_errors(subject="body")
 async def start_orchestrations(req: func.HttpRequest) -> func.HttpResponse:
     """Start up to 500 instances of one orchestration: all validated first, then started concurrently."""
     declaration = _declared(req.route_params.get("name"))

@@ -12,6 +12,8 @@
 - **Entities exist while they have state**: ``GetEntity`` answers "no entity" before the first operation
   and after ``delete``, queries list stateless entities only as transient, an entity left without state is
   dropped at once, so ``CleanEntityStorage`` finds nothing to remove (DTS answers 0).
+- **A failed sub-orchestration's parent sees the child's failure details** (its exception type, for
+  ``is_caused_by`` and retry rules); the backend passes on the message only, typed ``Exception``.
 - **History events carry the time they happened** (the backend leaves every timestamp at zero).
 
 Serving, leases and redelivery build on this in :mod:`local_stack.scheduler.memory`.
@@ -178,7 +180,25 @@ class DtsSemantics(NewestFirstQueries, TraceContextPropagation, ClockedTimers):
             if instance.completed_at:
                 instance.last_updated_at = instance.completed_at
             return
+        if instance is not None:
+            self._forward_child_failures(instance)
         super()._enqueue_orchestration(instance_id)
+
+    def _forward_child_failures(self, parent: OrchestrationInstance) -> None:
+        """A failed sub-orchestration reaches its parent with the child's own failure details (type, message,
+        stack), as DTS delivers them; the backend sends a bare ``Exception`` carrying the message only."""
+        children = {
+            event.eventId: event.subOrchestrationInstanceCreated.instanceId
+            for event in parent.history
+            if event.HasField("subOrchestrationInstanceCreated")
+        }
+        for event in parent.pending_events:
+            if not event.HasField("subOrchestrationInstanceFailed"):
+                continue
+            failed = event.subOrchestrationInstanceFailed
+            child = self._instances.get(children.get(failed.taskScheduledId, ""))
+            if child is not None and child.failure_details is not None:
+                failed.failureDetails.CopyFrom(child.failure_details)
 
     def _terminate(self, instance_id: str, output: str | None, recursive: bool) -> None:
         """Finish an unfinished instance as terminated, now. Caller holds the lock.

@@ -169,3 +169,8 @@ def _waits_for_done(env: WorkflowEnv, instance_id: str) -> bool:
 
 def _has_event(env: WorkflowEnv, instance_id: str, kind: str) -> bool:
     return any(kind in event for event in env.history(instance_id)["events"])
+
+
+def test_the_kit_starts_under_the_app_version_or_the_one_given(env: WorkflowEnv) -> None:
+    assert env.wait(env.start("versioned")).output == {"version": "1.0.0", "path": "old"}
+    assert env.wait(env.start("versioned", version="2.0.0")).output == {"version": "2.0.0", "path": "new"}

@@ -95,3 +95,9 @@ def waits_forever(ctx: task.OrchestrationContext, _: Any) -> Any:
 def tally(ctx: task.EntityContext, _: Any) -> int:
     """An entity whose every read answers 7."""
     return 7
+
+
+@call_workflows.orchestrator
+def versioned(ctx: task.OrchestrationContext, _: Any) -> Any:
+    """The path an instance takes by the version it was started under."""
+    return {"version": ctx.version, "path": "old" if ctx.version == "1.0.0" else "new"}

@@ -139,6 +139,11 @@ def test_old_instances_keep_the_old_path_and_new_ones_wait_for_a_new_worker(
             old = wait_for_output(api, f"/instances/{old_id}")
             assert (old["runtimeStatus"], old["version"]) == ("Completed", "1.0.0")
             assert old["output"] == {"path": "old", "version": "1.0.0", "go": "ship it"}
+            batch = api.post("/batch/orchestrators/release_workflow", json={"inputs": [{}, {}]})
+            assert batch.status_code == 202, batch.text
+            for started in batch.json()["instances"]:
+                done = wait_for_output(api, started["statusQueryGetUri"])
+                assert (done["version"], done["output"]["path"]) == ("2.0.0", "new")
             finished = api.post(f"/orchestrators/release_workflow/{later_id}", params={"timeout": "60"}, json={})
             assert finished.status_code == 200, finished.text
             assert (finished.json()["version"], finished.json()["output"]["path"]) == ("2.0.0", "new")

@@ -120,7 +120,7 @@ def test_a_failure_is_shown_in_full_with_the_failing_work_by_name(  # type: igno
     stack_trace = row.locator("details.stack")
     assert not stack_trace.locator("pre").is_visible()  # folded until clicked
     stack_trace.locator("summary").click()
-    assert "work_item_drills.py" in stack_trace.locator("pre").inner_text()
+    assert "worker/drills.py" in stack_trace.locator("pre").inner_text()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "dashboard-failure.png"), full_page=True)
 

@@ -174,3 +174,10 @@ def _has_event(env: WorkflowEnv, instance_id: str, kind: str) -> bool:
 def test_the_kit_starts_under_the_app_version_or_the_one_given(env: WorkflowEnv) -> None:
     assert env.wait(env.start("versioned")).output == {"version": "1.0.0", "path": "old"}
     assert env.wait(env.start("versioned", version="2.0.0")).output == {"version": "2.0.0", "path": "new"}
+
+
+def test_an_uncaught_timeout_fails_the_orchestration_naming_what_timed_out(env: WorkflowEnv) -> None:
+    result = env.wait(env.start("gives_up"))
+    assert result.status == "Failed" and result.failure is not None
+    assert result.failure.message.startswith("the never event timed out: no result by ")
+    assert result.failure.error_type.endswith("WorkflowTimeoutError")

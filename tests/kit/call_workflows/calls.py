@@ -101,3 +101,9 @@ def tally(ctx: task.EntityContext, _: Any) -> int:
 def versioned(ctx: task.OrchestrationContext, _: Any) -> Any:
     """The path an instance takes by the version it was started under."""
     return {"version": ctx.version, "path": "old" if ctx.version == "1.0.0" else "new"}
+
+
+@call_workflows.orchestrator
+def gives_up(ctx: task.OrchestrationContext, _: Any) -> Any:
+    """A wait whose timeout nobody catches."""
+    return (yield within(ctx, ctx.wait_for_external_event("never"), timedelta(hours=1), "the never event"))

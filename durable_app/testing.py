@@ -45,7 +45,7 @@ from durable_app.replay import replay
 from durable_app.scheduler import TERMINAL, status_name
 from durable_app.scheduler.history_format import history_of
 from durable_app.scheduler.sdk_logging import CleanStopFilter, sdk_logger
-from durable_app.settings import settings_overridden
+from durable_app.settings import app_settings, settings_overridden
 from durable_app.settings.catalog import CONNECTION_STRING
 from durable_app.settings.reader import CONNECTION_SETTINGS
 from durable_app.values import RefusedRequest, identifier
@@ -154,8 +154,12 @@ class WorkflowEnv:
 
     # --- driving instances ---
 
-    def start(self, name: str, input: Any = None, *, instance_id: str | None = None) -> str:
-        """Start orchestrator ``name``; ``input`` is validated by its request model as the start route does."""
+    def start(self, name: str, input: Any = None, *, instance_id: str | None = None, version: str | None = None) -> str:
+        """Start orchestrator ``name``; ``input`` is validated by its request model as the start route does.
+
+        ``version`` is what the orchestrator reads as ``ctx.version`` (the app's ``WORKFLOW_VERSION`` when not
+        given), so each branch of a changed workflow can be tested.
+        """
         declaration = self._declarations.orchestrators.get(name)
         if declaration is None:
             raise RefusedRequest("name", f'no orchestrator named "{name}"; use one of {", ".join(self._names())}')
@@ -166,7 +170,11 @@ class WorkflowEnv:
         )
         try:
             return self._api.schedule_new_orchestration(
-                name, input=start_input, instance_id=instance_id, reuse_id_policy=REUSE_FINISHED_IDS
+                name,
+                input=start_input,
+                instance_id=instance_id,
+                reuse_id_policy=REUSE_FINISHED_IDS,
+                version=version or app_settings().versioning.version,
             )
         except grpc.RpcError as error:
             if error.code() != grpc.StatusCode.ALREADY_EXISTS:  # type: ignore[attr-defined]

@@ -14,7 +14,7 @@ from typing import Any, Literal, TypedDict
 from durabletask import task
 from pydantic import BaseModel, Field, ValidationError
 
-from durable_app.workflows import StartRequest, utc_iso, workflows
+from durable_app.workflows import StartRequest, WorkflowTimeoutError, utc_iso, within, workflows
 
 APPROVAL_EVENT = "approval"
 
@@ -46,11 +46,12 @@ def approval_workflow(ctx: task.OrchestrationContext, request: ApprovalRequest) 
     timer = ctx.create_timer(deadline)
     ctx.set_custom_status({"state": "waiting", "subject": request.subject, "deadline": utc_iso(deadline)})
     while True:
-        event = ctx.wait_for_external_event(APPROVAL_EVENT)
-        winner = yield task.when_any([event, timer])
-        if winner is timer:
+        waiting = within(ctx, ctx.wait_for_external_event(APPROVAL_EVENT), deadline, "the approval event", timer=timer)
+        try:
+            data = yield waiting
+        except WorkflowTimeoutError:
             return _finish(ctx, request, "timed_out")
-        decision = _decision(event.get_result())
+        decision = _decision(data)
         if decision is not None:
             return _finish(ctx, request, "approved" if decision.approved else "rejected")
         ctx.set_custom_status(

@@ -21,9 +21,11 @@ from durable_app.workflows import (
     ATTR_WORK_ITEM,
     FieldError,
     Number,
+    RetryRule,
     StartRequest,
     annotate,
     app_settings,
+    call_activity,
     orchestration_logger,
     workflows,
 )
@@ -74,12 +76,14 @@ class FanOutRequest(StartRequest):
         return len(self.orchestration_input())
 
 
-WORK_ITEM_RETRY = task.RetryPolicy(
-    first_retry_interval=timedelta(seconds=1),
-    max_number_of_attempts=3,
-    backoff_coefficient=2.0,
+TRANSIENT_FAILURES = RetryRule(
+    retry_on=(ConnectionError, TimeoutError),
+    attempts=3,
+    first_interval=timedelta(seconds=1),
+    backoff=2.0,
 )
-"""Transient failures of a work item are retried; a permanent one fails the orchestration, naming it."""
+"""A work item that lost its connection or timed out is tried again, up to 3 times; any other failure (a bad
+item) fails the orchestration at once, naming it."""
 
 
 @workflows.orchestrator(request=FanOutRequest)
@@ -89,7 +93,7 @@ def fan_out_fan_in_orchestrator(ctx: task.OrchestrationContext, work_items: list
     items = work_items or []
     log.info("Starting fan out/fan in orchestration with %d items", len(items))
 
-    parallel_tasks = [ctx.call_activity(process_work_item, input=item, retry_policy=WORK_ITEM_RETRY) for item in items]
+    parallel_tasks = [call_activity(ctx, process_work_item, input=item) for item in items]
     results: list[WorkItemResult] = []
     if parallel_tasks:  # when_all over no tasks never completes in durabletask 1.12
         log.info("Waiting for %d parallel tasks to complete", len(parallel_tasks))
@@ -100,7 +104,7 @@ def fan_out_fan_in_orchestrator(ctx: task.OrchestrationContext, work_items: list
     return final_result
 
 
-@workflows.activity
+@workflows.activity(retry=TRANSIENT_FAILURES)
 def process_work_item(ctx: task.ActivityContext, item: WorkItem) -> WorkItemResult:
     """Square one work item after its simulated I/O delay (``WORK_ITEM_DELAY_*``: 0.5-2 s, as in the seed)."""
     if isinstance(item, bool) or not isinstance(item, int | float):

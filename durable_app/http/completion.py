@@ -18,7 +18,7 @@ from typing import Any
 import azure.functions as func
 
 from durable_app.http.responses import json_response, started_response, status_body
-from durable_app.scheduler import shared_client
+from durable_app.scheduler import finished_state, shared_client
 from durable_app.values import RefusedRequest, json_words
 
 MAX_WAIT_SECONDS = 120.0
@@ -48,9 +48,8 @@ async def completion_or_check_status(req: func.HttpRequest, instance_id: str) ->
     seconds = completion_timeout(req.params)
     if not seconds:
         return started_response(req, instance_id)
-    client = shared_client()
     try:
-        state = await client.wait_for_orchestration_completion(instance_id, timeout=seconds)
+        state = await finished_state(shared_client(), instance_id, seconds)
     except TimeoutError:
         return started_response(req, instance_id)
     if state is None:  # purged the moment it finished: its status is gone, its URLs still answer

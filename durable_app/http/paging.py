@@ -31,14 +31,13 @@ from durabletask.client import (
     AsyncTaskHubGrpcClient,
     EntityQuery,
     OrchestrationQuery,
-    OrchestrationState,
-    parse_orchestration_state,
 )
 from durabletask.entities import EntityMetadata
 from durabletask.internal.client_helpers import build_query_entities_req, build_query_instances_req
 from google.protobuf import wrappers_pb2
 
 from durable_app.http.requests import CONTINUATION_HEADER
+from durable_app.scheduler import VersionedState, versioned_state
 from durable_app.values import RefusedRequest
 
 NEWEST_FIRST = ("query-order", "created-desc")
@@ -54,13 +53,13 @@ INSTANCE_LISTING = "instances"
 
 async def instance_page(
     client: AsyncTaskHubGrpcClient, query: OrchestrationQuery, token: str | None
-) -> tuple[list[OrchestrationState], str | None]:
+) -> tuple[list[VersionedState], str | None]:
     """One page of instances, newest first, and the token of the next one (``None`` on the last page)."""
     request = build_query_instances_req(query, _continuation(token, INSTANCE_LISTING))
     response, next_token = await _one_page(
         lambda: client._get_stub().QueryInstances(request, metadata=[NEWEST_FIRST]), token, INSTANCE_LISTING
     )
-    return [parse_orchestration_state(state) for state in response.orchestrationState], next_token
+    return [versioned_state(state) for state in response.orchestrationState], next_token
 
 
 async def entity_page(

@@ -17,7 +17,7 @@ import azure.functions as func
 from durabletask.client import OrchestrationState, OrchestrationStatus
 
 from durable_app.http.host_config import route_prefix
-from durable_app.scheduler import TERMINAL, status_name
+from durable_app.scheduler import TERMINAL, VersionedState, status_name
 from durable_app.values import utc_iso
 
 RETRY_AFTER_SECONDS = 1
@@ -96,8 +96,9 @@ def started_response(req: func.HttpRequest, instance_id: str) -> func.HttpRespon
     return json_response(urls, status=202, headers=headers)
 
 
-def status_body(state: OrchestrationState, *, show_input: bool = True) -> dict[str, Any]:
-    """An instance's status in the Durable Functions shape; ``input`` is null unless ``show_input``."""
+def status_body(state: VersionedState, *, show_input: bool = True) -> dict[str, Any]:
+    """An instance's status in the Durable Functions shape, with the version it was started under (``null``:
+    none); ``input`` is null unless ``show_input``."""
     failure = state.failure_details
     return {
         "name": state.name,
@@ -108,6 +109,7 @@ def status_body(state: OrchestrationState, *, show_input: bool = True) -> dict[s
         "customStatus": _decoded(state.serialized_custom_status),
         "createdTime": utc_iso(state.created_at),
         "lastUpdatedTime": utc_iso(state.last_updated_at),
+        "version": state.version,
         "failureDetails": None
         if failure is None
         else {"errorType": failure.error_type, "errorMessage": failure.message, "stackTrace": failure.stack_trace},

@@ -38,6 +38,7 @@ def _client_options(settings: AppSettings) -> dict[str, Any]:
         "secure_channel": connection.secure_channel,
         "channel_options": channel_options(settings.reconnect_max_seconds),
         "data_converter": MODEL_JSON,
+        "default_version": settings.versioning.version,  # stamped on every orchestration the app starts
         "logger": sdk_logger("client", settings.sdk_log_level),  # before the credential, which logs as it is made
     }
 

@@ -20,6 +20,7 @@ from durable_app.settings.reader import (
     settings_overridden,
 )
 from durable_app.settings.telemetry import TelemetrySettings
+from durable_app.settings.versioning import WorkflowVersioning
 
 __all__ = [
     "AppSettings",
@@ -30,6 +31,7 @@ __all__ = [
     "TelemetrySettings",
     "WorkItemDrills",
     "WorkerConcurrency",
+    "WorkflowVersioning",
     "app_settings",
     "connection_from_env",
     "parse_connection_string",

@@ -14,6 +14,7 @@ from typing import Any
 from durable_app.settings.schema import (
     NO_DEFAULT,
     Boolean,
+    Choice,
     DtsConnectionString,
     Endpoint,
     LogLevel,
@@ -22,6 +23,7 @@ from durable_app.settings.schema import (
     Section,
     Setting,
     Text,
+    Version,
     WholeNumber,
 )
 
@@ -63,6 +65,27 @@ MAX_CONCURRENT_ORCHESTRATIONS = Setting(
 )
 MAX_CONCURRENT_ENTITIES = Setting(
     "DTS_MAX_CONCURRENT_ENTITIES", WholeNumber(1), 100, "entity batches in flight per process"
+)
+WORKFLOW_VERSION = Setting(
+    "WORKFLOW_VERSION",
+    Version(),
+    "1.0.0",
+    "the version stamped on every orchestration the app starts (start routes, batches, sub-orchestrations) and "
+    "the hosted worker's version; orchestrators read it as `ctx.version` (docs/changing-workflows.md)",
+)
+WORKFLOW_VERSION_MATCH = Setting(
+    "WORKFLOW_VERSION_MATCH",
+    Choice(("current_or_older", "strict", "none")),
+    "current_or_older",
+    "which instances the worker runs: `current_or_older` (never one started by a newer version), `strict` "
+    "(its own version only), `none` (any)",
+)
+WORKFLOW_VERSION_FAILURE = Setting(
+    "WORKFLOW_VERSION_FAILURE",
+    Choice(("reject", "fail")),
+    "reject",
+    "what the worker does with an instance it may not run: `reject` hands it back to wait for a worker that "
+    "may, `fail` fails it",
 )
 SDK_LOG_LEVEL = Setting(
     "DTS_SDK_LOG_LEVEL",
@@ -216,6 +239,9 @@ SECTIONS = (
             MAX_CONCURRENT_ACTIVITIES,
             MAX_CONCURRENT_ORCHESTRATIONS,
             MAX_CONCURRENT_ENTITIES,
+            WORKFLOW_VERSION,
+            WORKFLOW_VERSION_MATCH,
+            WORKFLOW_VERSION_FAILURE,
             SDK_LOG_LEVEL,
             RECONNECT_MAX_SECONDS,
         ),

@@ -34,6 +34,7 @@ from durable_app.settings.connection_string import Authentication, ConnectionStr
 from durable_app.settings.drills import WorkItemDrills
 from durable_app.settings.schema import SettingsError, SettingValues, read_settings
 from durable_app.settings.telemetry import TelemetrySettings
+from durable_app.settings.versioning import WorkflowVersioning
 
 __all__ = [
     "AppSettings",
@@ -82,6 +83,7 @@ class AppSettings:
     """Seconds of simulated I/O per work item, drawn uniformly between the two."""
     drills: WorkItemDrills = field(default_factory=WorkItemDrills)
     telemetry: TelemetrySettings = field(default_factory=TelemetrySettings)
+    versioning: WorkflowVersioning = field(default_factory=WorkflowVersioning)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> AppSettings:
@@ -97,6 +99,7 @@ class AppSettings:
             work_item_delay=(low, max(low, values[DELAY_MAX_SECONDS])),
             drills=WorkItemDrills.from_values(values),
             telemetry=TelemetrySettings.from_values(values),
+            versioning=WorkflowVersioning.from_values(values),
         )
 
 

@@ -190,6 +190,39 @@ class Text:
 
 
 @dataclass(frozen=True)
+class Version:
+    """A workflow version: dot-separated whole numbers (``1``, ``2.0``, ``1.4.10``), compared number by number.
+
+    Versions that are not numbers would be compared as text by the SDK, where ``10.0`` comes before ``9.0``.
+    """
+
+    description: str = "version (`1.0.0`)"
+
+    def parse(self, text: str) -> str:
+        parts = text.split(".")
+        if len(text) > 64 or len(parts) > 4 or not all(part.isascii() and part.isdigit() for part in parts):
+            raise ValueError(f"'{text[:64]}' is not a version: give up to four dot-separated whole numbers, as 1.0.0")
+        return text
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One of a few words, in any case."""
+
+    options: tuple[str, ...]
+
+    @property
+    def description(self) -> str:
+        return ", ".join(f"`{option}`" for option in self.options)
+
+    def parse(self, text: str) -> str:
+        word = text.lower()
+        if word not in self.options:
+            raise ValueError(f"'{text[:64]}' is not one of {', '.join(self.options)}")
+        return word
+
+
+@dataclass(frozen=True)
 class Endpoint:
     """A scheduler endpoint: a bare ``http://`` or ``https://`` URL, checked as the connection string's is."""
 

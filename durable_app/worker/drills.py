@@ -32,8 +32,9 @@ CPU_UNIT_HASHES = 1000
 benchmarks ran on; ``make bench`` measures it on yours)."""
 
 
-class InjectedFault(RuntimeError):
-    """A work item failed because a ``WORK_ITEM_FAIL_*`` setting asked it to."""
+class InjectedFault(ConnectionError):
+    """A work item failed because a ``WORK_ITEM_FAIL_*`` setting asked it to: a transient fault, of the kind the
+    fan-out's retry rule retries (``TRANSIENT_FAILURES`` in ``orchestrations/fan_out_fan_in.py``)."""
 
 
 def burn_cpu(units: int) -> bytes:

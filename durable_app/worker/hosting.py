@@ -23,6 +23,7 @@ from durable_app.settings import AppSettings
 from durable_app.worker.activity_pool import use_elastic_pool
 from durable_app.worker.connection_monitor import ConnectionMonitor, ConnectionState
 from durable_app.worker.drills import with_drills
+from durable_app.worker.versioning import versioning_options
 from durable_app.workflows.determinism import warn_at_startup
 from durable_app.workflows.registry import register_all
 
@@ -74,6 +75,7 @@ class HostedWorker:
             logger=sdk_log,
             data_converter=MODEL_JSON,
         )
+        self._worker.use_versioning(versioning_options(settings.versioning))
         use_elastic_pool(self._worker, concurrency.thread_pool_workers)
         self.registered = register_all(with_drills(self._worker, settings.drills))
         if settings.drills.enabled:

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, overload
 
+from durable_app.workflows.durable_calls import RETRY_RULE_ATTRIBUTE, RetryRule
 from durable_app.workflows.request_models import StartRequest, forbid_unknown_fields, json_names, type_adapter
 
 WORKFLOW_PACKAGES = ("orchestrations", "entities")
@@ -153,10 +154,26 @@ class Workflows:
 
         return declare if function is None else declare(function)
 
-    def activity(self, function: F, /) -> F:
-        """Declare an activity: the worker hosts it; orchestrators call it by function or name."""
-        _add(self._activities, Activity(function.__name__, function, function.__module__))
-        return function
+    @overload
+    def activity(self, function: F, /) -> F: ...
+    @overload
+    def activity(self, *, retry: RetryRule | None = None) -> Callable[[F], F]: ...
+
+    def activity(self, function: Any = None, /, *, retry: RetryRule | None = None) -> Any:
+        """Declare an activity: the worker hosts it; orchestrators call it by function or name.
+
+        ``retry`` is the rule every ``call_activity(ctx, fn, ...)`` of it follows unless a call gives its own.
+        """
+
+        def declare(fn: F) -> F:
+            if retry is not None:
+                if not isinstance(retry, RetryRule):
+                    raise DeclarationError(f"activity '{fn.__name__}': retry must be a RetryRule, got {retry!r}")
+                setattr(fn, RETRY_RULE_ATTRIBUTE, retry)
+            _add(self._activities, Activity(fn.__name__, fn, fn.__module__))
+            return fn
+
+        return declare if function is None else declare(function)
 
     def entity(self, *, operations: Mapping[str, Any]) -> Callable[[F], F]:
         """Declare an entity (function or ``DurableEntity`` class) with its signal operations' input types.

@@ -64,7 +64,9 @@ RELIED_ON_METHODS = (
     "_watch_sub_orchestration",
     "_process_schedule_task_action",
     "_process_create_timer_action",
+    "_build_instance_response",
     "GetWorkItems",
+    "AbandonTaskOrchestratorWorkItem",
 )
 """Private helpers (and the stream) the scheduler calls or overrides."""
 

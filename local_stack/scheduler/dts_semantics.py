@@ -12,6 +12,12 @@
 - **Entities exist while they have state**: ``GetEntity`` answers "no entity" before the first operation
   and after ``delete``, queries list stateless entities only as transient, an entity left without state is
   dropped at once, so ``CleanEntityStorage`` finds nothing to remove (DTS answers 0).
+- **A failed sub-orchestration's parent sees the child's failure details** (its exception type, for
+  ``is_caused_by`` and retry rules); the backend passes on the message only, typed ``Exception``.
+- **Every instance's state carries its version** (the version it was started under); the backend leaves it out.
+- **A work item a worker hands back waits before it is offered again** (a worker rejects an instance of a
+  newer version than its own, which stays pending until a worker of that version or newer takes it); the
+  backend offers it again at once, so an old worker alone would spin on it.
 - **History events carry the time they happened** (the backend leaves every timestamp at zero).
 
 Serving, leases and redelivery build on this in :mod:`local_stack.scheduler.memory`.
@@ -20,7 +26,7 @@ Serving, leases and redelivery build on this in :mod:`local_stack.scheduler.memo
 from __future__ import annotations
 
 import logging
-from datetime import UTC
+from datetime import UTC, timedelta
 
 import grpc
 from durabletask.internal import helpers
@@ -33,6 +39,9 @@ from local_stack.scheduler.timers import ClockedTimers
 from local_stack.scheduler.trace_context import TraceContextPropagation
 
 logger = logging.getLogger(__name__)
+
+REOFFER_SECONDS = 1.0
+"""How long an orchestration a worker handed back (a version it may not run) waits before it is offered again."""
 
 
 class DtsSemantics(NewestFirstQueries, TraceContextPropagation, ClockedTimers):
@@ -170,6 +179,33 @@ class DtsSemantics(NewestFirstQueries, TraceContextPropagation, ClockedTimers):
             continuationToken=None if token is None else wrappers_pb2.StringValue(value=token),
         )
 
+    def QueryInstances(self, request: pb.QueryInstancesRequest, context: grpc.ServicerContext):
+        response = super().QueryInstances(request, context)
+        with self._lock:
+            for state in response.orchestrationState:
+                _with_version(state, self._instances.get(state.instanceId))
+        return response
+
+    def _build_instance_response(
+        self, instance: OrchestrationInstance, include_payloads: bool
+    ) -> pb.GetInstanceResponse:
+        response = super()._build_instance_response(instance, include_payloads)
+        _with_version(response.orchestrationState, instance)
+        return response
+
+    _handing_back = False
+    """Set while a worker hands an orchestration back: its next offer waits :data:`REOFFER_SECONDS`."""
+
+    def AbandonTaskOrchestratorWorkItem(
+        self, request: pb.AbandonOrchestrationTaskRequest, context: grpc.ServicerContext
+    ) -> pb.AbandonOrchestrationTaskResponse:
+        with self._lock:
+            self._handing_back = True
+            try:
+                return super().AbandonTaskOrchestratorWorkItem(request, context)
+            finally:
+                self._handing_back = False
+
     def _enqueue_orchestration(self, instance_id: str) -> None:
         """Queue an instance for a worker, never a finished one: what arrives for it now is dropped."""
         instance = self._instances.get(instance_id)
@@ -178,7 +214,33 @@ class DtsSemantics(NewestFirstQueries, TraceContextPropagation, ClockedTimers):
             if instance.completed_at:
                 instance.last_updated_at = instance.completed_at
             return
+        if self._handing_back:
+            due = self.clock.now() + timedelta(seconds=REOFFER_SECONDS)
+            self.clock.call_at(due, lambda: self._reoffer(instance_id))
+            return
+        if instance is not None:
+            self._forward_child_failures(instance)
         super()._enqueue_orchestration(instance_id)
+
+    def _reoffer(self, instance_id: str) -> None:
+        with self._lock:
+            self._enqueue_orchestration(instance_id)
+
+    def _forward_child_failures(self, parent: OrchestrationInstance) -> None:
+        """A failed sub-orchestration reaches its parent with the child's own failure details (type, message,
+        stack), as DTS delivers them; the backend sends a bare ``Exception`` carrying the message only."""
+        children = {
+            event.eventId: event.subOrchestrationInstanceCreated.instanceId
+            for event in parent.history
+            if event.HasField("subOrchestrationInstanceCreated")
+        }
+        for event in parent.pending_events:
+            if not event.HasField("subOrchestrationInstanceFailed"):
+                continue
+            failed = event.subOrchestrationInstanceFailed
+            child = self._instances.get(children.get(failed.taskScheduledId, ""))
+            if child is not None and child.failure_details is not None:
+                failed.failureDetails.CopyFrom(child.failure_details)
 
     def _terminate(self, instance_id: str, output: str | None, recursive: bool) -> None:
         """Finish an unfinished instance as terminated, now. Caller holds the lock.
@@ -296,6 +358,12 @@ class DtsSemantics(NewestFirstQueries, TraceContextPropagation, ClockedTimers):
     def _entity_by_token(self, completion_token: str) -> EntityState | None:
         """The entity whose dispatched batch this completion token belongs to. Caller holds the lock."""
         return next((e for e in self._entities.values() if str(e.completion_token) == completion_token), None)
+
+
+def _with_version(state: pb.OrchestrationState, instance: OrchestrationInstance | None) -> None:
+    """The version the instance was started under, which DTS returns with every state and the backend omits."""
+    if instance is not None and instance.version:
+        state.version.value = instance.version
 
 
 def _sub_orchestration_ids(instance: OrchestrationInstance) -> list[str]:

@@ -65,6 +65,18 @@ def test_instances_are_listed_with_status_and_name(dashboard: httpx.Client, show
     assert shown.fan_out_id not in dashboard.get("/", params={"status": "Failed"}).text
 
 
+def test_each_instance_shows_the_version_it_was_started_under(
+    dashboard: httpx.Client, shown: Shown, api: httpx.Client
+) -> None:
+    page = dashboard.get("/").text
+    assert "<th>Version</th>" in page
+    row = page[page.index(f'data-instance="{shown.fan_out_id}"') :]
+    assert '<td class="version">1.0.0</td>' in row[: row.index("</tr>")]
+    assert api.get(f"/instances/{shown.fan_out_id}").json()["version"] == "1.0.0"
+    detail = dashboard.get(f"/instances/{shown.fan_out_id}").text
+    assert "Version" in detail and "1.0.0" in detail
+
+
 def test_history_shows_each_activity_with_its_output_and_timing(
     dashboard: httpx.Client, shown: Shown, api: httpx.Client
 ) -> None:

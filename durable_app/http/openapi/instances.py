@@ -315,6 +315,10 @@ def instance_schemas() -> Schema:
                 "customStatus": {},
                 "createdTime": timestamp,
                 "lastUpdatedTime": timestamp,
+                "version": {
+                    **nullable(text),
+                    "description": "The WORKFLOW_VERSION the instance was started under (null: none).",
+                },
                 "failureDetails": nullable(
                     {
                         "type": "object",

@@ -29,7 +29,7 @@ from durable_app.http.history import history_events
 from durable_app.http.paging import instance_page
 from durable_app.http.responses import json_response, status_body, status_response
 from durable_app.http.tracing import traced_request
-from durable_app.scheduler import TERMINAL, shared_client, status_name
+from durable_app.scheduler import TERMINAL, instance_state, shared_client, status_name
 from durable_app.scheduler.waiting import waiting
 from durable_app.telemetry import ATTR_INSTANCE_ID, annotate
 from durable_app.values import RefusedRequest, existing_instance_id, identifier
@@ -121,7 +121,9 @@ async def get_instance_status(req: func.HttpRequest) -> func.HttpResponse:
     with_outputs = inputs.flag(params, "showHistoryOutput") or old_history
     show_input = params.get("showInput") is None or inputs.flag(params, "showInput")
     failed_as_500 = inputs.flag(params, "returnInternalServerErrorOnFailure")
-    state = await _existing_state(instance_id, fetch_payloads=True)
+    state = await instance_state(shared_client(), instance_id)
+    if state is None:
+        raise _no_instance(instance_id)
     body = status_body(state, show_input=show_input)
     if with_history:
         events = await shared_client().get_orchestration_history(instance_id)

@@ -12,7 +12,6 @@ import pytest
 from pydantic import TypeAdapter
 
 from durable_app.http import openapi_document
-from durable_app.http.openapi.document import EMPTY_MEANS_NONE
 from durable_app.http.paging import CONTINUATION_PATTERN, INSTANCE_LISTING, api_token
 from durable_app.http.requests import CONTINUATION_HEADER
 from durable_app.http.responses import management_urls
@@ -52,21 +51,9 @@ def parameters(name: str, where: str) -> list[tuple[str, dict[str, Any]]]:
 
 
 def own_schema(parameter: dict[str, Any]) -> dict[str, Any]:
-    """A query parameter's schema without the empty value the Functions host drops, which the document widens
-    every constrained query parameter's schema to take."""
-    schema = dict(parameter["schema"])
-    if isinstance(schema.get("type"), list):
-        assert schema["type"][1:] == ["string"] and schema.pop("maxLength") == 0
-        schema["type"] = schema["type"][0]
-    if schema.get("type") == "string" and "enum" in schema:
-        schema["enum"] = [value for value in schema["enum"] if value != ""]
-    if "pattern" in schema:
-        schema["pattern"] = schema["pattern"].removeprefix("^$|")
-    if "description" in schema:
-        schema["description"] = schema["description"].removesuffix(EMPTY_MEANS_NONE).strip()
-        if not schema["description"]:
-            del schema["description"]
-    return schema
+    """A query parameter's schema without the empty value the Functions host drops."""
+    schema = parameter["schema"]
+    return schema["anyOf"][0] if "anyOf" in schema else schema
 
 
 def properties_named(name: str, node: Any) -> Iterator[dict[str, Any]]:

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
@@ -82,6 +82,7 @@ def test_every_operation_keeps_its_contract(stack: LocalStack, label: str) -> No
     @given(case=cases)
     @settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
     def check(case: Case) -> None:
+        assume(not _emptied_by_the_host(case))
         _bound_fan_out(case)
         _bound_wait(case)
         response = case.call_and_validate(base_url=stack.base_url, checks=CHECKS, timeout=60)
@@ -91,6 +92,14 @@ def test_every_operation_keeps_its_contract(stack: LocalStack, label: str) -> No
             assert isinstance(body["error"], str) and body["error"]
 
     check()
+
+
+def _emptied_by_the_host(case: Case) -> bool:
+    """A negative case with a query value that goes on the wire empty (``None``, ``""``, ``[]``): the Functions host
+    drops empty query values before the function sees them (``?top=`` is no ``top``), so its invalid value never
+    reaches the app, and the request it makes is valid."""
+    negative = case.meta is not None and case.meta.generation.mode == GenerationMode.NEGATIVE
+    return negative and any(value in (None, "", [], {}) for value in (case.query or {}).values())
 
 
 def _error_shapes(path: str, status: int) -> list[set[str]]:

@@ -60,6 +60,8 @@ def json_body(req: func.HttpRequest) -> Any:
         return json.loads(raw, parse_constant=_not_json)
     except ValueError as error:  # also bad UTF-8 and integers longer than Python's digit limit
         raise RefusedRequest("body", f"body is not valid JSON: {error}") from None
+    except RecursionError:  # arrays or objects nested deeper than Python's reader goes
+        raise RefusedRequest("body", "body is nested too deeply to be read as JSON") from None
 
 
 def _not_json(constant: str) -> Any:

@@ -248,5 +248,5 @@ def _json_data(raw: str) -> Any:
         return None
     try:
         return json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than Python's reader goes
         raise RefusedRequest("data", "event data must be JSON") from None

@@ -228,6 +228,9 @@ def test_actions_manage_the_instance(stack: LocalStack, dashboard: httpx.Client,
     assert dashboard.post(f"/instances/{shown.fan_out_id}/explode", data=form).json()["field"] == "action"
     no_event = dashboard.post(f"/instances/{shown.fan_out_id}/raise-event", data={"event": "", **form})
     assert no_event.json()["field"] == "event"
+    too_deep = {"event": "go", "data": "[" * 100_000 + "]" * 100_000, **form}  # past Python's JSON reader
+    deep = dashboard.post(f"/instances/{shown.fan_out_id}/raise-event", data=too_deep)
+    assert (deep.status_code, deep.json()["field"]) == (400, "data")
     gone = dashboard.post(f"/instances/{new_id}/restart", data=form)
     assert (gone.status_code, 'class="banner"' in gone.text) == (404, True)
 

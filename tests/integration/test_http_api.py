@@ -116,6 +116,7 @@ def test_caller_chosen_id_conflicts_while_running_and_is_reusable_after(app_modu
         (b"{not json", {}, {}, "body", 400),
         (b"\xff\xfe", {}, {}, "body", 400),
         (b"[" + b"9" * 5000 + b"]", {}, {}, "body", 400),
+        (b"[" * 100_000 + b"]" * 100_000, {}, {}, "body", 400),
         ({"count": "ten"}, {}, {}, "count", 400),
         ({"count": "5"}, {}, {}, "count", 400),
         ({"count": 5.0}, {}, {}, "count", 400),

@@ -184,8 +184,8 @@ def _stop(children: list[subprocess.Popen[bytes]], failure: str | None) -> int:
     scheduler, *app = children
     for group in (app, [scheduler]):
         for child in group:
-            if child.poll() is None:
-                child.send_signal(signal.SIGINT)
+            if child.poll() is None:  # each stops on SIGTERM as on SIGINT; one still importing dies quietly
+                child.send_signal(signal.SIGTERM)
         for child in group:
             failure = _wait_stopped(child) or failure
     seconds = time.monotonic() - started

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 import azure.functions as func
 
-from durable_app.http import api_base_url, blueprints, json_response, openapi_document
+from durable_app.http import HEALTH, Given, blueprints, json_response
 from durable_app.settings import app_settings
 from durable_app.telemetry import configure_telemetry
 from durable_app.values import utc_iso
@@ -32,8 +32,8 @@ for blueprint in blueprints:
     app.register_functions(blueprint)
 
 
-@app.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-async def health(req: func.HttpRequest) -> func.HttpResponse:
+@HEALTH(app)
+async def health(req: func.HttpRequest, given: Given) -> func.HttpResponse:
     """200 when this process's DTS worker is connected to the scheduler (or disabled); 503 otherwise."""
     status = hosted_worker_status()
     connection = status.connection
@@ -49,9 +49,3 @@ async def health(req: func.HttpRequest) -> func.HttpResponse:
         "scheduler": {"endpoint": settings.connection.endpoint, "taskHub": settings.connection.taskhub},
     }
     return json_response(body, status=200 if status.healthy else 503)
-
-
-@app.route(route="openapi.json", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-async def openapi(req: func.HttpRequest) -> func.HttpResponse:
-    """The OpenAPI 3.1 document of this API, with this request's base URL as its server."""
-    return json_response(openapi_document(api_base_url(req)))

@@ -11,15 +11,15 @@ A list answers one scheduler page, read by ``durable_app.http.paging``.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from durabletask.client import OrchestrationQuery, OrchestrationStatus
 
-from durable_app.http.requests import continuation_token, flag
 from durable_app.scheduler import STATUS_BY_NAME
-from durable_app.values import RefusedRequest, json_words, page_size
+from durable_app.values import RefusedRequest, json_words
 
 DEFAULT_PAGE_SIZE = 100
 """Instances per page when ``top`` is not given (Durable Functions' default page size)."""
@@ -42,57 +42,40 @@ ignored one would delete more than asked."""
 
 @dataclass(frozen=True)
 class InstanceFilter:
-    """The filters list and purge share."""
+    """The filters list and purge share, as their route declarations read them."""
 
     statuses: list[OrchestrationStatus]
     created_from: datetime | None
     created_to: datetime | None
 
+    @classmethod
+    def of(cls, given: Mapping[str, Any]) -> InstanceFilter:
+        return cls(given["runtimeStatus"] or [], given["createdTimeFrom"], given["createdTimeTo"])
+
     def is_empty(self) -> bool:
         return not self.statuses and self.created_from is None and self.created_to is None
 
 
-@dataclass(frozen=True)
-class ListRequest:
-    """A validated ``GET /instances``: the scheduler query and the page to continue from."""
-
-    query: OrchestrationQuery
-    show_input: bool
-    continuation_token: str | None
-
-
-def instance_filter(params: Any) -> InstanceFilter:
-    return InstanceFilter(
-        statuses=runtime_statuses(params.get("runtimeStatus")),
-        created_from=timestamp(params.get("createdTimeFrom"), "createdTimeFrom"),
-        created_to=timestamp(params.get("createdTimeTo"), "createdTimeTo"),
-    )
-
-
-def list_request(params: Any, headers: Any) -> ListRequest:
-    """``GET /instances``'s query parameters and continuation header, checked."""
-    filters = instance_filter(params)
-    prefix = params.get("instanceIdPrefix")
-    if prefix is not None and len(prefix) > MAX_PREFIX_LENGTH:
-        raise RefusedRequest("instanceIdPrefix", f"instanceIdPrefix must be at most {MAX_PREFIX_LENGTH} characters")
-    query = OrchestrationQuery(
+def list_query(given: Mapping[str, Any]) -> OrchestrationQuery:
+    """``GET /instances``'s scheduler query from its checked parameters."""
+    filters = InstanceFilter.of(given)
+    return OrchestrationQuery(
         created_time_from=filters.created_from,
         created_time_to=filters.created_to,
         runtime_status=filters.statuses or None,
-        max_instance_count=page_size(params.get("top"), DEFAULT_PAGE_SIZE),
+        max_instance_count=given["top"],
         fetch_inputs_and_outputs=True,  # outputs are always shown; inputs only with showInput
-        instance_id_prefix=prefix or None,
+        instance_id_prefix=given["instanceIdPrefix"] or None,
     )
-    return ListRequest(query, flag(params, "showInput"), continuation_token(headers))
 
 
-def purge_filter(params: Any) -> InstanceFilter:
+def purge_filter(given: Mapping[str, Any], params: Mapping[str, str]) -> InstanceFilter:
     """``DELETE /instances``'s filters: at least one, and none that only a list can honour."""
     for name in LIST_ONLY:
         if params.get(name) is not None:
             message = f"{name} is a list parameter; a purge filters by runtimeStatus and created time only"
             raise RefusedRequest(name, message)
-    filters = instance_filter(params)
+    filters = InstanceFilter.of(given)
     if filters.is_empty():
         raise RefusedRequest(
             "createdTimeFrom",

@@ -8,21 +8,13 @@ input never creates, changes or corrupts durable state.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import azure.functions as func
 
-from durable_app import values
-from durable_app.http.responses import REASON_PLACEHOLDER
-from durable_app.values import (
-    RefusedRequest,
-    identifier,
-    json_words,
-    parse_boolean,
-)
+from durable_app.values import RefusedRequest, identifier, json_words
 
 MAX_BODY_BYTES = 1024 * 1024
 """Request bodies above this size answer 413."""
@@ -35,8 +27,6 @@ MAX_BATCH_STARTS = 500
 
 MAX_BATCH_WORK_ITEMS = 50_000
 """The most fan-out work items one batch may start in all, so one request cannot queue unbounded work."""
-
-_INTEGER_PATTERN = re.compile(r"[+-]?[0-9]{1,16}")
 
 
 def json_body(req: func.HttpRequest) -> Any:
@@ -69,50 +59,8 @@ def _not_json(constant: str) -> Any:
     raise ValueError(f"{constant} is not a JSON number")
 
 
-def flag(params: Any, name: str) -> bool:
-    """A boolean query parameter such as ``?history=true``."""
-    raw = (params.get(name) or "").strip().lower()
-    try:
-        return bool(raw) and parse_boolean(raw)
-    except ValueError:
-        raise RefusedRequest(name, f"{name} must be true or false, got {json_words(raw)}") from None
-
-
-def reason(params: Any, body: Any) -> str | None:
-    """An optional human reason for terminate/suspend/resume: ``?reason=`` or ``{"reason": ...}``."""
-    query_value = params.get("reason")
-    if query_value == REASON_PLACEHOLDER:  # the management URL posted as given: no query reason
-        query_value = None
-    if body is None:
-        value = query_value
-    elif isinstance(body, dict):
-        if query_value is not None:
-            raise RefusedRequest("reason", "give reason in the body or the query string, not both")
-        unknown = sorted(set(body) - {"reason"})
-        if unknown:
-            raise RefusedRequest(unknown[0], f'unknown field "{unknown[0]}"; expected "reason"')
-        value = body.get("reason")
-    else:
-        raise RefusedRequest("body", 'body must be {"reason": "..."} or empty')
-    return values.reason(value)
-
-
-def query_integer(value: str | None, field: str) -> int | None:
-    """An integer from the query string, where every value is text: ASCII digits with an optional sign."""
-    if value is None:
-        return None
-    if not _INTEGER_PATTERN.fullmatch(value.strip()):
-        raise RefusedRequest(field, f"{field} must be an integer, got {json_words(value)}")
-    return int(value)
-
-
 CONTINUATION_HEADER = "x-ms-continuation-token"
 """Durable Functions' paging header: in the answer of a partial page, and sent back to read the next one."""
-
-
-def continuation_token(headers: Any) -> str | None:
-    """The ``x-ms-continuation-token`` a caller sent back, if any."""
-    return values.continuation_token(headers.get(CONTINUATION_HEADER), CONTINUATION_HEADER)
 
 
 def batch_instance_ids(value: Any, count: int) -> list[str | None]:

@@ -18,7 +18,7 @@ import pytest
 from durabletask import task
 from durabletask.worker import TaskHubGrpcWorker
 
-from durable_app.http.completion import MAX_WAIT_SECONDS
+from durable_app.http.parameters import MAX_WAIT_SECONDS
 from durable_app.http.requests import CONTINUATION_HEADER
 from durable_app.workflows.registry import register_all
 from tests.helpers.dashboard import form_token

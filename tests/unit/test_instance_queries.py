@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import azure.functions as func
 import pytest
 from durabletask.azuremanaged.client import AsyncDurableTaskSchedulerClient
 from durabletask.client import OrchestrationStatus
 
 from durable_app.http import instance_queries as queries
-from durable_app.http.completion import MAX_WAIT_SECONDS, completion_timeout
+from durable_app.http.parameters import MAX_WAIT_SECONDS, TIMEOUT
+from durable_app.http.routes.instances import PURGE_MANY
 from durable_app.values import MAX_PAGE_SIZE, RefusedRequest, page_size
 
 
@@ -49,23 +51,33 @@ def test_top_is_a_whole_number_within_the_page_limit(bad: str) -> None:
     assert refused.value.field == "top"
 
 
+def request(params: dict[str, str]) -> func.HttpRequest:
+    return func.HttpRequest("DELETE", "http://localhost/api/instances", params=params, body=b"")
+
+
+def purge_filter(params: dict[str, str]) -> queries.InstanceFilter:
+    """The purge route's filters as its declaration reads them and its handler checks them."""
+    req = request(params)
+    return queries.purge_filter(PURGE_MANY.read(req), req.params)
+
+
 def test_a_purge_needs_a_filter_and_refuses_what_only_a_list_honours() -> None:
     with pytest.raises(RefusedRequest) as refused:
-        queries.purge_filter({})
+        purge_filter({})
     assert refused.value.field == "createdTimeFrom"
     for name in queries.LIST_ONLY:
         with pytest.raises(RefusedRequest) as refused:
-            queries.purge_filter({"runtimeStatus": "Completed", name: "1"})
+            purge_filter({"runtimeStatus": "Completed", name: "1"})
         assert refused.value.field == name
-    assert queries.purge_filter({"runtimeStatus": "Failed"}).statuses == [OrchestrationStatus.FAILED]
+    assert purge_filter({"runtimeStatus": "Failed"}).statuses == [OrchestrationStatus.FAILED]
 
 
 def test_timeout_is_seconds_held_to_the_cap() -> None:
-    assert completion_timeout({}) is None
-    assert completion_timeout({"timeout": "2.5"}) == 2.5
-    assert completion_timeout({"timeout": "100000"}) == MAX_WAIT_SECONDS
+    assert TIMEOUT.read(request({})) is None
+    assert TIMEOUT.read(request({"timeout": "2.5"})) == 2.5
+    assert TIMEOUT.read(request({"timeout": "100000"})) == MAX_WAIT_SECONDS
     assert MAX_WAIT_SECONDS < 230  # Azure's front end drops a request after 230 s
     for bad in ("-1", "abc", "nan", "inf", "1e999"):
         with pytest.raises(RefusedRequest) as refused:
-            completion_timeout({"timeout": bad})
+            TIMEOUT.read(request({"timeout": bad}))
         assert refused.value.field == "timeout"

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, create_model
 
 from durable_app.http import openapi_document
-from durable_app.http.openapi.workflows import WorkflowSchemas
+from durable_app.http.openapi.models import WorkflowSchemas
 from durable_app.workflows import StartRequest
 from durable_app.workflows.registry import Workflows
 

@@ -16,14 +16,17 @@ import azure.functions as func
 from durabletask.client import EntityQuery
 from durabletask.entities import EntityInstanceId, EntityMetadata
 
+from durable_app.http import answers
 from durable_app.http import requests as inputs
-from durable_app.http.batch import send_batch
-from durable_app.http.errors import api_errors, batch_failure
+from durable_app.http.batch import MAX_IN_FLIGHT, send_batch
+from durable_app.http.declarations import Answer, Body, Given, Kind, Param, Route, Schema
+from durable_app.http.errors import batch_failure
 from durable_app.http.paging import entity_page
+from durable_app.http.parameters import AMOUNT, CONTINUATION, ID, KEY, TEXT, TOP
+from durable_app.http.requests import CONTINUATION_HEADER
 from durable_app.http.responses import json_response
-from durable_app.http.tracing import traced_request
 from durable_app.scheduler import shared_client
-from durable_app.values import RefusedRequest, identifier, json_words, page_size, utc_iso
+from durable_app.values import RefusedRequest, identifier, json_words, utc_iso
 from durable_app.workflows import workflows
 from durable_app.workflows.registry import Entity
 from durable_app.workflows.request_models import validated_value
@@ -58,38 +61,102 @@ def operation_input(declaration: Entity, operation: Any, value: Any, field: str)
     return validated_value(kind, value, field)
 
 
-@bp.route(route="entities/{name}/{key}", methods=["POST"])
-@traced_request
-@api_errors(subject="key")
-async def signal_entity(req: func.HttpRequest) -> func.HttpResponse:
+ENTITY = Kind({"type": "string", "enum": list(workflows.entities)}, lambda raw, _: declared_entity(raw))
+ENTITY_NAME = Param("name", "path", ENTITY, "The entity's name.")
+OPERATION = Kind(
+    {"type": "string", "enum": sorted({op for item in workflows.entities.values() for op in item.operations})},
+    lambda raw, _: raw,
+)
+BAD_INPUT = Answer(400, "Bad input; `field` names it.", answers.Error)
+NO_ENTITY = Answer(404, "No entity of that name; `field` is `name`.", answers.Error)
+PAGED = (CONTINUATION_HEADER,)
+SCHEDULER_ONLY = (401, 502, 503, 504)
+BATCH_SHARED = (401, 413)
+
+SIGNAL_ENTITY = Route(
+    "POST",
+    "entities/{name}/{key}",
+    "Signal an operation on an entity.",
+    (
+        ENTITY_NAME,
+        KEY,
+        Param(
+            "op",
+            "query",
+            OPERATION,
+            "The operation: "
+            + "; ".join(f"{item.name}: {', '.join(item.operations)}" for item in workflows.entities.values()),
+            required=True,
+        ),
+    ),
+    Body(
+        "The operation's input, as its entity declares it.",
+        lambda body, _, given: operation_input(given["name"], given["op"], body, "body"),
+        lambda schemas: schemas.operation_inputs(),
+    ),
+    (
+        Answer(202, "The signal was queued.", answers.EntitySignal),
+        Answer(400, "Bad input (an unknown operation, a bad input); `field` names it.", answers.Error),
+        NO_ENTITY,
+    ),
+    subject="key",
+)
+
+
+@SIGNAL_ENTITY(bp)
+async def signal_entity(req: func.HttpRequest, given: Given) -> func.HttpResponse:
     """Signal ``?op=`` on one entity with the JSON body as its input; 202 once queued."""
-    declaration = declared_entity(req.route_params.get("name"))
-    entity_id = _entity_id(req, declaration.name)
-    operation = req.params.get("op")
-    if operation is None:
-        raise RefusedRequest("op", f"op is required: one of {', '.join(declaration.operations)}")
-    value = operation_input(declaration, operation, inputs.json_body(req), "body")
-    await shared_client().signal_entity(entity_id, operation, input=value)
-    return json_response({"name": declaration.name, "key": entity_id.key, "operation": operation}, status=202)
+    entity_id = EntityInstanceId(given["name"].name, given["key"])
+    await shared_client().signal_entity(entity_id, given["op"], input=given["body"])
+    return json_response({"name": entity_id.entity, "key": entity_id.key, "operation": given["op"]}, status=202)
 
 
-@bp.route(route="entities/{name}/{key}", methods=["GET"])
-@traced_request
-@api_errors(subject="key")
-async def get_entity(req: func.HttpRequest) -> func.HttpResponse:
+GET_ENTITY = Route(
+    "GET",
+    "entities/{name}/{key}",
+    "An entity's state.",
+    (ENTITY_NAME, KEY),
+    answers=(
+        Answer(200, "The entity's state, as it stores it.", Any),
+        BAD_INPUT,
+        Answer(404, "No entity of that name (`field` is `name`), or no state yet (`field` is `key`).", answers.Error),
+    ),
+    subject="key",
+    shared=SCHEDULER_ONLY,
+)
+
+
+@GET_ENTITY(bp)
+async def get_entity(req: func.HttpRequest, given: Given) -> func.HttpResponse:
     """The entity's state, as Durable Functions answers it; 404 until an operation has given it state."""
-    declaration = declared_entity(req.route_params.get("name"))
-    metadata = await _existing_entity(_entity_id(req, declaration.name), f"{declaration.name} entity")
+    name = given["name"].name
+    metadata = await _existing_entity(EntityInstanceId(name, given["key"]), f"{name} entity")
     return json_response(_state(metadata))
 
 
-@bp.route(route="entities/{name}", methods=["GET"])
-@traced_request
-@api_errors(subject="body")
-async def list_entities(req: func.HttpRequest) -> func.HttpResponse:
+LIST_ENTITIES = Route(
+    "GET",
+    "entities/{name}",
+    "List an entity's instances, a page at a time.",
+    (ENTITY_NAME, TOP, CONTINUATION),
+    answers=(
+        Answer(
+            200,
+            "One page of entities; `x-ms-continuation-token` is set when more follow.",
+            list[answers.EntityEntry],
+            PAGED,
+        ),
+        Answer(400, "Bad input (`top`, a token this API did not issue); `field` names it.", answers.Error),
+        NO_ENTITY,
+    ),
+    shared=SCHEDULER_ONLY,
+)
+
+
+@LIST_ENTITIES(bp)
+async def list_entities(req: func.HttpRequest, given: Given) -> func.HttpResponse:
     """One page of an entity's instances (``?top=``), the next page's token in ``x-ms-continuation-token``."""
-    declaration = declared_entity(req.route_params.get("name"))
-    entities, headers = await _entity_page(req, declaration.name, "")
+    entities, headers = await _entity_page(given, given["name"].name, "")
     body = [
         {
             "entityId": {"name": metadata.id.entity, "key": metadata.id.key},
@@ -101,26 +168,17 @@ async def list_entities(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(body, headers=headers)
 
 
-async def _entity_page(
-    req: func.HttpRequest, name: str, prefix: str
-) -> tuple[list[EntityMetadata], dict[str, str] | None]:
+async def _entity_page(given: Given, name: str, prefix: str) -> tuple[list[EntityMetadata], dict[str, str] | None]:
     """One page (``?top=``, the caller's ``x-ms-continuation-token``) of the entities named ``name`` whose keys
     start with ``prefix``, and the header naming the next page when one follows."""
-    top = page_size(req.params.get("top"), None)
-    token = inputs.continuation_token(req.headers)
-    query = EntityQuery(instance_id_starts_with=f"@{name}@{prefix}", include_state=True, page_size=top)
-    entities, next_token = await entity_page(shared_client(), query, token)
-    return entities, {inputs.CONTINUATION_HEADER: next_token} if next_token else None
+    query = EntityQuery(instance_id_starts_with=f"@{name}@{prefix}", include_state=True, page_size=given["top"])
+    entities, next_token = await entity_page(shared_client(), query, given[CONTINUATION_HEADER])
+    return entities, {CONTINUATION_HEADER: next_token} if next_token else None
 
 
 def _state(metadata: EntityMetadata) -> Any:
     serialized = metadata.get_state()
     return None if serialized is None else json.loads(serialized)
-
-
-def _entity_id(req: func.HttpRequest, name: str) -> EntityInstanceId:
-    """The entity named ``name`` with the key the route names."""
-    return EntityInstanceId(name, identifier(req.route_params.get("key"), "key"))
 
 
 async def _existing_entity(entity_id: EntityInstanceId, kind: str) -> EntityMetadata:
@@ -131,11 +189,11 @@ async def _existing_entity(entity_id: EntityInstanceId, kind: str) -> EntityMeta
     return metadata
 
 
-def _counter_amount(operation: str, body: Any, params: Any) -> Any:
+def _counter_amount(body: Any, _: func.HttpRequest, given: Given) -> Any:
     """The amount for ``add``/``subtract``: a JSON integer body, ``{"amount": n}`` or ``?amount=n``."""
     if body is None:
-        value = inputs.query_integer(params.get("amount"), "amount")
-    elif params.get("amount") is not None:
+        value = given["amount"]
+    elif given["amount"] is not None:
         raise RefusedRequest("amount", "give amount in the body or the query string, not both")
     elif isinstance(body, dict):
         unknown = sorted(set(body) - {"amount"})
@@ -144,7 +202,7 @@ def _counter_amount(operation: str, body: Any, params: Any) -> Any:
         value = body.get("amount")
     else:
         value = body
-    return operation_input(declared_entity(COUNTER), operation, value, "amount")
+    return operation_input(declared_entity(COUNTER), given["operation"], value, "amount")
 
 
 def _counter_operation(value: Any) -> str:
@@ -154,24 +212,112 @@ def _counter_operation(value: Any) -> str:
     return value
 
 
-@bp.route(route="counters/{key}/{operation}", methods=["POST"])
-@traced_request
-@api_errors(subject="key")
-async def signal_counter(req: func.HttpRequest) -> func.HttpResponse:
+COUNTER_OPERATION = Kind(
+    {"type": "string", "enum": list(declared_entity(COUNTER).operations)}, lambda raw, _: _counter_operation(raw)
+)
+
+SIGNAL_COUNTER = Route(
+    "POST",
+    "counters/{key}/{operation}",
+    "Signal add, subtract or reset.",
+    (
+        Param("key", "path", ID, "The counter's key."),
+        Param("operation", "path", COUNTER_OPERATION),
+        Param("amount", "query", AMOUNT, "The amount of add or subtract, when no body gives it."),
+    ),
+    Body(
+        'add/subtract: the integer amount, as the body, {"amount": n} or ?amount=n. reset: no amount.',
+        _counter_amount,
+        lambda _: {
+            "anyOf": [
+                AMOUNT.schema,
+                {"type": "object", "properties": {"amount": AMOUNT.schema}, "additionalProperties": False},
+            ]
+        },
+    ),
+    (
+        Answer(202, "The signal was queued.", answers.Signal),
+        Answer(400, "Bad input (a missing, extra or non-integer amount); `field` names it.", answers.Error),
+    ),
+    subject="key",
+)
+
+
+@SIGNAL_COUNTER(bp)
+async def signal_counter(req: func.HttpRequest, given: Given) -> func.HttpResponse:
     """Signal ``add``/``subtract`` (amount in the body or ``?amount=``) or ``reset``; 202 once queued."""
-    entity_id = _entity_id(req, COUNTER)
-    operation = _counter_operation(req.route_params.get("operation"))
-    amount = _counter_amount(operation, inputs.json_body(req), req.params)
-    await shared_client().signal_entity(entity_id, operation, input=amount)
-    return json_response({"key": entity_id.key, "operation": operation, "amount": amount}, status=202)
+    key, operation, amount = given["key"], given["operation"], given["body"]
+    await shared_client().signal_entity(EntityInstanceId(COUNTER, key), operation, input=amount)
+    return json_response({"key": key, "operation": operation, "amount": amount}, status=202)
 
 
-@bp.route(route="batch/signals", methods=["POST"])
-@traced_request
-@api_errors(subject="body")
-async def signal_counters(req: func.HttpRequest) -> func.HttpResponse:
+BATCH_RULES = (
+    "Every entry is validated before anything is sent: one bad entry is a 400 naming it (`signals[3].amount`) "
+    f"and nothing is queued. Entries are then sent concurrently, at most {MAX_IN_FLIGHT} at a time. If the "
+    "scheduler refuses or fails part-way, no new entry is sent and the answer lists every entry's index under "
+    "`queued` (acknowledged), `failed` (certainly not queued: refused, or not sent) or `uncertain` (the "
+    "connection broke while it was in flight: it may have been queued)."
+)
+
+
+def batch_failures(shape: Any, conflict: str | None = None) -> tuple[Answer, ...]:
+    """A batch's answers when the scheduler stops it part-way: each lists where every entry ended."""
+    failures = [
+        Answer(429, "The scheduler refused an entry for load; the lists say which were queued.", shape),
+        Answer(502, "The scheduler failed an entry; the lists say which were queued.", shape),
+        Answer(503, "The scheduler became unreachable; the lists say which were queued.", shape),
+        Answer(504, "The scheduler did not answer in time; the lists say which were queued.", shape),
+    ]
+    return (*failures, Answer(409, conflict, shape)) if conflict else tuple(failures)
+
+
+def _signals_schema(_: Any) -> Schema:
+    amount = {"anyOf": [AMOUNT.schema, {"type": "null"}]}
+    counter = {"key": ID.schema, "operation": COUNTER_OPERATION.schema, "amount": amount}
+    entity = {
+        "entity": ENTITY.schema,
+        "key": ID.schema,
+        "operation": {"type": "string", "description": "One of the operations the entity declares."},
+        "input": {"description": "The operation's input, as its entity declares it (none: leave it out)."},
+    }
+    entries = [
+        {"type": "object", "required": required, "properties": properties, "additionalProperties": False}
+        for required, properties in ((["key", "operation"], counter), (["entity", "key", "operation"], entity))
+    ]
+    signals = {"type": "array", "maxItems": inputs.MAX_BATCH_SIGNALS, "items": {"anyOf": entries}}
+    return {
+        "type": "object",
+        "required": ["signals"],
+        "properties": {"signals": signals},
+        "additionalProperties": False,
+    }
+
+
+SIGNAL_BATCH = Route(
+    "POST",
+    "batch/signals",
+    "Signal many entities in one request; signals to one entity are applied in the order given.",
+    body=Body(
+        f"Up to {inputs.MAX_BATCH_SIGNALS} signals: a counter's (`key`, `operation`, `amount`: add/subtract need "
+        "one, reset takes none) or any declared entity's (`entity`, `key`, `operation`, `input`).",
+        lambda body, _req, _given: signal_batch(body),
+        _signals_schema,
+        required=True,
+    ),
+    answers=(
+        Answer(202, "Every signal was queued.", answers.SignalsQueued),
+        Answer(400, "Bad input, nothing queued; `field` names it (`signals[3].amount`).", answers.Error),
+        *batch_failures(answers.BatchFailure),
+    ),
+    shared=BATCH_SHARED,
+    description=BATCH_RULES,
+)
+
+
+@SIGNAL_BATCH(bp)
+async def signal_counters(req: func.HttpRequest, given: Given) -> func.HttpResponse:
     """Queue up to 1,000 signals: all validated first, sent concurrently, in order per entity."""
-    signals = signal_batch(inputs.json_body(req))
+    signals = given["body"]
     client = shared_client()
     calls = [
         functools.partial(client.signal_entity, entity_id, operation, input=value)
@@ -228,21 +374,53 @@ def _refuse_unknown(entry: dict[str, Any], field: str, known: tuple[str, ...]) -
         raise RefusedRequest(f"{field}.{unknown[0]}", f'{field}: unknown field "{unknown[0]}"')
 
 
-@bp.route(route="counters/{key}", methods=["GET"])
-@traced_request
-@api_errors(subject="key")
-async def get_counter(req: func.HttpRequest) -> func.HttpResponse:
+GET_COUNTER = Route(
+    "GET",
+    "counters/{key}",
+    "A counter's value.",
+    (Param("key", "path", ID, "The counter's key."),),
+    answers=(
+        Answer(200, "The counter's value.", answers.Counter),
+        BAD_INPUT,
+        Answer(
+            404, "The counter has no value yet: never signalled, or its first operation is still queued.", answers.Error
+        ),
+    ),
+    subject="key",
+    shared=SCHEDULER_ONLY,
+)
+
+
+@GET_COUNTER(bp)
+async def get_counter(req: func.HttpRequest, given: Given) -> func.HttpResponse:
     """The counter's value; 404 until an operation has given it state (never signalled, or still queued)."""
-    return json_response(_counter_body(await _existing_entity(_entity_id(req, COUNTER), "counter")))
+    return json_response(_counter_body(await _existing_entity(EntityInstanceId(COUNTER, given["key"]), "counter")))
 
 
-@bp.route(route="counters", methods=["GET"])
-@traced_request
-@api_errors(subject="body")
-async def list_counters(req: func.HttpRequest) -> func.HttpResponse:
+LIST_COUNTERS = Route(
+    "GET",
+    "counters",
+    "List counters, a page at a time.",
+    (Param("prefix", "query", TEXT, "Only counters whose key starts with this.", default=""), TOP, CONTINUATION),
+    answers=(
+        Answer(
+            200,
+            "One page of counters (or of those whose key starts with the prefix); `x-ms-continuation-token` is set "
+            "when more follow.",
+            answers.Counters,
+            PAGED,
+        ),
+        Answer(400, "Bad input (`top`, a token this API did not issue); `field` names it.", answers.Error),
+    ),
+    shared=SCHEDULER_ONLY,
+)
+
+
+@LIST_COUNTERS(bp)
+async def list_counters(req: func.HttpRequest, given: Given) -> func.HttpResponse:
     """One page of counters with their values (``?top=``, ``x-ms-continuation-token``), optionally only keys
     starting with ``?prefix=``."""
-    entities, headers = await _entity_page(req, COUNTER, req.params.get("prefix") or "")
+    entities, headers = await _entity_page(given, COUNTER, given["prefix"])
     return json_response({"counters": [_counter_body(metadata) for metadata in entities]}, headers=headers)
 
 

@@ -16,12 +16,16 @@ from typing import Any
 import azure.functions as func
 from durabletask.internal.orchestrator_service_pb2 import OrchestrationIdReusePolicy
 
+from durable_app.http import answers
 from durable_app.http import requests as inputs
 from durable_app.http.batch import send_batch
-from durable_app.http.completion import completion_or_check_status, completion_timeout
-from durable_app.http.errors import api_errors, batch_failure
+from durable_app.http.completion import completion_or_check_status
+from durable_app.http.declarations import Answer, Body, Given, Kind, Param, Route, Schema
+from durable_app.http.errors import batch_failure
+from durable_app.http.parameters import ID, TIMEOUT
 from durable_app.http.responses import json_response, management_urls
-from durable_app.http.tracing import traced_request
+from durable_app.http.routes.entities import BATCH_RULES, BATCH_SHARED, batch_failures
+from durable_app.http.routes.instances import STARTED
 from durable_app.scheduler import TERMINAL, shared_client
 from durable_app.telemetry import ATTR_INSTANCE_ID, ATTR_NAME, annotate
 from durable_app.values import RefusedRequest, optional_identifier
@@ -43,28 +47,55 @@ def orchestration_input(declaration: Orchestrator, body: Any, params: Any) -> An
     return declaration.request.from_request(body, params).orchestration_input()
 
 
-async def start_instance(req: func.HttpRequest, declaration: Orchestrator) -> func.HttpResponse:
-    """Validate the request, schedule the instance, answer 202 with its management URLs (or, with
-    ``?timeout=``, 200 with its status if it finishes within that time)."""
-    requested_id = optional_identifier(req.route_params.get("instance_id"), "instance_id")
-    start_input = orchestration_input(declaration, inputs.json_body(req), req.params)
-    completion_timeout(req.params)  # a bad ?timeout= refuses the request before anything starts
+CHOSEN_ID = Param(
+    "instance_id",
+    "path",
+    Kind(ID.schema, optional_identifier),
+    "A caller-chosen id, reusable once it finished.",
+)
+
+
+def start_route(declaration: Orchestrator) -> Route:
+    """``POST /orchestrators/<name>/{instance_id?}``: the body (or query fields) checked by the request model."""
+    return Route(
+        "POST",
+        f"orchestrators/{declaration.name}/{{instance_id?}}",
+        f"Start {declaration.name}: {declaration.summary}",
+        (CHOSEN_ID, TIMEOUT),
+        Body(
+            f"The input of `{declaration.name}`. Without a body, its fields may be given as query parameters.",
+            lambda body, req, _: orchestration_input(declaration, body, req.params),
+            lambda schemas: schemas.start_input(declaration),
+            query_fields=True,
+        ),
+        (
+            *STARTED,
+            Answer(400, "Bad input; `field` names it (`items[3]`).", answers.Error),
+            Answer(409, "An instance with this id is still running; `field` is `instance_id`.", answers.Error),
+        ),
+        subject="instance_id",
+    )
+
+
+async def start_instance(req: func.HttpRequest, given: Given, declaration: Orchestrator) -> func.HttpResponse:
+    """Schedule the instance, answer 202 with its management URLs (or, with ``?timeout=``, 200 with its status if
+    it finishes within that time)."""
     # The id is chosen here, not by the SDK: durabletask 1.12 tags its create_orchestration span with an id of
     # its own when none is given, so the span would name an instance that does not exist.
     instance_id = await shared_client().schedule_new_orchestration(
         declaration.name,
-        input=start_input,
-        instance_id=requested_id or uuid.uuid4().hex,
+        input=given["body"],
+        instance_id=given["instance_id"] or uuid.uuid4().hex,
         reuse_id_policy=REUSE_FINISHED_IDS,
     )
     annotate({ATTR_INSTANCE_ID: instance_id, ATTR_NAME: declaration.name})
     logger.info("Started %s instance %s", declaration.name, instance_id)
-    return await completion_or_check_status(req, instance_id)
+    return await completion_or_check_status(req, instance_id, given["timeout"])
 
 
-def _start_trigger(declaration: Orchestrator) -> Callable[[func.HttpRequest], Awaitable[func.HttpResponse]]:
-    async def start(req: func.HttpRequest) -> func.HttpResponse:
-        return await start_instance(req, declaration)
+def _start_trigger(declaration: Orchestrator) -> Callable[[func.HttpRequest, Given], Awaitable[func.HttpResponse]]:
+    async def start(req: func.HttpRequest, given: Given) -> func.HttpResponse:
+        return await start_instance(req, given, declaration)
 
     start.__name__ = start.__qualname__ = f"start_{declaration.name}"
     start.__doc__ = f"Start ``{declaration.name}``: {declaration.summary}"
@@ -74,22 +105,58 @@ def _start_trigger(declaration: Orchestrator) -> Callable[[func.HttpRequest], Aw
 def add_start_routes(blueprint: func.Blueprint) -> None:
     """One start route per declared orchestrator."""
     for declaration in workflows.orchestrators.values():
-        trigger = api_errors(subject="instance_id")(_start_trigger(declaration))
-        blueprint.route(route=f"orchestrators/{declaration.name}/{{instance_id?}}", methods=["POST"])(
-            traced_request(trigger)
-        )
+        start_route(declaration)(blueprint)(_start_trigger(declaration))
 
 
 add_start_routes(bp)
 
 
-@bp.route(route="batch/orchestrators/{name}", methods=["POST"])
-@traced_request
-@api_errors(subject="body")
-async def start_orchestrations(req: func.HttpRequest) -> func.HttpResponse:
+def _start_batch_schema(schemas: Any) -> Schema:
+    ids = {"type": "array", "maxItems": inputs.MAX_BATCH_STARTS, "items": {"anyOf": [ID.schema, {"type": "null"}]}}
+    properties = {"inputs": schemas.batch_inputs(), "instance_ids": ids}
+    return {"type": "object", "required": ["inputs"], "properties": properties, "additionalProperties": False}
+
+
+START_BATCH = Route(
+    "POST",
+    "batch/orchestrators/{name}",
+    "Start many instances of one orchestration in one request.",
+    (
+        Param(
+            "name",
+            "path",
+            Kind({"type": "string", "enum": list(workflows.orchestrators)}, lambda raw, _: _declared(raw)),
+            "The orchestration to start.",
+        ),
+    ),
+    Body(
+        f"Up to {inputs.MAX_BATCH_STARTS} inputs, each as the orchestrator's single start takes its body (`null` for "
+        f"none), at most {inputs.MAX_BATCH_WORK_ITEMS} fan-out work items in all. Optional `instance_ids`: one per "
+        "input, in the same order, null for a generated one.",
+        lambda body, _, given: start_batch(given["name"], body),
+        _start_batch_schema,
+        required=True,
+    ),
+    (
+        Answer(202, "Every instance was started.", answers.StartsQueued),
+        Answer(
+            400, "Bad input, nothing started; `field` names it (`inputs[2].count`, `instance_ids[1]`).", answers.Error
+        ),
+        Answer(404, "No orchestration of that name; `field` is `name`.", answers.Error),
+        *batch_failures(
+            answers.StartBatchFailure,
+            "A chosen id is taken by a running instance; `field` names it (`instance_ids[1]`).",
+        ),
+    ),
+    shared=BATCH_SHARED,
+    description=BATCH_RULES.replace("signals[3].amount", "inputs[3].count"),
+)
+
+
+@START_BATCH(bp)
+async def start_orchestrations(req: func.HttpRequest, given: Given) -> func.HttpResponse:
     """Start up to 500 instances of one orchestration: all validated first, then started concurrently."""
-    declaration = _declared(req.route_params.get("name"))
-    starts = start_batch(declaration, inputs.json_body(req))
+    declaration, starts = given["name"], given["body"]
     ids = [instance_id or uuid.uuid4().hex for _, instance_id in starts]
     client = shared_client()
     calls = [

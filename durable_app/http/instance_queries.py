@@ -29,9 +29,11 @@ MAX_PREFIX_LENGTH = 256
 refused instead."""
 
 TIMESTAMP_PATTERN = (
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:[0-9]{2})?)?$"
+    r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+    r"(T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?)?$"
 )
-"""ISO 8601 as the API accepts it: a date, or a date and time with optional seconds, fraction and offset."""
+"""ISO 8601 as the API accepts it: a date, or a date and time with optional seconds, fraction and offset (a day
+the month lacks, such as February 30, fits the pattern and is refused when read)."""
 
 _TIMESTAMP = re.compile(TIMESTAMP_PATTERN)
 

@@ -38,8 +38,8 @@ MAX_WAIT_SECONDS = 120.0
 """The longest a request waits for an instance to finish: well under the 230 s after which Azure's front end
 drops an HTTP request."""
 
-_INTEGER = re.compile(r"[+-]?[0-9]{1,16}")
-_SECONDS = re.compile(r"[0-9]{1,9}(\.[0-9]{1,6})?")
+_INTEGER = re.compile(r"-?[0-9]{1,16}")
+_SECONDS = re.compile(r"[0-9]+(\.[0-9]+)?")
 """Seconds as plain ASCII digits: ``float`` alone would also take ``1_0``, ``1e3``, `` 5 ``, ``inf`` or other
 scripts' digits."""
 
@@ -50,17 +50,22 @@ def _instance_id(raw: str, _: str) -> str:
     return instance_id
 
 
+FLAG_SPELLINGS = tuple(
+    dict.fromkeys(spelling for word in BOOLEAN_WORDS for spelling in (word, word.title(), word.upper()))
+)
+"""``true``/``false`` and their kin in lower, title and upper case (a .NET client sends ``True``)."""
+
+
 def _flag(raw: str, name: str) -> bool:
-    text = raw.strip().lower()
-    try:
-        return bool(text) and parse_boolean(text)
-    except ValueError:
-        raise RefusedRequest(name, f"{name} must be true or false, got {json_words(raw)}") from None
+    """A query flag; an empty value is false."""
+    if raw and raw not in FLAG_SPELLINGS:
+        raise RefusedRequest(name, f"{name} must be true or false, got {json_words(raw)}")
+    return bool(raw) and parse_boolean(raw.lower())
 
 
 def _integer(raw: str, name: str) -> int:
-    """ASCII digits with an optional sign: every query value is text."""
-    if not _INTEGER.fullmatch(raw.strip()):
+    """ASCII digits with an optional minus, as a JSON integer is written: every query value is text."""
+    if not _INTEGER.fullmatch(raw):
         raise RefusedRequest(name, f"{name} must be an integer, got {json_words(raw)}")
     return int(raw)
 
@@ -77,18 +82,35 @@ def _query_reason(raw: str, _: str) -> str | None:
     return None if raw == REASON_PLACEHOLDER else reason(raw)
 
 
+def _issued_token(raw: str, name: str) -> str | None:
+    """A token sent back: one in the form the API issues (its check is read with the page), or an empty header."""
+    token = continuation_token(raw, name)
+    if token is not None and not _ISSUED.fullmatch(token):
+        raise RefusedRequest(name, f"{name} is not a token this API issued")
+    return token
+
+
 def _prefix(raw: str, name: str) -> str:
     if len(raw) > MAX_PREFIX_LENGTH:
         raise RefusedRequest(name, f"{name} must be at most {MAX_PREFIX_LENGTH} characters")
     return raw
 
 
+_ISSUED = re.compile(CONTINUATION_PATTERN)
 _STATUSES = "|".join(RUNTIME_STATUS.values())
 _OPAQUE = "Opaque: send it back as answered; a token this API did not issue is a 400."
 
 EXISTING_ID = Kind({"type": "string", "pattern": EXISTING_ID_PATTERN}, _instance_id)
 ID = Kind({"type": "string", "pattern": ID_PATTERN}, identifier)
-FLAG = Kind({"type": "string", "enum": list(BOOLEAN_WORDS)}, _flag)
+FLAG = Kind(
+    {
+        "type": "string",
+        "enum": list(
+            dict.fromkeys(spelling for word in BOOLEAN_WORDS for spelling in (word, word.title(), word.upper()))
+        ),
+    },
+    _flag,
+)
 TEXT = Kind({"type": "string"}, lambda raw, _: raw)
 AMOUNT = Kind({"type": "integer", "minimum": -MAX_NUMBER_MAGNITUDE, "maximum": MAX_NUMBER_MAGNITUDE}, _integer)
 SECONDS = Kind({"type": "number", "minimum": 0}, _seconds)
@@ -118,7 +140,7 @@ SENT_TOKEN = Kind(
         "pattern": f"^(?:{CONTINUATION_PATTERN.removeprefix('^').removesuffix('$')})?$",
         "description": f"{_OPAQUE} An empty header counts as none.",
     },
-    continuation_token,
+    _issued_token,
 )
 """The token a caller sends back: an issued one, or an empty header, which the app reads as none."""
 

@@ -8,14 +8,17 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import azure.functions as func
+import jsonschema_rs
 import pytest
 from pydantic import TypeAdapter
 
 from durable_app.http import openapi_document
+from durable_app.http.declarations import DECLARED, Param, Route
 from durable_app.http.paging import CONTINUATION_PATTERN, INSTANCE_LISTING, api_token
 from durable_app.http.requests import CONTINUATION_HEADER
 from durable_app.http.responses import management_urls
 from durable_app.values import (
+    BOOLEAN_WORDS,
     ID_RULE,
     MAX_PAGE_SIZE,
     MAX_REASON_LENGTH,
@@ -190,3 +193,78 @@ def test_the_id_rule_is_worded_once_for_routes_and_request_models() -> None:
     with pytest.raises(RefusedRequest) as refused:
         identifier("a b", "entity_key")
     assert refused.value.message == f'entity_key must be {ID_RULE}, got the string "a b"'
+
+
+PROBES = (
+    *IDS,
+    *BOOLEAN_WORDS,
+    *("TRUE", "True", "tRue", " true", "0", "1", "-1", "+7", "01", "2.5", "2.1234567", "120", "1000", "1001"),
+    *("9" * 20, "1e3", "1_0", "nan", "inf", "\u0661", "abc", " ", " 5", "{text}", "r" * 1000, "r" * 1001),
+    *("Running", "Running,Failed", "running", "Running,", "Pending,Completed,Terminated"),
+    *("2026-01-31", "2026-01-31T08:00:00.5Z", "2026-01-31T08:00+02:00", "31/01/2026", "2026-13-01", "2026-01-31T24:00"),
+    *(api_token("after:@counter@k", "entities:@counter@"), "after:@counter@k", "t" * 1001),
+)
+"""Values sent as path, query and header text: each declared parameter must accept exactly what it documents."""
+
+
+INTEGER_TEXT = re.compile(r"-?[0-9]+")
+NUMBER_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
+def _as_sent(text: str, schema: dict[str, Any]) -> Any:
+    """The value ``text`` stands for where the document says ``schema``: a number only where it says number and
+    the text is decimal digits (whole where it says integer), as clients write one in a URL."""
+    form = {"integer": INTEGER_TEXT, "number": NUMBER_TEXT}.get(schema.get("type", ""))
+    if form is None or not form.fullmatch(text):
+        return text
+    return int(text) if form is INTEGER_TEXT else float(text)
+
+
+def declared_params() -> list[tuple[Route, Param]]:
+    return [(route, param) for route in DECLARED for param in route.params]
+
+
+@pytest.mark.parametrize(("route", "param"), declared_params(), ids=lambda item: getattr(item, "name", None))
+def test_every_declared_parameter_accepts_exactly_what_its_schema_documents(route: Route, param: Param) -> None:
+    validator = jsonschema_rs.validator_for(param.kind.schema)
+    for text in PROBES:
+        try:
+            param.kind.read(text, param.name)
+            accepted = True
+        except RefusedRequest as refused:
+            assert refused.field == param.name, (route.path, text)
+            accepted = False
+        documented = validator.is_valid(_as_sent(text, param.kind.schema))
+        assert accepted == documented, f"{route.method} {route.path} {param.name}={text!r}"
+
+
+def test_the_document_is_the_declarations() -> None:
+    """Every declared route is in the document with its parameters (as declared, an empty query value admitted) and
+    answers, and nothing else is."""
+    documented = {(path, method) for path, method, _ in operations()}
+    expected = set()
+    for route in DECLARED:
+        path = "/" + route.path
+        for variant in [path.replace("/{instance_id?}", ""), path.replace("?}", "}")] if "?}" in path else [path]:
+            expected.add((variant, route.method.lower()))
+            described = DOCUMENT["paths"][variant][route.method.lower()]
+            declared = {
+                (p.name, p.where): p.kind.schema for p in route.params if f"{{{p.name}" in variant or p.where != "path"
+            }
+            found = {(p["name"], p["in"]): own_schema(p) for p in described.get("parameters", [])}
+            assert {key: found[key] for key in declared} == declared, variant
+            assert {str(answer.status) for answer in route.answers} <= set(described["responses"]), variant
+            assert ("requestBody" in described) == (route.body is not None), variant
+    assert documented == expected
+
+
+def test_every_registered_trigger_is_a_declared_route_and_every_route_is_registered() -> None:
+    import function_app
+
+    registered = set()
+    for function in function_app.app.get_functions():
+        trigger = function.get_trigger()
+        registered.update(
+            (trigger.route, method.value if hasattr(method, "value") else method) for method in trigger.methods
+        )
+    assert registered == {(route.path, route.method) for route in DECLARED}

@@ -63,10 +63,17 @@ def operation_input(declaration: Entity, operation: Any, value: Any, field: str)
 
 ENTITY = Kind({"type": "string", "enum": list(workflows.entities)}, lambda raw, _: declared_entity(raw))
 ENTITY_NAME = Param("name", "path", ENTITY, "The entity's name.")
-OPERATION = Kind(
-    {"type": "string", "enum": sorted({op for item in workflows.entities.values() for op in item.operations})},
-    lambda raw, _: raw,
-)
+ALL_OPERATIONS = sorted({op for item in workflows.entities.values() for op in item.operations})
+
+
+def _any_operation(raw: str, name: str) -> str:
+    """An operation some declared entity has; whether the named entity has it is the body's check."""
+    if raw not in ALL_OPERATIONS:
+        raise RefusedRequest(name, f"{name} must be one of {', '.join(ALL_OPERATIONS)}, got {json_words(raw)}")
+    return raw
+
+
+OPERATION = Kind({"type": "string", "enum": ALL_OPERATIONS}, _any_operation)
 BAD_INPUT = Answer(400, "Bad input; `field` names it.", answers.Error)
 NO_ENTITY = Answer(404, "No entity of that name; `field` is `name`.", answers.Error)
 PAGED = (CONTINUATION_HEADER,)

@@ -1,7 +1,8 @@
 """The shapes of the API's JSON answers, as types: the handlers build them, and the OpenAPI document describes them.
 
-Each is a TypedDict (a plain dict at run time, so answering costs nothing extra); the document's component schemas
-are generated from these with pydantic, named after the classes.
+Every refusal and fault answers :class:`Error`: the message, and the request field at fault (null when no one
+field is). Each shape is a TypedDict (a plain dict at run time, so answering costs nothing extra); the document's
+component schemas are generated from these with pydantic, named after the classes.
 """
 
 from __future__ import annotations
@@ -22,8 +23,6 @@ TaskId = int | str
 
 @with_config(ConfigDict(extra="forbid"))
 class Error(TypedDict):
-    """Every refusal and fault: the message, and the request field at fault (null when no one field is)."""
-
     error: str
     field: str | None
 

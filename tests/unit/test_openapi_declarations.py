@@ -256,15 +256,3 @@ def test_the_document_is_the_declarations() -> None:
             assert {str(answer.status) for answer in route.answers} <= set(described["responses"]), variant
             assert ("requestBody" in described) == (route.body is not None), variant
     assert documented == expected
-
-
-def test_every_registered_trigger_is_a_declared_route_and_every_route_is_registered() -> None:
-    import function_app
-
-    registered = set()
-    for function in function_app.app.get_functions():
-        trigger = function.get_trigger()
-        registered.update(
-            (trigger.route, method.value if hasattr(method, "value") else method) for method in trigger.methods
-        )
-    assert registered == {(route.path, route.method) for route in DECLARED}

@@ -141,11 +141,14 @@ def _component_schemas(shapes: list[Any]) -> tuple[dict[Any, Schema], Schema]:
     """Each answer type's schema (a reference to its component for a TypedDict) and the components themselves."""
     keyed = [(index, "serialization", TypeAdapter(shape)) for index, shape in enumerate(shapes)]
     schemas, definitions = TypeAdapter.json_schemas(keyed, ref_template=REF_TEMPLATE, schema_generator=_Untitled)
-    return {shapes[index]: schema for (index, _), schema in schemas.items()}, definitions.get("$defs", {})
+    components = {
+        name: {k: v for k, v in schema.items() if k != "title"} for name, schema in definitions.get("$defs", {}).items()
+    }
+    return {shapes[index]: schema for (index, _), schema in schemas.items()}, components
 
 
 class _Untitled(GenerateJsonSchema):
-    """Pydantic's generator without a title on every field: the field's name says it."""
+    """Pydantic's generator without a title on every field: the field's name says it (and a component's)."""
 
     def field_title_should_be_set(self, schema: Any) -> bool:
         return False

@@ -2,7 +2,8 @@
 
 Every refusal and fault answers :class:`Error`: the message, and the request field at fault (null when no one
 field is). Each shape is a TypedDict (a plain dict at run time, so answering costs nothing extra); the document's
-component schemas are generated from these with pydantic, named after the classes.
+component schemas are generated from these with pydantic, named after the classes. Below them, the answers and
+rules several routes share.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from typing import Annotated, Any, Literal, NotRequired
 from pydantic import ConfigDict, Field, WithJsonSchema, with_config
 from typing_extensions import TypedDict
 
+from durable_app.http.batch import MAX_IN_FLIGHT
+from durable_app.http.declarations import Answer
 from durable_app.http.responses import MANAGEMENT_URLS
 from durable_app.scheduler import RUNTIME_STATUS
 
@@ -221,3 +224,38 @@ class Document(TypedDict):
 
     openapi: str
     paths: dict[str, Any]
+
+
+# The answers and rules several routes share.
+
+BAD_INPUT = Answer(400, "Bad input; `field` names it.", Error)
+STARTED = (
+    Answer(200, "Finished within `timeout`: the instance's status.", InstanceStatus),
+    Answer(202, "Started; poll the Location URL.", ManagementUrls, ("Location", "Retry-After")),
+)
+"""What a start (or restart) answers: 202 check-status, or 200 with the status when ``timeout`` sufficed."""
+
+SCHEDULER_ONLY = (401, 502, 503, 504)
+"""The shared answers of a route that takes no body."""
+
+BATCH_SHARED = (401, 413)
+"""The shared answers of a batch route: a scheduler fault is one of its own answers, with the entries' lists."""
+
+BATCH_RULES = (
+    "Every entry is validated before anything is sent: one bad entry is a 400 naming it (`signals[3].amount`) "
+    f"and nothing is queued. Entries are then sent concurrently, at most {MAX_IN_FLIGHT} at a time. If the "
+    "scheduler refuses or fails part-way, no new entry is sent and the answer lists every entry's index under "
+    "`queued` (acknowledged), `failed` (certainly not queued: refused, or not sent) or `uncertain` (the "
+    "connection broke while it was in flight: it may have been queued)."
+)
+
+
+def batch_failures(shape: Any, conflict: str | None = None) -> tuple[Answer, ...]:
+    """A batch's answers when the scheduler stops it part-way: each lists where every entry ended."""
+    failures = [
+        Answer(429, "The scheduler refused an entry for load; the lists say which were queued.", shape),
+        Answer(502, "The scheduler failed an entry; the lists say which were queued.", shape),
+        Answer(503, "The scheduler became unreachable; the lists say which were queued.", shape),
+        Answer(504, "The scheduler did not answer in time; the lists say which were queued.", shape),
+    ]
+    return (*failures, Answer(409, conflict, shape)) if conflict else tuple(failures)

@@ -18,7 +18,7 @@ from durabletask.entities import EntityInstanceId, EntityMetadata
 
 from durable_app.http import answers
 from durable_app.http import requests as inputs
-from durable_app.http.batch import MAX_IN_FLIGHT, send_batch
+from durable_app.http.batch import send_batch
 from durable_app.http.declarations import Answer, Body, Given, Kind, Param, Route, Schema
 from durable_app.http.errors import batch_failure
 from durable_app.http.paging import entity_page
@@ -74,11 +74,8 @@ def _any_operation(raw: str, name: str) -> str:
 
 
 OPERATION = Kind({"type": "string", "enum": ALL_OPERATIONS}, _any_operation)
-BAD_INPUT = Answer(400, "Bad input; `field` names it.", answers.Error)
 NO_ENTITY = Answer(404, "No entity of that name; `field` is `name`.", answers.Error)
 PAGED = (CONTINUATION_HEADER,)
-SCHEDULER_ONLY = (401, 502, 503, 504)
-BATCH_SHARED = (401, 413)
 
 SIGNAL_ENTITY = Route(
     "POST",
@@ -125,11 +122,11 @@ GET_ENTITY = Route(
     (ENTITY_NAME, KEY),
     answers=(
         Answer(200, "The entity's state, as it stores it.", Any),
-        BAD_INPUT,
+        answers.BAD_INPUT,
         Answer(404, "No entity of that name (`field` is `name`), or no state yet (`field` is `key`).", answers.Error),
     ),
     subject="key",
-    shared=SCHEDULER_ONLY,
+    shared=answers.SCHEDULER_ONLY,
 )
 
 
@@ -156,7 +153,7 @@ LIST_ENTITIES = Route(
         Answer(400, "Bad input (`top`, a token this API did not issue); `field` names it.", answers.Error),
         NO_ENTITY,
     ),
-    shared=SCHEDULER_ONLY,
+    shared=answers.SCHEDULER_ONLY,
 )
 
 
@@ -258,26 +255,6 @@ async def signal_counter(req: func.HttpRequest, given: Given) -> func.HttpRespon
     return json_response({"key": key, "operation": operation, "amount": amount}, status=202)
 
 
-BATCH_RULES = (
-    "Every entry is validated before anything is sent: one bad entry is a 400 naming it (`signals[3].amount`) "
-    f"and nothing is queued. Entries are then sent concurrently, at most {MAX_IN_FLIGHT} at a time. If the "
-    "scheduler refuses or fails part-way, no new entry is sent and the answer lists every entry's index under "
-    "`queued` (acknowledged), `failed` (certainly not queued: refused, or not sent) or `uncertain` (the "
-    "connection broke while it was in flight: it may have been queued)."
-)
-
-
-def batch_failures(shape: Any, conflict: str | None = None) -> tuple[Answer, ...]:
-    """A batch's answers when the scheduler stops it part-way: each lists where every entry ended."""
-    failures = [
-        Answer(429, "The scheduler refused an entry for load; the lists say which were queued.", shape),
-        Answer(502, "The scheduler failed an entry; the lists say which were queued.", shape),
-        Answer(503, "The scheduler became unreachable; the lists say which were queued.", shape),
-        Answer(504, "The scheduler did not answer in time; the lists say which were queued.", shape),
-    ]
-    return (*failures, Answer(409, conflict, shape)) if conflict else tuple(failures)
-
-
 def _signals_schema(_: Any) -> Schema:
     amount = {"anyOf": [AMOUNT.schema, {"type": "null"}]}
     counter = {"key": ID.schema, "operation": COUNTER_OPERATION.schema, "amount": amount}
@@ -314,10 +291,10 @@ SIGNAL_BATCH = Route(
     answers=(
         Answer(202, "Every signal was queued.", answers.SignalsQueued),
         Answer(400, "Bad input, nothing queued; `field` names it (`signals[3].amount`).", answers.Error),
-        *batch_failures(answers.BatchFailure),
+        *answers.batch_failures(answers.BatchFailure),
     ),
-    shared=BATCH_SHARED,
-    description=BATCH_RULES,
+    shared=answers.BATCH_SHARED,
+    description=answers.BATCH_RULES,
 )
 
 
@@ -388,13 +365,13 @@ GET_COUNTER = Route(
     (Param("key", "path", ID, "The counter's key."),),
     answers=(
         Answer(200, "The counter's value.", answers.Counter),
-        BAD_INPUT,
+        answers.BAD_INPUT,
         Answer(
             404, "The counter has no value yet: never signalled, or its first operation is still queued.", answers.Error
         ),
     ),
     subject="key",
-    shared=SCHEDULER_ONLY,
+    shared=answers.SCHEDULER_ONLY,
 )
 
 
@@ -419,7 +396,7 @@ LIST_COUNTERS = Route(
         ),
         Answer(400, "Bad input (`top`, a token this API did not issue); `field` names it.", answers.Error),
     ),
-    shared=SCHEDULER_ONLY,
+    shared=answers.SCHEDULER_ONLY,
 )
 
 

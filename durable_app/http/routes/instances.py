@@ -51,16 +51,7 @@ logger = logging.getLogger(__name__)
 
 bp = func.Blueprint(http_auth_level=func.AuthLevel.FUNCTION)
 
-BAD_INPUT = Answer(400, "Bad input; `field` names it.", answers.Error)
 NO_INSTANCE = Answer(404, "No instance with this id.", answers.Error)
-STARTED = (
-    Answer(200, "Finished within `timeout`: the instance's status.", answers.InstanceStatus),
-    Answer(202, "Started; poll the Location URL.", answers.ManagementUrls, ("Location", "Retry-After")),
-)
-"""What a start (or restart) answers: 202 check-status, or 200 with the status when ``timeout`` sufficed."""
-
-SCHEDULER_ONLY = (401, 502, 503, 504)
-"""The shared answers of a route that takes no body."""
 
 FILTERS = (
     Param(
@@ -106,7 +97,7 @@ def _action(action: str, noun: str, summary: str, conflict: str) -> Route:
         summary,
         (INSTANCE_ID, ACTION_REASON),
         REASON_BODY,
-        (Answer(202, f"The {noun} was requested.", answers.InstanceAction), BAD_INPUT, NO_INSTANCE,
+        (Answer(202, f"The {noun} was requested.", answers.InstanceAction), answers.BAD_INPUT, NO_INSTANCE,
          Answer(409, conflict, answers.Error)),
         subject="instance_id",
     )  # fmt: skip
@@ -158,7 +149,7 @@ LIST = Route(
         Answer(200, "One page of instances.", list[answers.InstanceStatus], (CONTINUATION_HEADER,)),
         Answer(400, "Bad input (a token this API did not issue too); `field` names it.", answers.Error),
     ),
-    shared=SCHEDULER_ONLY,
+    shared=answers.SCHEDULER_ONLY,
 )
 
 
@@ -181,7 +172,7 @@ PURGE_MANY = Route(
         Answer(400, "No filter, a bad one, or a list-only parameter; `field` names it.", answers.Error),
         Answer(404, "No finished instance matches the filters; nothing was purged.", answers.Error),
     ),
-    shared=SCHEDULER_ONLY,
+    shared=answers.SCHEDULER_ONLY,
 )
 
 
@@ -220,12 +211,12 @@ STATUS = Route(
         Answer(
             202, "The instance is pending, running or suspended.", answers.InstanceStatus, ("Location", "Retry-After")
         ),
-        BAD_INPUT,
+        answers.BAD_INPUT,
         NO_INSTANCE,
         Answer(500, "The instance failed and returnInternalServerErrorOnFailure.", answers.InstanceStatus),
     ),
     subject="instance_id",
-    shared=SCHEDULER_ONLY,
+    shared=answers.SCHEDULER_ONLY,
 )
 
 
@@ -253,9 +244,9 @@ WAITING = Route(
     "instances/{instance_id}/waiting",
     "What an instance waits for: activities, sub-orchestrations and entity calls in flight, timers, locks.",
     (INSTANCE_ID,),
-    answers=(Answer(200, "What the instance waits for now.", answers.InstanceWaiting), BAD_INPUT, NO_INSTANCE),
+    answers=(Answer(200, "What the instance waits for now.", answers.InstanceWaiting), answers.BAD_INPUT, NO_INSTANCE),
     subject="instance_id",
-    shared=SCHEDULER_ONLY,
+    shared=answers.SCHEDULER_ONLY,
 )
 
 
@@ -313,7 +304,7 @@ RAISE_EVENT = Route(
     Body("Any JSON value (the event's data), or none.", lambda body, _req, _given: body, lambda _: {}),
     (
         Answer(202, "The event was delivered.", answers.RaisedEvent),
-        BAD_INPUT,
+        answers.BAD_INPUT,
         NO_INSTANCE,
         Answer(409, "The instance has already finished.", answers.Error),
     ),
@@ -337,12 +328,12 @@ PURGE = Route(
     (INSTANCE_ID,),
     answers=(
         Answer(200, "The instance was purged.", answers.Purged),
-        BAD_INPUT,
+        answers.BAD_INPUT,
         NO_INSTANCE,
         Answer(409, "The instance has not finished; terminate it first.", answers.Error),
     ),
     subject="instance_id",
-    shared=SCHEDULER_ONLY,
+    shared=answers.SCHEDULER_ONLY,
 )
 
 
@@ -390,13 +381,13 @@ RESTART = Route(
         TIMEOUT,
     ),
     answers=(
-        *STARTED,
-        BAD_INPUT,
+        *answers.STARTED,
+        answers.BAD_INPUT,
         NO_INSTANCE,
         Answer(409, "The instance has not finished; the message names its status.", answers.Error),
     ),
     subject="instance_id",
-    shared=SCHEDULER_ONLY,
+    shared=answers.SCHEDULER_ONLY,
 )
 
 

@@ -24,8 +24,6 @@ from durable_app.http.declarations import Answer, Body, Given, Kind, Param, Rout
 from durable_app.http.errors import batch_failure
 from durable_app.http.parameters import ID, TIMEOUT
 from durable_app.http.responses import json_response, management_urls
-from durable_app.http.routes.entities import BATCH_RULES, BATCH_SHARED, batch_failures
-from durable_app.http.routes.instances import STARTED
 from durable_app.scheduler import TERMINAL, shared_client
 from durable_app.telemetry import ATTR_INSTANCE_ID, ATTR_NAME, annotate
 from durable_app.values import RefusedRequest, optional_identifier
@@ -69,7 +67,7 @@ def start_route(declaration: Orchestrator) -> Route:
             query_fields=True,
         ),
         (
-            *STARTED,
+            *answers.STARTED,
             Answer(400, "Bad input; `field` names it (`items[3]`).", answers.Error),
             Answer(409, "An instance with this id is still running; `field` is `instance_id`.", answers.Error),
         ),
@@ -143,13 +141,13 @@ START_BATCH = Route(
             400, "Bad input, nothing started; `field` names it (`inputs[2].count`, `instance_ids[1]`).", answers.Error
         ),
         Answer(404, "No orchestration of that name; `field` is `name`.", answers.Error),
-        *batch_failures(
+        *answers.batch_failures(
             answers.StartBatchFailure,
             "A chosen id is taken by a running instance; `field` names it (`instance_ids[1]`).",
         ),
     ),
-    shared=BATCH_SHARED,
-    description=BATCH_RULES.replace("signals[3].amount", "inputs[3].count"),
+    shared=answers.BATCH_SHARED,
+    description=answers.BATCH_RULES.replace("signals[3].amount", "inputs[3].count"),
 )
 
 

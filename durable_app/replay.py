@@ -10,6 +10,9 @@ orchestrator, the step, what the history holds and what the code did now.
 
 ``record`` reads the history through the SDK's public history call, so it works against the local scheduler
 and DTS in Azure alike; the file is the JSON document of :mod:`durable_app.scheduler.history_format`.
+
+The same replay names the external events an unfinished instance awaits (:func:`instance_waiting`, for
+``GET /api/instances/{id}/waiting`` and the dashboard): its history never records them.
 """
 
 from __future__ import annotations
@@ -20,16 +23,30 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
 import grpc
+from durabletask import history as h
+from durabletask import task
 from durabletask import worker as sdk_worker
 from durabletask.internal import orchestrator_service_pb2 as pb
 from durabletask.serialization import DEFAULT_DATA_CONVERTER
 
-from durable_app.scheduler.history_format import HistoryFormatError, history_of, load, protocol_events, save
+from durable_app.scheduler.history_format import (
+    HistoryFormatError,
+    history_of,
+    load,
+    protocol_event,
+    protocol_events,
+    save,
+)
+from durable_app.scheduler.waiting import AwaitedEvent, Waiting, waiting
 from durable_app.workflows import workflows
+
+logger = logging.getLogger(__name__)
 
 FAILED_STATUSES = {pb.ORCHESTRATION_STATUS_FAILED}
 NON_DETERMINISM = "NonDeterminismError"
@@ -81,7 +98,9 @@ def _checked(history: Mapping[str, Any]) -> tuple[str, list[pb.HistoryEvent]]:
 def _declared(name: str) -> Callable[..., Any]:
     declaration = workflows.orchestrators.get(name)
     if declaration is None:
-        raise ReplayError(f"no orchestrator named {name!r} is declared; declared: {', '.join(workflows.orchestrators)}")
+        raise ReplayError(
+            f"no orchestrator named {name!r} is declared in this app; declared: {', '.join(workflows.orchestrators)}"
+        )
     return declaration.worker_function()
 
 
@@ -90,12 +109,12 @@ def _execute(
 ) -> list[pb.OrchestratorAction]:
     """What the code asks for after the whole history, run by the SDK's executor as a worker runs it.
 
-    The executor and its registry are the SDK's private classes (durabletask 1.12, pinned): the one place the
-    app uses them, because replaying is exactly what they do and nothing public does it.
+    The executor and its registry are the SDK's private classes (durabletask 1.12, pinned): this module is the one
+    place the app uses them, because replaying is exactly what they do and nothing public does it.
     """
     registry = sdk_worker._Registry()
     registry.add_named_orchestrator(name, function)
-    executor = sdk_worker._OrchestrationExecutor(registry, logging.getLogger(__name__), DEFAULT_DATA_CONVERTER)
+    executor = sdk_worker._OrchestrationExecutor(registry, logger, DEFAULT_DATA_CONVERTER)
     return list(executor.execute(instance_id, old, new).actions)
 
 
@@ -139,6 +158,100 @@ def _action_words(action: pb.OrchestratorAction) -> str:
     kind = action.WhichOneof("orchestratorActionType") or "nothing"
     target = getattr(action, kind).name if kind in ("scheduleTask", "createSubOrchestration", "sendEvent") else ""
     return f"{kind} {target}".strip()
+
+
+# --- the events an unfinished instance awaits ---
+
+
+def instance_waiting(name: str, instance_id: str, history: Sequence[h.HistoryEvent]) -> Waiting:
+    """What the instance waits for (:func:`durable_app.scheduler.waiting.waiting`), with the events it awaits.
+
+    Never raises for the history's sake: where the orchestrator is not declared in this app, or its code no longer
+    replays the history (another version's), the events awaited are unknown and the answer says why.
+    """
+    found = waiting(list(history))
+    if found.finished:
+        return found
+    try:
+        return replace(found, events_awaited=events_awaited(name, instance_id, history))
+    except ReplayError as error:
+        return replace(found, events_awaited_unknown=str(error))
+    except Exception as error:  # the orchestrator's own code raised while replayed: any failure leaves names unknown
+        reason = f"{name} does not replay its history: {type(error).__name__}: {error}"
+        return replace(found, events_awaited_unknown=reason)
+
+
+def events_awaited(
+    name: str,
+    instance_id: str,
+    history: Sequence[h.HistoryEvent],
+    orchestrator: Callable[..., Any] | None = None,
+) -> list[AwaitedEvent]:
+    """The external events the orchestrator waits for after ``history``, in the order it began waiting.
+
+    The code of the history's orchestrator (or ``orchestrator``) is replayed as a worker rebuilds its state
+    before a step: every event as a replayed one, so the code logs nothing and emits no span, and nothing it
+    schedules runs. A wait counts while the code is suspended on it (alone, or inside ``when_any``/``when_all``
+    or a deadline it yields); a wait it gave up (the loser of a race) does not. Raises :class:`ReplayError` when
+    the orchestrator is not declared, and whatever the code raises when it no longer replays the history.
+    """
+    function = orchestrator or _declared(name)
+    events = [protocol_event(event) for event in history]
+    if not any(event.HasField("executionStarted") for event in events):
+        return []  # not started yet: it awaits nothing so far
+    if not any(event.HasField("orchestratorStarted") for event in events):
+        raise ReplayError(f"{name}: the history has no orchestratorStarted event to replay from")
+    registry = sdk_worker._Registry()
+    registry.add_named_orchestrator(name, function)
+    executor = sdk_worker._OrchestrationExecutor(registry, logger, DEFAULT_DATA_CONVERTER)
+    context = _Listening(instance_id, registry)
+    for event in events:
+        executor.process_event(context, event)
+    return context.awaited()
+
+
+class _Listening(sdk_worker._RuntimeOrchestrationContext):
+    """The SDK's orchestration context, noting each wait for an external event as the code asks for it.
+
+    The SDK keeps pending waits by case-folded name only; noting them here keeps the name as the code wrote it,
+    the order of the waits and the time of the step that began each. The context, its ``_previous_task`` (what
+    the code is suspended on) and the tasks' ``_parents`` are the SDK's private parts (durabletask 1.12, pinned);
+    ``tests/unit/test_events_awaited.py`` fails if they change.
+    """
+
+    def __init__(self, instance_id: str, registry: sdk_worker._Registry) -> None:
+        super().__init__(instance_id, registry, DEFAULT_DATA_CONVERTER, logger=logger)
+        self._waits: list[tuple[AwaitedEvent, task.CancellableTask[Any]]] = []
+
+    def wait_for_external_event(self, name: str, *, data_type: type | None = None) -> task.CancellableTask[Any]:
+        waited = super().wait_for_external_event(name, data_type=data_type)
+        self._waits.append((AwaitedEvent(name, self.current_utc_datetime.replace(tzinfo=UTC)), waited))
+        return waited
+
+    def awaited(self) -> list[AwaitedEvent]:
+        """The waits not yet answered that the code is suspended on, directly or through the tasks it yields."""
+        if self._is_complete or self._generator is None:
+            return []
+        blocked_on = self._previous_task
+        return [event for event, waited in self._waits if not waited.is_complete and _leads_to(waited, blocked_on)]
+
+
+def _leads_to(waited: task.Task[Any], blocked_on: task.Task[Any] | None) -> bool:
+    """Whether ``blocked_on`` completes through ``waited``: it is that task, or one of its unfinished parents.
+
+    Composite tasks (``when_any``, ``when_all``, the app's deadlines) register with each unfinished child in the
+    child's ``_parents`` and unregister once they finish, so a race's loser has no parent left.
+    """
+    seen: set[int] = set()
+    pending = [waited]
+    while pending:
+        current = pending.pop()
+        if current is blocked_on:
+            return True
+        if id(current) not in seen:
+            seen.add(id(current))
+            pending += current._parents.values()
+    return False
 
 
 # --- the command ---

@@ -117,6 +117,11 @@ class ReceivedEvent(TypedDict):
     at: Timestamp
 
 
+class AwaitedEvent(TypedDict):
+    name: str
+    since: Timestamp
+
+
 class InstanceWaiting(TypedDict):
     instanceId: str
     runtimeStatus: RuntimeStatus
@@ -127,11 +132,28 @@ class InstanceWaiting(TypedDict):
     timers: list[PendingTimer]
     entityLocks: EntityLocks
     eventsReceived: list[ReceivedEvent]
+    eventsAwaited: Annotated[
+        list[AwaitedEvent] | None,
+        Field(
+            description="The external events the instance awaits, in the order its orchestrator began waiting, each "
+            "since the step that began the wait; [] once finished; null when unknown (eventsAwaitedUnknownReason "
+            "says why)."
+        ),
+    ]
+    eventsAwaitedUnknownReason: NotRequired[
+        Annotated[
+            str,
+            Field(
+                description="Present only when eventsAwaited is null: the orchestrator is not declared in this app, "
+                "or its code no longer replays the history."
+            ),
+        ]
+    ]
     waitsForAnEvent: Annotated[
         bool,
         Field(
-            description="Unfinished with nothing in flight: the history does not name awaited events, so this says "
-            "the instance can only be waiting for an external event."
+            description="True when the instance awaits any external event; when their names are unknown, when it is "
+            "unfinished with nothing else in flight."
         ),
     ]
 

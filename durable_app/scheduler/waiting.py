@@ -2,11 +2,12 @@
 
 The history pairs each piece of scheduled work with its outcome; whatever has no outcome yet is what the
 instance waits for: activities and sub-orchestrations in flight, timers not yet fired, entity calls not yet
-answered and entity locks requested but not granted (or held and not yet released). External events are not
-in it: an orchestrator's wait for an event leaves no trace in the history (in DTS and Durable Functions
-alike), so the answer lists the events received instead, and an instance waiting with nothing in flight waits
-for an event. One module, so the HTTP API (``GET /api/instances/{id}/waiting``) and the local dashboard say
-the same.
+answered and entity locks requested but not granted (or held and not yet released), and the events received.
+An orchestrator's wait for an external event leaves no trace in the history (in DTS and Durable Functions
+alike): only replaying its code over the history names the events it awaits. That needs the app's
+declarations, a room above this one, so :func:`durable_app.replay.instance_waiting` adds them; until it does,
+the names are unknown and an instance with nothing in flight is taken to wait for an event. One module, so the
+HTTP API (``GET /api/instances/{id}/waiting``) and the local dashboard say the same.
 """
 
 from __future__ import annotations
@@ -49,6 +50,17 @@ class Received:
     at: datetime
 
 
+@dataclass(frozen=True)
+class AwaitedEvent:
+    """An external event the orchestrator waits for, ``since`` the step (orchestrator run) that began the wait."""
+
+    name: str
+    since: datetime
+
+
+NOT_REPLAYED = "the history records the events received, not those awaited: a replay of the orchestrator names them"
+
+
 @dataclass
 class Waiting:
     """Everything the instance's history shows unfinished, oldest first within each kind."""
@@ -59,14 +71,28 @@ class Waiting:
     locks_requested: list[str] = field(default_factory=list)
     locks_held: list[str] = field(default_factory=list)
     events_received: list[Received] = field(default_factory=list)
+    events_awaited: list[AwaitedEvent] | None = None
+    """In the order the orchestrator began waiting; ``None`` while unknown."""
+    events_awaited_unknown: str = NOT_REPLAYED
+    """Why :attr:`events_awaited` is ``None`` (read only then)."""
 
     @property
     def nothing_in_flight(self) -> bool:
         return not (self.work or self.timers or self.locks_requested)
 
+    @property
+    def waits_for_an_event(self) -> bool:
+        """Any event awaited; with the names unknown, an unfinished instance with nothing else in flight."""
+        if self.finished:
+            return False
+        if self.events_awaited is not None:
+            return bool(self.events_awaited)
+        return self.nothing_in_flight
+
     def to_json(self, now: datetime) -> dict[str, Any]:
-        """The API's shape (camelCase, ISO times, seconds left on each timer at ``now``)."""
-        return {
+        """The API's shape (camelCase, ISO times, seconds left on each timer at ``now``); the reason the awaited
+        events are unknown appears only while they are."""
+        shown: dict[str, Any] = {
             "finished": self.finished,
             "activities": [_work(item) for item in self.work if item.kind == "activity"],
             "subOrchestrations": [_work(item) for item in self.work if item.kind == "sub-orchestration"],
@@ -82,8 +108,17 @@ class Waiting:
             ],
             "entityLocks": {"requested": self.locks_requested, "held": self.locks_held},
             "eventsReceived": [{"name": event.name, "at": event.at.isoformat()} for event in self.events_received],
-            "waitsForAnEvent": not self.finished and self.nothing_in_flight,
+            "eventsAwaited": self._awaited_json(),
+            "waitsForAnEvent": self.waits_for_an_event,
         }
+        if self.events_awaited is None:
+            shown["eventsAwaitedUnknownReason"] = self.events_awaited_unknown
+        return shown
+
+    def _awaited_json(self) -> list[dict[str, str]] | None:
+        if self.events_awaited is None:
+            return None
+        return [{"name": event.name, "since": event.since.isoformat()} for event in self.events_awaited]
 
 
 def waiting(events: list[h.HistoryEvent]) -> Waiting:
@@ -95,7 +130,7 @@ def waiting(events: list[h.HistoryEvent]) -> Waiting:
     found = Waiting()
     for event in events:
         if isinstance(event, h.ExecutionCompletedEvent):
-            return Waiting(finished=True, events_received=found.events_received)
+            return Waiting(finished=True, events_received=found.events_received, events_awaited=[])
         if isinstance(event, h.EventRaisedEvent):
             found.events_received.append(Received(event.name, event.timestamp))
         _opened(event, work, timers)

@@ -10,7 +10,7 @@ from urllib.parse import quote, urlencode
 from durabletask import task
 
 from durable_app.scheduler import RUNTIME_STATUS, TERMINAL_NAMES
-from durable_app.scheduler.waiting import InFlight, Waiting
+from durable_app.scheduler.waiting import AwaitedEvent, InFlight, Waiting
 from durable_app.workflows import workflows
 from local_stack.dashboard.reader import EntityRow, InstanceDetail, InstanceRow, Page
 from local_stack.dashboard.timeline import Bar, Span, Step, bars, spans
@@ -211,7 +211,7 @@ def _bar(bar: Bar, *, labelled: bool) -> str:
 
 
 def _waiting(found: Waiting) -> str:
-    """The "Waiting for" section: each unfinished piece of work, timer, lock and the events received."""
+    """The "Waiting for" section: each unfinished piece of work, timer, lock, event awaited, and the events received."""
     now = datetime.now(UTC)
     items = [_in_flight(item, now) for item in found.work]
     items += [
@@ -222,14 +222,20 @@ def _waiting(found: Waiting) -> str:
         f'<li class="wait lock-requested">lock on {_entity_link(e)} requested</li>' for e in found.locks_requested
     ]
     items += [f'<li class="wait lock-held">lock on {_entity_link(e)} held</li>' for e in found.locks_held]
-    if found.nothing_in_flight:
+    items += [_awaited(event, now) for event in found.events_awaited or []]
+    if found.events_awaited is None:
+        guess = "an external event (nothing else is in flight); " if found.nothing_in_flight else ""
         items.append(
-            '<li class="wait event">an external event: nothing else is in flight (the history records events '
-            "received, not the names awaited)</li>"
+            f'<li class="wait event unknown">{guess}event names unknown: {_e(found.events_awaited_unknown)}</li>'
         )
     received = ", ".join(f"{_e(event.name)} at {_clock(event.at)}" for event in found.events_received)
     events = f'<p class="events-received">Events received: {received}</p>' if received else ""
     return f'<section class="waiting"><h2>Waiting for</h2><ul>{"".join(items)}</ul>{events}</section>'
+
+
+def _awaited(event: AwaitedEvent, now: datetime) -> str:
+    since = f"since {_clock(event.since)} ({_seconds(now - event.since)})"
+    return f'<li class="wait event">event <strong>{_e(event.name)}</strong> {since}</li>'
 
 
 def _in_flight(item: InFlight, now: datetime) -> str:

@@ -1,7 +1,9 @@
 """What the dashboard knows about a task hub, read over the public DTS gRPC API (so the emulator works too).
 
 Lists are fetched one page at a time with the scheduler's own continuation tokens: the dashboard never loads
-a whole task hub, whatever its size.
+a whole task hub, whatever its size. The events an unfinished instance awaits are not in what the API returns:
+they come from replaying its orchestrator with the declarations of the app beside the dashboard (the same
+checkout), as the app's own ``/waiting`` route does.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from durabletask.internal import orchestrator_service_pb2_grpc as stubs
 from durabletask.internal.client_helpers import build_query_instances_req
 from google.protobuf import wrappers_pb2
 
+from durable_app.replay import instance_waiting
 from durable_app.scheduler import STATUS_BY_NAME, TERMINAL_NAMES, status_name
-from durable_app.scheduler.waiting import Waiting, waiting
+from durable_app.scheduler.waiting import Waiting
 from local_stack.dashboard.timeline import Step, timeline
 
 COUNT_PAGE = 1000
@@ -194,7 +197,7 @@ class SchedulerReader:
             failure=state.failure_details,
             steps=timeline(history),
             trace_id=trace_id(history),
-            waiting=waiting(history) if with_history else None,
+            waiting=instance_waiting(state.name, instance_id, history) if with_history else None,
             parent_id=parent_of(history),
         )
 

@@ -28,7 +28,7 @@ def waiting(api: httpx.Client, instance_id: str) -> dict[str, Any]:
     return answer.json()
 
 
-def test_a_waiting_approval_shows_its_timer_and_the_events_received(
+def test_a_waiting_approval_shows_its_timer_the_event_it_awaits_and_the_events_received(
     browser,  # type: ignore[no-untyped-def]
     stack: LocalStack,
     api: httpx.Client,
@@ -42,7 +42,8 @@ def test_a_waiting_approval_shows_its_timer_and_the_events_received(
     fire_at = datetime.fromisoformat(timer["fireAt"])
     assert started_at + timedelta(seconds=599) < fire_at < datetime.now(UTC) + timedelta(seconds=600)
     assert 0 < timer["secondsLeft"] <= 600
-    assert found["waitsForAnEvent"] is False  # the timer is in flight too: the approval or the deadline
+    assert [event["name"] for event in found["eventsAwaited"]] == ["approval"]  # with the deadline beside it
+    assert found["waitsForAnEvent"] is True
 
     assert api.post(f"/instances/{instance_id}/raiseEvent/approval", json={"maybe": 1}).status_code == 202
     received = wait_until(lambda: waiting(api, instance_id)["eventsReceived"], 30)
@@ -54,6 +55,7 @@ def test_a_waiting_approval_shows_its_timer_and_the_events_received(
     assert section.locator("h2").inner_text() == "Waiting for"
     assert "timer firing at" in section.locator("li.timer").inner_text()
     assert "left" in section.locator("li.timer").inner_text()
+    assert section.locator("li.event").inner_text().startswith("event approval since ")
     assert "Events received: approval" in section.locator(".events-received").inner_text()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "dashboard-waiting.png"), full_page=True)
@@ -61,7 +63,7 @@ def test_a_waiting_approval_shows_its_timer_and_the_events_received(
     api.post(f"/instances/{instance_id}/raiseEvent/approval", json={"approved": True})
     assert wait_for_output(api, f"/instances/{instance_id}")["output"]["outcome"] == "approved"
     done = waiting(api, instance_id)
-    assert (done["finished"], done["timers"], done["waitsForAnEvent"]) == (True, [], False)
+    assert (done["finished"], done["timers"], done["eventsAwaited"], done["waitsForAnEvent"]) == (True, [], [], False)
     page.reload()
     assert page.locator("section.waiting").count() == 0
     page.close()

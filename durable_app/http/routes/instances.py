@@ -12,6 +12,7 @@ caller that the action no longer applies (Durable Functions' own handlers read f
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -42,8 +43,8 @@ from durable_app.http.parameters import (
 )
 from durable_app.http.requests import CONTINUATION_HEADER
 from durable_app.http.responses import json_response, status_body, status_response
+from durable_app.replay import instance_waiting
 from durable_app.scheduler import TERMINAL, instance_state, shared_client, status_name
-from durable_app.scheduler.waiting import waiting
 from durable_app.telemetry import ATTR_INSTANCE_ID, annotate
 from durable_app.values import MAX_REASON_LENGTH, RefusedRequest, reason
 
@@ -242,7 +243,7 @@ async def get_instance_status(req: func.HttpRequest, given: Given) -> func.HttpR
 WAITING = Route(
     "GET",
     "instances/{instance_id}/waiting",
-    "What an instance waits for: activities, sub-orchestrations and entity calls in flight, timers, locks.",
+    "What an instance waits for: activities, sub-orchestrations and entity calls in flight, timers, locks, events.",
     (INSTANCE_ID,),
     answers=(Answer(200, "What the instance waits for now.", answers.InstanceWaiting), answers.BAD_INPUT, NO_INSTANCE),
     subject="instance_id",
@@ -252,11 +253,12 @@ WAITING = Route(
 
 @WAITING(bp)
 async def get_instance_waiting(req: func.HttpRequest, given: Given) -> func.HttpResponse:
-    """What the instance waits for (``durable_app.scheduler.waiting``): work in flight, timers, entity locks, events."""
+    """What the instance waits for (``durable_app.replay.instance_waiting``): work in flight, timers, entity locks,
+    the events received and, by replaying its orchestrator in a thread (CPU-bound), the events it awaits."""
     instance_id = given["instance_id"]
     state = await _existing_state(instance_id)
     events = await shared_client().get_orchestration_history(instance_id)
-    found = waiting(events).to_json(datetime.now(UTC))
+    found = (await asyncio.to_thread(instance_waiting, state.name, instance_id, events)).to_json(datetime.now(UTC))
     return json_response({"instanceId": instance_id, "runtimeStatus": status_name(state.runtime_status), **found})
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import azure.functions as func
 
@@ -38,20 +38,23 @@ class Kind:
     read: Callable[[str, str], Any]
 
 
+_SOURCES = {"path": "route_params", "query": "params", "header": "headers"}
+"""Where each kind of parameter is on a request: only that one is read."""
+
+
 @dataclass(frozen=True)
 class Param:
     """A path, query or header parameter; an absent optional one reads as ``default``."""
 
     name: str
-    where: str
+    where: Literal["path", "query", "header"]
     kind: Kind
     description: str = ""
     required: bool = False
     default: Any = None
 
     def read(self, req: func.HttpRequest) -> Any:
-        source = {"path": req.route_params, "query": req.params, "header": req.headers}[self.where]
-        raw = source.get(self.name)
+        raw = getattr(req, _SOURCES[self.where]).get(self.name)
         if raw is None:
             if self.required and self.where != "path":
                 choices = self.kind.schema.get("enum")

@@ -51,3 +51,38 @@ def test_a_method_no_route_of_the_path_accepts_matches_nothing_like_an_unknown_p
 def test_templates_this_host_cannot_serve_are_refused(template: str) -> None:
     with pytest.raises(RouteTemplateError, match=template.replace("?", r"\?").replace("{", r"\{")):
         Route.compile(template, GET, None)
+
+
+def scanned(routes: RouteTable, path: str, method: str) -> tuple[object, dict[str, str]]:
+    """The first route in order whose pattern and methods accept the request: what matching must always give."""
+    for route in routes.routes:
+        found = route.pattern.match(path)
+        if found is not None and method.upper() in route.methods:
+            return route.target, {k: v for k, v in found.groupdict().items() if v is not None}
+    return None, {}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/counters/a",
+        "/Counters/a/add",
+        "/counter\u017f/a",  # the long s matches "s" case-insensitively, though its lower case is itself
+        "/counters",
+        "/",
+        "",
+        "counters/a",
+        "//counters/a",
+        "/anything/x",
+        "/instances/x/terminate",
+        "/INSTANCES/x/y",
+        "/orchestrators/counter_workflow",
+    ],
+)
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_matching_by_first_segment_gives_what_trying_every_route_gives(path: str, method: str) -> None:
+    routes = RouteTable([*table().routes, Route.compile("{name}/only", GET, "open"), Route.compile("", GET, "root")])
+    route, params = routes.match(path, method)
+    assert ((route.target if route else None), params) == scanned(routes, path, method)
+    if path == "/counter\u017f/a" and method == "GET":
+        assert route is not None and route.target == "read"

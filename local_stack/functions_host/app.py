@@ -25,6 +25,7 @@ from urllib.parse import unquote
 
 import azure.functions as func
 from starlette.applications import Starlette
+from starlette.datastructures import URL
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import request_response
@@ -157,6 +158,35 @@ def request_headers(scope: dict[str, Any]) -> dict[str, str]:
     return headers
 
 
+def request_url(scope: dict[str, Any], headers: dict[str, str]) -> str:
+    """The request's URL, as ``str(request.url)`` writes it.
+
+    Starlette parses the ``Host`` header into the URL's origin on every request; the origin depends only on the
+    scheme, the server and that header, so it is made once per such triple and the path and query appended as
+    Starlette appends them. A request whose origin Starlette would not write as ``scheme://netloc`` takes
+    Starlette's own way.
+    """
+    path = scope["path"]
+    server = scope.get("server")
+    origin = _origin(scope.get("scheme", "http"), None if server is None else tuple(server), headers.get("host"))
+    if origin is None or not path.startswith("/"):
+        return str(URL(scope=scope))
+    query = scope.get("query_string", b"")
+    url = origin + path.replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
+    return f"{url}?{query.decode()}" if query else url
+
+
+@functools.lru_cache(maxsize=256)
+def _origin(scheme: str, server: tuple[str, int] | None, host: str | None) -> str | None:
+    """``scheme://netloc`` as Starlette writes it for a request to ``/``; ``None`` where it writes no netloc."""
+    headers = [] if host is None else [(b"host", host.encode("latin-1"))]
+    probe = str(URL(scope={"scheme": scheme, "server": server, "path": "/", "query_string": b"", "headers": headers}))
+    netloc = probe.removeprefix(f"{scheme}://").removesuffix("/")
+    if probe != f"{scheme}://{netloc}/" or not netloc or "/" in netloc:
+        return None
+    return probe[:-1]
+
+
 async def request_body(request: Request, headers: dict[str, str]) -> bytes:
     """The body, forwarded only with a ``Content-Length`` as the Functions host does: a chunked body arrives empty."""
     if "content-length" not in headers:
@@ -173,7 +203,7 @@ async def _invoke(function: Any, request: Request, route_params: dict[str, str])
     headers = request_headers(request.scope)
     http_request = func.HttpRequest(
         method=request.method,
-        url=str(request.url),
+        url=request_url(request.scope, headers),
         headers=headers,
         params=query_params(request),
         route_params=route_params,

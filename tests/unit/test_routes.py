@@ -1,9 +1,14 @@
-"""Functions route templates: parameters, the optional last parameter, literal-first precedence, no match."""
+"""Functions route templates: parameters, the optional last parameter, literal-first precedence, no match; the
+request URL the local host hands a trigger."""
 
 from __future__ import annotations
 
-import pytest
+from typing import Any
 
+import pytest
+from starlette.datastructures import URL
+
+from local_stack.functions_host.app import request_headers, request_url
 from local_stack.functions_host.routes import Route, RouteTable, RouteTemplateError
 
 GET, POST = frozenset({"GET"}), frozenset({"POST"})
@@ -86,3 +91,32 @@ def test_matching_by_first_segment_gives_what_trying_every_route_gives(path: str
     assert ((route.target if route else None), params) == scanned(routes, path, method)
     if path == "/counter\u017f/a" and method == "GET":
         assert route is not None and route.target == "read"
+
+
+def scope(path: str, query: bytes = b"", host: bytes | None = b"127.0.0.1:7071", **extra: object) -> dict[str, Any]:
+    headers = [(b"content-type", b"application/json")] + ([] if host is None else [(b"host", host)])
+    return {"type": "http", "scheme": "http", "server": ("127.0.0.1", 7071), "path": path, "query_string": query,
+            "headers": headers, **extra}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "request_scope",
+    [
+        scope("/api/counters/a/add"),
+        scope("/api/instances/a?b#c\\d", b"code=x&reason=%7Btext%7D"),
+        scope("/api/caf\u00e9/\u2603"),
+        scope("/api/x", host=b"example.com"),
+        scope("/api/x", host=b"[::1]:7071"),
+        scope("/api/x", host=b"bad host:port"),
+        scope("/api/x", host=b"h:99999"),
+        scope("/api/x", host=b""),
+        scope("/api/x", host=None),
+        scope("/api/x", host=None, server=("::1", 80)),
+        scope("/api/x", host=None, server=None),
+        scope("//api/x", host=None, server=None),
+        scope("/api/x", host=b"example.com", scheme="https"),
+        scope("relative", host=b"example.com"),
+    ],
+)
+def test_the_request_url_is_the_one_starlette_writes(request_scope: dict[str, Any]) -> None:
+    assert request_url(request_scope, request_headers(request_scope)) == str(URL(scope=request_scope))

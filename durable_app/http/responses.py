@@ -25,7 +25,7 @@ RETRY_AFTER_SECONDS = 1
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> func.HttpResponse:
     return func.HttpResponse(
-        json.dumps(body, default=_json_default),
+        _ENCODER.encode(body),
         status_code=status,
         headers=headers,
         mimetype="application/json",
@@ -146,3 +146,7 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, datetime):
         return utc_iso(value)
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+_ENCODER = json.JSONEncoder(default=_json_default)
+"""What ``json.dumps(body, default=_json_default)`` builds on every call, built once."""

@@ -11,27 +11,43 @@ wherever the receiving parameter (an activity's or entity operation's input, an 
 from __future__ import annotations
 
 import functools
+import json
 import types
 import typing
 from typing import Any
 
-from durabletask.serialization import JsonDataConverter
+from durabletask.serialization import JsonDataConverter, _encode_custom_object
 from pydantic import BaseModel, TypeAdapter
 
 
-def json_form(value: Any) -> Any:
-    """``value`` with every model in it replaced by its JSON form, as the API and the worker send it."""
+def _encode(value: Any) -> Any:
+    """The JSON encoder's hook for what it cannot write itself: a model as its JSON form, else the SDK's rule.
+
+    So a payload is written in one pass, with no copy of its lists and dicts made beforehand to find models
+    (a fan-out's results are thousands of dicts, and every replay writes the activities' inputs again).
+    """
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json", by_alias=True)
-    if isinstance(value, dict):
-        return {key: json_form(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_form(item) for item in value]
-    return value
+    return _encode_custom_object(value)
+
+
+_ENCODER = json.JSONEncoder(default=_encode)
 
 
 def holds_model(annotation: Any) -> bool:
     """Whether a type is a model, or an ``Optional``/``list``/union of models."""
+    try:
+        return _holds_model(annotation)
+    except TypeError:  # an unhashable annotation: not cached
+        return _has_model(annotation)
+
+
+@functools.cache
+def _holds_model(annotation: Any) -> bool:
+    return _has_model(annotation)
+
+
+def _has_model(annotation: Any) -> bool:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return True
     origin = typing.get_origin(annotation)
@@ -46,23 +62,40 @@ def _adapter(annotation: Any) -> TypeAdapter[Any]:
 
 
 class ModelJsonConverter(JsonDataConverter):
-    """The SDK's JSON converter, plus pydantic models both ways."""
+    """The SDK's JSON converter, plus pydantic models both ways.
+
+    Whether a type holds a model, or can be rebuilt at all, is asked for every payload and, in an orchestrator,
+    for every activity it calls on every replay; the answer depends on the type alone, so it is kept per type.
+    """
 
     def serialize(self, value: Any) -> str | None:
-        return super().serialize(json_form(value))
+        if value is None:
+            return None
+        try:
+            return _ENCODER.encode(value)
+        except TypeError as error:  # the SDK's message
+            raise TypeError(f"Failed to serialize object of type '{type(value).__name__}' to JSON: {error}") from error
 
     def deserialize(self, data: str | None, target_type: type | None = None) -> Any:
-        if data and holds_model(target_type):
+        if data and target_type is not None and holds_model(target_type):
             return _adapter(target_type).validate_json(data)
         return super().deserialize(data, target_type)
 
     def coerce(self, value: Any, target_type: type | None = None) -> Any:
-        if value is not None and holds_model(target_type):
+        if value is not None and target_type is not None and holds_model(target_type):
             return _adapter(target_type).validate_python(value)
         return super().coerce(value, target_type)
 
     def can_reconstruct(self, target_type: Any) -> bool:
-        return holds_model(target_type) or super().can_reconstruct(target_type)
+        try:
+            return _reconstructable(type(self), target_type)
+        except TypeError:  # an unhashable annotation: not cached
+            return holds_model(target_type) or super().can_reconstruct(target_type)
+
+
+@functools.cache
+def _reconstructable(converter: type[ModelJsonConverter], target_type: Any) -> bool:
+    return holds_model(target_type) or JsonDataConverter.can_reconstruct(converter(), target_type)
 
 
 MODEL_JSON = ModelJsonConverter()

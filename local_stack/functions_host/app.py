@@ -25,6 +25,7 @@ from urllib.parse import unquote
 
 import azure.functions as func
 from starlette.applications import Starlette
+from starlette.datastructures import URL
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import request_response
@@ -121,7 +122,10 @@ def request_path(scope: dict[str, Any]) -> str:
     raw = scope.get("raw_path")
     if raw is None:
         return scope["path"]
-    parts = _ENCODED_SLASH.split(raw.decode("latin-1").split("?", 1)[0])
+    path = raw.decode("latin-1").split("?", 1)[0]
+    if "%" not in path:  # nothing to decode: most requests
+        return path
+    parts = _ENCODED_SLASH.split(path)
     return "".join(part if index % 2 else unquote(part) for index, part in enumerate(parts))
 
 
@@ -130,6 +134,8 @@ def query_params(request: Request) -> dict[str, str]:
 
     Keys compare case-insensitively, the first spelling kept, as in ASP.NET Core's query collection.
     """
+    if not request.scope.get("query_string"):  # no query: skip Starlette's parse
+        return {}
     joined: dict[str, list[str]] = {}
     spelling: dict[str, str] = {}
     for key, value in request.query_params.multi_items():
@@ -138,27 +144,76 @@ def query_params(request: Request) -> dict[str, str]:
     return {spelling[key]: ",".join(values) for key, values in joined.items() if ",".join(values)}
 
 
-async def request_body(request: Request) -> bytes:
+def request_headers(scope: dict[str, Any]) -> dict[str, str]:
+    """The request's headers as one value per name, the first one where a name repeats.
+
+    What ``dict(request.headers)`` gives, read straight from the ASGI scope (whose names are lower case): the
+    Starlette mapping looks every name up again in its list, a cost paid on every request.
+    """
+    headers: dict[str, str] = {}
+    for name, value in scope["headers"]:
+        key = name.decode("latin-1")
+        if key not in headers:
+            headers[key] = value.decode("latin-1")
+    return headers
+
+
+def request_url(scope: dict[str, Any], headers: dict[str, str]) -> str:
+    """The request's URL, as ``str(request.url)`` writes it.
+
+    Starlette parses the ``Host`` header into the URL's origin on every request; the origin depends only on the
+    scheme, the server and that header, so it is made once per such triple and the path and query appended as
+    Starlette appends them. A request whose origin Starlette would not write as ``scheme://netloc`` takes
+    Starlette's own way.
+    """
+    path = scope["path"]
+    server = scope.get("server")
+    origin = _origin(scope.get("scheme", "http"), None if server is None else tuple(server), headers.get("host"))
+    if origin is None or not path.startswith("/"):
+        return str(URL(scope=scope))
+    query = scope.get("query_string", b"")
+    url = origin + path.replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
+    return f"{url}?{query.decode()}" if query else url
+
+
+@functools.lru_cache(maxsize=256)
+def _origin(scheme: str, server: tuple[str, int] | None, host: str | None) -> str | None:
+    """``scheme://netloc`` as Starlette writes it for a request to ``/``; ``None`` where it writes no netloc."""
+    headers = [] if host is None else [(b"host", host.encode("latin-1"))]
+    probe = str(URL(scope={"scheme": scheme, "server": server, "path": "/", "query_string": b"", "headers": headers}))
+    netloc = probe.removeprefix(f"{scheme}://").removesuffix("/")
+    if probe != f"{scheme}://{netloc}/" or not netloc or "/" in netloc:
+        return None
+    return probe[:-1]
+
+
+async def request_body(request: Request, headers: dict[str, str]) -> bytes:
     """The body, forwarded only with a ``Content-Length`` as the Functions host does: a chunked body arrives empty."""
-    if "content-length" not in request.headers:
+    if "content-length" not in headers:
         return b""
     return await request.body()
 
 
+@functools.cache
+def _is_async(user_function: Any) -> bool:
+    return inspect.iscoroutinefunction(user_function)
+
+
 async def _invoke(function: Any, request: Request, route_params: dict[str, str]) -> Response:
+    headers = request_headers(request.scope)
     http_request = func.HttpRequest(
         method=request.method,
-        url=str(request.url),
-        headers=dict(request.headers),
+        url=request_url(request.scope, headers),
+        headers=headers,
         params=query_params(request),
         route_params=route_params,
-        body=await request_body(request),
+        body=await request_body(request, headers),
     )
     user_function = function.get_user_function()
     argument = function.get_trigger().name
     started = time.perf_counter()
     try:
-        if inspect.iscoroutinefunction(user_function):
+        if _is_async(user_function):
             result = await user_function(**{argument: http_request})
         else:
             result = await asyncio.to_thread(user_function, **{argument: http_request})

@@ -47,7 +47,7 @@ def json_body(req: func.HttpRequest) -> Any:
             )
         return None
     try:
-        return json.loads(raw, parse_constant=_not_json)
+        return _DECODER.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))  # as json.loads reads bytes
     except ValueError as error:  # also bad UTF-8 and integers longer than Python's digit limit
         raise RefusedRequest("body", f"body is not valid JSON: {error}") from None
     except RecursionError:  # arrays or objects nested deeper than Python's reader goes
@@ -57,6 +57,10 @@ def json_body(req: func.HttpRequest) -> Any:
 def _not_json(constant: str) -> Any:
     """Python's reader takes ``NaN`` and ``Infinity``; JSON has no such numbers."""
     raise ValueError(f"{constant} is not a JSON number")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_not_json)
+"""Built once: ``json.loads`` with any option builds a decoder per call, half the cost of a small body."""
 
 
 CONTINUATION_HEADER = "x-ms-continuation-token"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import azure.functions as func
 
@@ -18,6 +18,9 @@ from durable_app.http.errors import api_errors
 from durable_app.http.requests import json_body
 from durable_app.http.tracing import traced_request
 from durable_app.values import RefusedRequest
+
+if TYPE_CHECKING:
+    from durable_app.http.openapi.models import WorkflowSchemas
 
 Schema = dict[str, Any]
 
@@ -78,7 +81,7 @@ class Body:
 
     description: str
     read: Callable[[Any, func.HttpRequest, Given], Any]
-    schema: Callable[[Any], Schema]
+    schema: Callable[[WorkflowSchemas], Schema]
     required: bool = False
     query_fields: bool = False
     """Without a body, the body's scalar fields may be given in the query string (a start's request model)."""

@@ -39,7 +39,7 @@ class ComponentNames(GenerateJsonSchema):
 
 
 class WorkflowSchemas:
-    """The workflow paths, and the model definitions they refer to (for ``components.schemas``).
+    """The workflows' input schemas, and the model definitions they refer to (for ``components.schemas``).
 
     Every declared input type is described by one generator, so two models of one name get distinct component
     names, and none takes a name in ``taken`` (the API's own schemas, such as ``Error``).

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import azure.functions as func
 from durabletask.client import EntityQuery
@@ -31,6 +31,9 @@ from durable_app.workflows import workflows
 from durable_app.workflows.registry import Entity
 from durable_app.workflows.request_models import validated_value
 
+if TYPE_CHECKING:
+    from durable_app.http.openapi.models import WorkflowSchemas
+
 bp = func.Blueprint(http_auth_level=func.AuthLevel.FUNCTION)
 
 COUNTER = "counter"
@@ -43,6 +46,10 @@ def declared_entity(name: str | None) -> Entity:
         choices = ", ".join(workflows.entities)
         raise RefusedRequest("name", f'no entity named "{name}"; use one of {choices}', status=404)
     return declaration
+
+
+COUNTER_ENTITY = declared_entity(COUNTER)
+"""The counter's declaration, looked up once: every counter route reads it."""
 
 
 def operation_input(declaration: Entity, operation: Any, value: Any, field: str) -> Any:
@@ -206,18 +213,18 @@ def _counter_amount(body: Any, _: func.HttpRequest, given: Given) -> Any:
         value = body.get("amount")
     else:
         value = body
-    return operation_input(declared_entity(COUNTER), given["operation"], value, "amount")
+    return operation_input(COUNTER_ENTITY, given["operation"], value, "amount")
 
 
 def _counter_operation(value: Any) -> str:
-    operations = declared_entity(COUNTER).operations
+    operations = COUNTER_ENTITY.operations
     if value not in operations:
         raise RefusedRequest("operation", f"operation must be one of {', '.join(operations)}, got {json_words(value)}")
     return value
 
 
 COUNTER_OPERATION = Kind(
-    {"type": "string", "enum": list(declared_entity(COUNTER).operations)}, lambda raw, _: _counter_operation(raw)
+    {"type": "string", "enum": list(COUNTER_ENTITY.operations)}, lambda raw, _: _counter_operation(raw)
 )
 
 SIGNAL_COUNTER = Route(
@@ -255,7 +262,7 @@ async def signal_counter(req: func.HttpRequest, given: Given) -> func.HttpRespon
     return json_response({"key": key, "operation": operation, "amount": amount}, status=202)
 
 
-def _signals_schema(_: Any) -> Schema:
+def _signals_schema(_: WorkflowSchemas) -> Schema:
     amount = {"anyOf": [AMOUNT.schema, {"type": "null"}]}
     counter = {"key": ID.schema, "operation": COUNTER_OPERATION.schema, "amount": amount}
     entity = {
@@ -331,7 +338,7 @@ def _signal_entry(entry: Any, field: str) -> tuple[EntityInstanceId, str, Any]:
     with inputs.within(field):
         key = identifier(entry.get("key"), "key")
         operation = _counter_operation(entry.get("operation"))
-        amount = operation_input(declared_entity(COUNTER), operation, entry.get("amount"), "amount")
+        amount = operation_input(COUNTER_ENTITY, operation, entry.get("amount"), "amount")
     return EntityInstanceId(COUNTER, key), operation, amount
 
 

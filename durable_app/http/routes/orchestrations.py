@@ -11,7 +11,7 @@ import functools
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import azure.functions as func
 from durabletask.internal.orchestrator_service_pb2 import OrchestrationIdReusePolicy
@@ -31,6 +31,9 @@ from durable_app.workflows import StartRequest, workflows
 from durable_app.workflows.registry import Orchestrator
 
 logger = logging.getLogger(__name__)
+
+if TYPE_CHECKING:
+    from durable_app.http.openapi.models import WorkflowSchemas
 
 bp = func.Blueprint(http_auth_level=func.AuthLevel.FUNCTION)
 
@@ -109,7 +112,7 @@ def add_start_routes(blueprint: func.Blueprint) -> None:
 add_start_routes(bp)
 
 
-def _start_batch_schema(schemas: Any) -> Schema:
+def _start_batch_schema(schemas: WorkflowSchemas) -> Schema:
     ids = {"type": "array", "maxItems": inputs.MAX_BATCH_STARTS, "items": {"anyOf": [ID.schema, {"type": "null"}]}}
     properties = {"inputs": schemas.batch_inputs(), "instance_ids": ids}
     return {"type": "object", "required": ["inputs"], "properties": properties, "additionalProperties": False}

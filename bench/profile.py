@@ -1,4 +1,4 @@
-"""``python -m bench.profile fan-out|signals [--size N] [--senders S]``: where the app's process spends the GIL.
+"""``python -m bench.profile fan-out|signals [--size N] [--senders S] [--runs R]``: where the app spends the GIL.
 
 Runs one scenario against the app and against its bare baseline, one after the other, each while ``py-spy
 record --gil`` samples the serving process (the Functions host, the bare SDK worker or the bare ASGI service).
@@ -79,11 +79,20 @@ def _report(name: str, unit: str, units: int, stacks: Counter[tuple[str, ...]], 
             print(f"  incl {count / total:6.1%}  {frame}")
 
 
+def _repeated(once: Callable[[], object], runs: int) -> Callable[[], None]:
+    def run() -> None:
+        for _ in range(runs):
+            once()
+
+    return run
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__.splitlines()[0])
     parser.add_argument("scenario", choices=["fan-out", "signals"])
     parser.add_argument("--size", type=int, default=None, help="fan-out items or signals (1,000 / 3,000)")
     parser.add_argument("--senders", type=int, default=32)
+    parser.add_argument("--runs", type=int, default=1, help="runs per side, for sizes too small to sample in one")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
         if args.scenario == "fan-out":
@@ -95,18 +104,21 @@ def main(argv: list[str] | None = None) -> int:
                     "app": (app.worker.pid, lambda: _timed_fan_out_app(app, n)),
                     "bare SDK worker": (bare.worker.pid, lambda: timed_fan_out_over_grpc(bare, n)),
                 }
-                for name, (pid, run) in runs.items():
-                    _report(name, "activities", n, *_profiled(pid, run, Path(folder), name.split()[0]))
+                for name, (pid, once) in runs.items():
+                    run = _repeated(once, args.runs)
+                    _report(name, "activities", n * args.runs, *_profiled(pid, run, Path(folder), name.split()[0]))
         else:
             n = args.size or 3000
             with Stack("app") as app, Stack("asgi") as bare:
                 for name, stack in (("app", app), ("bare ASGI service", bare)):
                     asyncio.run(_signal_over_http(stack.base_url, "profile-warm", 200, args.senders))
 
-                    def run(stack: Stack = stack) -> None:
+                    def once(stack: Stack = stack) -> None:
                         asyncio.run(_signal_over_http(stack.base_url, "profile", n, args.senders))
 
-                    _report(name, "signals", n, *_profiled(stack.worker.pid, run, Path(folder), name.split()[0]))
+                    run = _repeated(once, args.runs)
+                    profiled = _profiled(stack.worker.pid, run, Path(folder), name.split()[0])
+                    _report(name, "signals", n * args.runs, *profiled)
     return 0
 
 

@@ -247,10 +247,20 @@ class LocalScheduler(DtsSemantics):
         return False
 
     def CompleteOrchestratorTask(self, request: pb.OrchestratorResponse, context: grpc.ServicerContext):
+        """Record an episode, and wake the streams if events for the instance arrived while it ran.
+
+        Such events leave the instance queued, and a stream that meets it in flight puts it back and sleeps
+        until work is announced; the backend announces only what it queues anew, so without this wake-up the
+        next episode waited out the stream's 0.1 s poll. Each batch of activity results that arrived during an
+        episode cost up to 100 ms: a fan-out of 10 took 130 ms instead of 40.
+        """
         with self._lock:
             if not self._release(("orchestration", request.instanceId, 0), request.completionToken):
                 self.dropped_completions += 1  # stale: redelivered, or the instance was terminated meanwhile
-            return super().CompleteOrchestratorTask(request, context)
+            response = super().CompleteOrchestratorTask(request, context)
+            if request.instanceId in self._orchestration_queue_set:
+                self._work_available.set()
+            return response
 
     def CompleteActivityTask(self, request: pb.ActivityResponse, context: grpc.ServicerContext):
         with self._lock:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -125,3 +126,47 @@ def test_an_idle_stream_gets_health_pings_and_then_its_work() -> None:
     finally:
         channel.close()
         scheduler.stop(grace=0)
+
+
+class _CountedWakeUp(threading.Event):
+    """The backend's work-available event, counting the times it is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sets = 0
+
+    def set(self) -> None:
+        self.sets += 1
+        super().set()
+
+
+def _raw_stream(scheduler: LocalScheduler) -> tuple[grpc.Channel, stubs.TaskHubSidecarServiceStub]:
+    channel = grpc.insecure_channel(f"localhost:{scheduler.port}")
+    return channel, stubs.TaskHubSidecarServiceStub(channel)
+
+
+def test_an_episode_ending_with_events_queued_wakes_the_streams(own_scheduler: LocalScheduler) -> None:
+    """An event raised while a worker holds the instance is queued; finishing the episode must announce it, or
+    the streams sleep out their poll before offering the next episode."""
+    client = TaskHubGrpcClient(host_address=f"localhost:{own_scheduler.port}")
+    channel, stub = _raw_stream(own_scheduler)
+    try:
+        instance_id = client.schedule_new_orchestration("approval_workflow", input={"request_id": "r1"})
+        stream = stub.GetWorkItems(pb.GetWorkItemsRequest())
+        held = next(stream)
+        client.raise_orchestration_event(instance_id, "approval", data=True)
+        wait_until(lambda: instance_id in own_scheduler._orchestration_queue_set)
+        wake_up = own_scheduler._work_available = _CountedWakeUp()
+        stub.CompleteOrchestratorTask(
+            pb.OrchestratorResponse(instanceId=instance_id, completionToken=held.completionToken)
+        )
+        assert wake_up.sets == 1
+        following = next(stream)
+        assert following.orchestratorRequest.instanceId == instance_id
+        assert [e.eventRaised.name for e in following.orchestratorRequest.newEvents if e.HasField("eventRaised")] == [
+            "approval"
+        ]
+        stream.cancel()
+    finally:
+        channel.close()
+        client.close()

@@ -10,7 +10,7 @@ from types import ModuleType
 from typing import Any
 
 from bench import python_versions, time_skipping
-from bench.rounds import RatioSummary, cell, verdict
+from bench.rounds import RatioSummary, cell, floor_cell, verdict
 
 
 def machine() -> dict[str, Any]:
@@ -45,6 +45,7 @@ def markdown(r: dict[str, Any]) -> str:
         "their interleaved rounds' ratios (A B per round; fan-outs of 100 items: 10 pairs per round), its "
         "distribution-free confidence interval, and the lowest and highest round; met only where the interval's "
         f"lower bound meets the target. Rounds per row: {_round_range(r)}, until the interval settles the target. "
+        "A/A: the same rounds' ratio of the baseline to a twin of itself, with its interval: the noise floor. "
         f"Other rows: medians of {r['repeat']} interleaved runs per configuration, the rounds' ratios in brackets.",
         "",
         "| scenario | measure | result | target |",
@@ -53,8 +54,9 @@ def markdown(r: dict[str, Any]) -> str:
     fan_out = r["fan_out_throughput"]
     for n, rounds in fan_out["ratio_rounds"].items():
         app, bare = fan_out["activities_per_second"]["app"][n], fan_out["activities_per_second"]["bare"][n]
+        floor = floor_cell(fan_out.get("noise_floor", {}).get(n))
         lines.append(
-            f"| 1. fan-out N={n} | activities/s app / bare | {app:.0f} / {bare:.0f}; {cell(rounds)} | "
+            f"| 1. fan-out N={n} | activities/s app / bare | {app:.0f} / {bare:.0f}; {cell(rounds)}{floor} | "
             f"{verdict(rounds, '>= 1.0x')} |"
         )
     io = r["io_bound_fan_out"]
@@ -68,9 +70,10 @@ def markdown(r: dict[str, Any]) -> str:
     for senders, rounds in signals["ratio_rounds"].items():
         app = signals["signals_per_second"][f"app_{senders}"]
         bare = signals["signals_per_second"][f"asgi_{senders}"]
+        floor = floor_cell(signals.get("noise_floor", {}).get(senders))
         lines.append(
             f"| 3. counter signals over HTTP, {senders} sender(s) | signals/s app / bare ASGI service | "
-            f"{app:.0f} / {bare:.0f}; {cell(rounds)} | {verdict(rounds, '>= 0.95x')} |"
+            f"{app:.0f} / {bare:.0f}; {cell(rounds)}{floor} | {verdict(rounds, '>= 0.95x')} |"
         )
     signals, starts = r["signal_batch_rate"], r["start_batch_rate"]
     signals_label = f"counter signals, batches of {signals['batch_size']} over HTTP, 1 sender, {signals['keys']} keys"

@@ -134,6 +134,15 @@ def take_rounds(
             ratios[row].append(measured[row])
 
 
+def in_turn(sides: list[str], round_number: int) -> list[str]:
+    """The order a round runs its sides in: as given in even rounds, reversed in odd ones (A B, then B A).
+
+    The side that runs second in a round met a different machine: the first one's stack still settling, caches
+    and clocks warmed by it. Alternating spreads that over both sides instead of charging it to one.
+    """
+    return sides if round_number % 2 == 0 else sides[::-1]
+
+
 def _settled(ratios: list[float], target: float | None, policy: RoundPolicy) -> bool:
     return bool(ratios) and policy.settled(RatioSummary.of(ratios, target))
 
@@ -149,6 +158,13 @@ def cell(summary: Mapping[str, Any]) -> str:
         f"**{summary['median']:.2f}x** ({summary['coverage']:.0%} interval {summary['low']:.2f}-{summary['high']:.2f}; "
         f"{summary['rounds']} rounds, {summary['lowest']:.2f}-{summary['highest']:.2f})"
     )
+
+
+def floor_cell(summary: Mapping[str, Any] | None) -> str:
+    """The row's noise floor: the same rounds' ratio of the baseline to a twin of itself (A/A)."""
+    if summary is None:
+        return ""
+    return f"; A/A {summary['median']:.2f}x ({summary['low']:.2f}-{summary['high']:.2f})"
 
 
 def verdict(summary: Mapping[str, Any], target: str) -> str:

@@ -21,7 +21,7 @@ import httpx
 from durabletask.entities import EntityInstanceId
 
 from bench.processes import HOST, ROOT, Stack, spawn, stop, wait_healthy
-from bench.rounds import RoundPolicy, summaries, take_rounds
+from bench.rounds import RoundPolicy, in_turn, summaries, take_rounds
 from local_stack.ports import free_port, wait_for_port
 
 SDK_DEFAULT_THREADS = "6"  # cpu + 4 on the 2-core machines this runs on; see the report's machine line
@@ -40,28 +40,42 @@ BATCH_TARGET = 2.0
 """The targets of the ratio rows, met only at the lower bound of their interval (``bench.rounds``)."""
 
 
+NOISE_FLOOR_MAX_ITEMS = 1000
+"""Fan-outs up to this size also run on a twin of the bare stack: the largest runs half a minute a side."""
+
+
 def fan_out_throughput(sizes: list[int], policy: RoundPolicy) -> dict[str, Any]:
     """Activities/s for zero-delay fan-outs: started over HTTP and run by the hosted worker, against bare SDK.
 
-    Each round runs every unsettled size app then bare (A B, ``_pairs_per_round`` times); its ratio is the
-    bare side's seconds over the app's.
+    Each round runs every unsettled size app then bare (A B, ``_pairs_per_round`` times; B A in odd rounds,
+    ``in_turn``); its ratio is the bare side's seconds over the app's. Sizes up to ``NOISE_FLOOR_MAX_ITEMS``
+    also run on a second bare stack: bare over its twin (A/A) is what the same rounds give two identical
+    sides, the row's noise floor.
     """
     runs: dict[str, dict[int, list[float]]] = {"app": {n: [] for n in sizes}, "bare": {n: [] for n in sizes}}
+    floor: dict[int, list[float]] = {n: [] for n in sizes if n <= NOISE_FLOOR_MAX_ITEMS}
     peak_rss = 0
-    with Stack("app") as app, Stack("bare") as bare:
+    with Stack("app") as app, Stack("bare") as bare, Stack("bare") as twin:
 
         def measure(rows: list[int]) -> dict[int, float]:
             nonlocal peak_rss
             ratios = {}
             for n in rows:
-                pairs, app_seconds, bare_seconds = _pairs_per_round(n), 0.0, 0.0
-                for _ in range(pairs):
-                    seconds, rss = _timed_fan_out_app(app, n)
-                    app_seconds, peak_rss = app_seconds + seconds, max(peak_rss, rss)
-                    bare_seconds += timed_fan_out_over_grpc(bare, n)
-                runs["app"][n].append(n * pairs / app_seconds)
-                runs["bare"][n].append(n * pairs / bare_seconds)
-                ratios[n] = bare_seconds / app_seconds
+                seconds = {"app": 0.0, "bare": 0.0, "twin": 0.0}
+                sides = in_turn(["app", "bare", "twin"] if n in floor else ["app", "bare"], len(runs["app"][n]))
+                for _ in range(_pairs_per_round(n)):
+                    for side in sides:
+                        if side == "app":
+                            run_seconds, rss = _timed_fan_out_app(app, n)
+                            peak_rss = max(peak_rss, rss)
+                        else:
+                            run_seconds = timed_fan_out_over_grpc(bare if side == "bare" else twin, n)
+                        seconds[side] += run_seconds
+                runs["app"][n].append(n * _pairs_per_round(n) / seconds["app"])
+                runs["bare"][n].append(n * _pairs_per_round(n) / seconds["bare"])
+                ratios[n] = seconds["bare"] / seconds["app"]
+                if n in floor:
+                    floor[n].append(seconds["twin"] / seconds["bare"])
             return ratios
 
         targets = dict.fromkeys(sizes, FAN_OUT_TARGET)
@@ -70,6 +84,7 @@ def fan_out_throughput(sizes: list[int], policy: RoundPolicy) -> dict[str, Any]:
         "activities_per_second": {kind: _medians(per) for kind, per in runs.items()},
         "ratio_app_over_bare": {n: statistics.median(values) for n, values in ratios.items()},
         "ratio_rounds": summaries(ratios, targets),
+        "noise_floor": summaries(floor, dict.fromkeys(floor)),
         "runs": runs,
         "peak_rss_mb_largest_fan_out": peak_rss / 2**20,
     }
@@ -146,20 +161,26 @@ def signal_rate(signals: int, sender_counts: list[int], policy: RoundPolicy) -> 
 
     Both answer ``POST /api/counters/{key}/add`` by calling the async client's ``signal_entity`` with an SDK
     worker in the same process, each on its own scheduler; totals must be exact. A round sends ``signals`` to
-    the app then to the bare service, per unsettled sender count; its ratio is the app's rate over the bare one's.
+    the app, to the bare service and to a twin of the bare service (in reverse in odd rounds, ``in_turn``), per
+    unsettled sender count; its ratio is the app's rate over the bare one's, and the bare one's over its
+    twin's is the row's noise floor (A/A).
     """
     rates: dict[str, list[float]] = {}
-    with Stack("app") as app, Stack("asgi") as bare:
+    floor: dict[int, list[float]] = {senders: [] for senders in sender_counts}
+    with Stack("app") as app, Stack("asgi") as bare, Stack("asgi") as twin:
 
         def measure(rows: list[int]) -> dict[int, float]:
-            round_number = len(rates.get(f"app_{rows[0]}", []))
+            stacks = {"app": app, "asgi": bare, "twin": twin}
             for senders in rows:
-                for mode, stack in (("app", app), ("asgi", bare)):
+                round_number = len(rates.get(f"app_{senders}", []))
+                for mode in in_turn(list(stacks), round_number):
+                    stack = stacks[mode]
                     key = f"bench-{mode}-{senders}-{round_number}"
                     started = time.perf_counter()
                     asyncio.run(_signal_over_http(stack.base_url, key, signals, senders))
                     rates.setdefault(f"{mode}_{senders}", []).append(signals / (time.perf_counter() - started))
                     _expect_counter(stack.base_url, key, signals)
+                floor[senders].append(rates[f"asgi_{senders}"][-1] / rates[f"twin_{senders}"][-1])
             return {senders: rates[f"app_{senders}"][-1] / rates[f"asgi_{senders}"][-1] for senders in rows}
 
         targets = dict.fromkeys(sender_counts, SIGNAL_TARGET)
@@ -169,6 +190,7 @@ def signal_rate(signals: int, sender_counts: list[int], policy: RoundPolicy) -> 
         "signals_per_second": _medians(rates),
         "ratio_app_over_asgi": {senders: statistics.median(values) for senders, values in ratios.items()},
         "ratio_rounds": summaries(ratios, targets),
+        "noise_floor": summaries(floor, dict.fromkeys(floor)),
         "runs": rates,
     }
 

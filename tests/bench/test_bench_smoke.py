@@ -46,7 +46,11 @@ def test_quick_bench_writes_a_complete_report(tmp_path: Path) -> None:
         for summary in results[row]["ratio_rounds"].values():  # --quick takes two rounds per row
             assert summary["rounds"] == 2 and summary["lowest"] <= summary["median"] <= summary["highest"]
             assert summary["met"] == (summary["low"] >= summary["target"])
+    for row, sides in (("fan_out_throughput", {"10", "50"}), ("signal_rate", {"1", "32"})):
+        floor = results[row]["noise_floor"]  # the baseline against its twin, in the same rounds
+        assert set(floor) == sides and all(summary["rounds"] == 2 for summary in floor.values())
     report = (tmp_path / "report.md").read_text()
+    assert report.count("; A/A ") == 4
     assert report.count("interval") >= 6 and report.count("| 1. fan-out N=") == 2
     assert report.count("| 3. counter signals, batches of 10 over HTTP") == 2
     assert report.count("| 3. orchestration starts, batches of 10 over HTTP") == 2

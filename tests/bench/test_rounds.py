@@ -11,7 +11,17 @@ from collections.abc import Mapping
 
 import pytest
 
-from bench.rounds import RatioSummary, RoundPolicy, cell, median_interval, summaries, take_rounds, verdict
+from bench.rounds import (
+    RatioSummary,
+    RoundPolicy,
+    cell,
+    floor_cell,
+    in_turn,
+    median_interval,
+    summaries,
+    take_rounds,
+    verdict,
+)
 
 
 def test_five_rounds_give_lowest_to_highest_at_thirty_one_in_thirty_two() -> None:
@@ -103,3 +113,14 @@ def test_a_row_without_target_stops_once_precise() -> None:
     values = [2.0, 2.01, 1.99, 2.0, 2.0, 3.0, 3.0]
     ratios = take_rounds({"starts": None}, _Rounds({"starts": values}), RoundPolicy(min_rounds=5, precision=0.02))
     assert ratios["starts"] == values[:5]
+
+
+def test_rounds_alternate_which_side_runs_first() -> None:
+    orders = [in_turn(["app", "bare", "twin"], number) for number in range(4)]
+    assert orders == [["app", "bare", "twin"], ["twin", "bare", "app"]] * 2
+
+
+def test_the_noise_floor_cell_gives_the_a_a_median_and_interval() -> None:
+    floor = RatioSummary.of([0.97, 1.04, 1.0, 0.92, 1.08]).as_dict()
+    assert floor_cell(floor) == "; A/A 1.00x (0.92-1.08)"
+    assert floor_cell(None) == ""

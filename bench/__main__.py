@@ -93,8 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-ROUND_SECONDS = {"fan_out": 240.0, "signal_rate": 120.0, "signal_batch_rate": 90.0}
-"""Seconds after which an adaptive scenario starts no round beyond its minimum: the bench stays near 15 minutes."""
+ROUND_SECONDS = {"fan_out": 420.0, "signal_rate": 180.0, "signal_batch_rate": 90.0}
+"""Seconds after which an adaptive scenario starts no round beyond its minimum: the bench stays near 25 minutes."""
 
 
 def _round_policies(args: argparse.Namespace) -> dict[str, RoundPolicy]:

@@ -54,7 +54,7 @@ def markdown(r: dict[str, Any]) -> str:
     fan_out = r["fan_out_throughput"]
     for n, rounds in fan_out["ratio_rounds"].items():
         app, bare = fan_out["activities_per_second"]["app"][n], fan_out["activities_per_second"]["bare"][n]
-        floor = floor_cell(fan_out.get("noise_floor", {}).get(n))
+        floor = floor_cell(fan_out["noise_floor"].get(n))
         lines.append(
             f"| 1. fan-out N={n} | activities/s app / bare | {app:.0f} / {bare:.0f}; {cell(rounds)}{floor} | "
             f"{verdict(rounds, '>= 1.0x')} |"
@@ -70,7 +70,7 @@ def markdown(r: dict[str, Any]) -> str:
     for senders, rounds in signals["ratio_rounds"].items():
         app = signals["signals_per_second"][f"app_{senders}"]
         bare = signals["signals_per_second"][f"asgi_{senders}"]
-        floor = floor_cell(signals.get("noise_floor", {}).get(senders))
+        floor = floor_cell(signals["noise_floor"][senders])
         lines.append(
             f"| 3. counter signals over HTTP, {senders} sender(s) | signals/s app / bare ASGI service | "
             f"{app:.0f} / {bare:.0f}; {cell(rounds)}{floor} | {verdict(rounds, '>= 0.95x')} |"

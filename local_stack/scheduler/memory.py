@@ -252,7 +252,7 @@ class LocalScheduler(DtsSemantics):
         Such events leave the instance queued, and a stream that meets it in flight puts it back and sleeps
         until work is announced; the backend announces only what it queues anew, so without this wake-up the
         next episode waited out the stream's 0.1 s poll. Each batch of activity results that arrived during an
-        episode cost up to 100 ms: a fan-out of 10 took 130 ms instead of 40.
+        episode cost up to 100 ms: a fan-out of 10 took 127 ms instead of 44.
         """
         with self._lock:
             if not self._release(("orchestration", request.instanceId, 0), request.completionToken):

@@ -140,16 +140,12 @@ class _CountedWakeUp(threading.Event):
         super().set()
 
 
-def _raw_stream(scheduler: LocalScheduler) -> tuple[grpc.Channel, stubs.TaskHubSidecarServiceStub]:
-    channel = grpc.insecure_channel(f"localhost:{scheduler.port}")
-    return channel, stubs.TaskHubSidecarServiceStub(channel)
-
-
 def test_an_episode_ending_with_events_queued_wakes_the_streams(own_scheduler: LocalScheduler) -> None:
     """An event raised while a worker holds the instance is queued; finishing the episode must announce it, or
     the streams sleep out their poll before offering the next episode."""
     client = TaskHubGrpcClient(host_address=f"localhost:{own_scheduler.port}")
-    channel, stub = _raw_stream(own_scheduler)
+    channel = grpc.insecure_channel(f"localhost:{own_scheduler.port}")
+    stub = stubs.TaskHubSidecarServiceStub(channel)
     try:
         instance_id = client.schedule_new_orchestration("approval_workflow", input={"request_id": "r1"})
         stream = stub.GetWorkItems(pb.GetWorkItemsRequest())

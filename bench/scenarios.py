@@ -61,9 +61,9 @@ def fan_out_throughput(sizes: list[int], policy: RoundPolicy) -> dict[str, Any]:
             nonlocal peak_rss
             ratios = {}
             for n in rows:
-                seconds = {"app": 0.0, "bare": 0.0, "twin": 0.0}
+                pairs, seconds = _pairs_per_round(n), {"app": 0.0, "bare": 0.0, "twin": 0.0}
                 sides = in_turn(["app", "bare", "twin"] if n in floor else ["app", "bare"], len(runs["app"][n]))
-                for _ in range(_pairs_per_round(n)):
+                for _ in range(pairs):
                     for side in sides:
                         if side == "app":
                             run_seconds, rss = _timed_fan_out_app(app, n)
@@ -71,8 +71,8 @@ def fan_out_throughput(sizes: list[int], policy: RoundPolicy) -> dict[str, Any]:
                         else:
                             run_seconds = timed_fan_out_over_grpc(bare if side == "bare" else twin, n)
                         seconds[side] += run_seconds
-                runs["app"][n].append(n * _pairs_per_round(n) / seconds["app"])
-                runs["bare"][n].append(n * _pairs_per_round(n) / seconds["bare"])
+                runs["app"][n].append(n * pairs / seconds["app"])
+                runs["bare"][n].append(n * pairs / seconds["bare"])
                 ratios[n] = seconds["bare"] / seconds["app"]
                 if n in floor:
                     floor[n].append(seconds["twin"] / seconds["bare"])
